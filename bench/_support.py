@@ -1,0 +1,75 @@
+"""Shared by the benchmarks: an emulator in its own process (so its CPU is not the client's),
+and recording a figure section in bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def emulator_process(latency: float = 0.0) -> Iterator[dict[str, str]]:
+    """Run ``python -m jupyter_imagegen.emulator`` and yield the environment that points at it."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_imagegen.emulator", "--port", str(port), "--latency", str(latency)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/client/v4"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/__emulator__/stats", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the emulator did not start") from None
+                time.sleep(0.05)
+        yield {
+            "CLOUDFLARE_ACCOUNT_ID": "emulator-account",
+            "CLOUDFLARE_API_TOKEN": "emulator-token",
+            "CLOUDFLARE_BASE_URL": base,
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def machine() -> str:
+    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
+
+
+def record(section: str, body: str) -> None:
+    """Replace (or add) the ``## {section}`` part of RESULTS.md with ``body``."""
+    text = (
+        RESULTS.read_text(encoding="utf-8")
+        if RESULTS.exists()
+        else "# Benchmark results\n\nEach section is rewritten by its script in `bench/`; figures are from the last run.\n"
+    )
+    block = f"## {section}\n\n{body.strip()}\n"
+    pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = (
+        pattern.sub(lambda _: block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    )
+    RESULTS.write_text(text, encoding="utf-8")
+    print(block)

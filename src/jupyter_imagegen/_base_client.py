@@ -1,0 +1,229 @@
+"""Everything the sync and async clients share that is not I/O: settings, building requests,
+reading answers, deciding on retries and URL safety, and making the GeneratedImage.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._config import Settings
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    ImageDownloadError,
+    ImageGenError,
+    ValidationError,
+)
+from ._imagebytes import verify_image
+from ._request import GatewayOptions, ImageRequest
+from ._response import Answer, error_from_response, parse_answer
+from ._result import GeneratedImage
+from ._retry import retry_delay
+from ._version import __version__
+
+__all__ = ["BaseClient", "RequestLike"]
+
+RequestLike = str | ImageRequest | Mapping[str, Any]
+MAX_REDIRECTS = 5
+_REDIRECTS = {301, 302, 303, 307, 308}
+_TIMEOUT_PHASES = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class BaseClient:
+    """Settings and the pure logic of a request; subclasses add only the I/O."""
+
+    def __init__(
+        self,
+        *,
+        account_id: str | None = None,
+        api_token: str | None = None,
+        base_url: str | None = None,
+        gateway_id: str | None = None,
+        model: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        max_image_bytes: int | None = None,
+    ) -> None:
+        self.settings = Settings.resolve(
+            account_id=account_id,
+            api_token=api_token,
+            base_url=base_url,
+            gateway_id=gateway_id,
+            model=model,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_image_bytes=max_image_bytes,
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} model={self.model!r} base_url={self.settings.base_url!r}>"
+
+    @property
+    def model(self) -> str:
+        return self.settings.model
+
+    def prepare(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        images: Any = None,
+        gateway_id: str | None = None,
+        skip_cache: bool = False,
+        cache_ttl: int | None = None,
+        cache_key: str | None = None,
+        metadata: Mapping[str, str | int | float | bool] | None = None,
+        request_timeout_ms: int | None = None,
+        variation: int = 0,
+        **params: Any,
+    ) -> ImageRequest:
+        """Validate a request without sending it; raises :class:`ValidationError` on bad input."""
+        gateway = GatewayOptions(gateway_id, skip_cache, cache_ttl, cache_key, metadata, request_timeout_ms)
+        return ImageRequest.create(
+            prompt, model=model or self.model, images=images, gateway=gateway, variation=variation, **params
+        )
+
+    def _to_request(self, item: RequestLike, common: Mapping[str, Any]) -> ImageRequest:
+        if isinstance(item, ImageRequest):
+            return item
+        if isinstance(item, str):
+            return self.prepare(item, **common)
+        if isinstance(item, Mapping):
+            fields = {**common, **item}
+            if "prompt" not in fields:
+                raise ValidationError(f"A request dict needs a 'prompt' key; got keys {sorted(fields)}.")
+            return self.prepare(**fields)
+        raise TypeError(f"Expected a prompt, a dict or an ImageRequest, got {type(item).__name__}.")
+
+    def _to_requests(self, items: Iterable[RequestLike], common: Mapping[str, Any]) -> list[ImageRequest]:
+        if isinstance(items, (str, ImageRequest, Mapping)):
+            items = [items]
+        return [self._to_request(item, common) for item in items]
+
+    def _api_call(self, request: ImageRequest) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """URL, headers and JSON body of the API call (CONTRACT §1)."""
+        account_id, token = self.settings.require_credentials()
+        base = f"{self.settings.base_url}/accounts/{account_id}/ai/run"
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "User-Agent": f"jupyter-imagegen/{__version__}",
+            **request.gateway.headers(self.settings.gateway_id),
+        }
+        inputs = request.model_inputs()
+        if request.spec.hosting == "hosted":
+            return f"{base}/{request.model}", headers, inputs
+        return base, headers, {"model": request.model, "input": inputs}
+
+    def _answer(self, request: ImageRequest, response: httpx.Response, body: bytes) -> Answer:
+        headers = response.headers
+        if response.status_code >= 300:
+            raise self._scrub(error_from_response(response.status_code, headers, body, model=request.model))
+        try:
+            return parse_answer(response.status_code, headers, body, model=request.model)
+        except ImageGenError as exc:
+            raise self._scrub(exc) from None
+
+    def _next_hop(self, url: str, response: httpx.Response | None, hops: int) -> str:
+        """The URL to fetch next: the first one checked, then each redirect target checked."""
+        if response is not None:
+            location = response.headers.get("location")
+            if not location or hops >= MAX_REDIRECTS:
+                raise ImageDownloadError("The image URL redirected too often or without a target.")
+            url = str(httpx.URL(url).join(location))
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
+            return url
+        raise ImageDownloadError(
+            f"Refusing to download the image from {parts.scheme}://{host}: only https "
+            "(or plain http on this machine, for the emulator) is allowed."
+        )
+
+    def _download_failed(self, response: httpx.Response) -> ImageDownloadError:
+        return ImageDownloadError(
+            f"The image URL answered HTTP {response.status_code}: it has probably expired "
+            "(image URLs are short-lived); generate the image again."
+        )
+
+    def _check_size(self, declared: str | None, received: int) -> None:
+        cap = self.settings.max_image_bytes
+        size = received if declared is None or not declared.isdigit() else max(int(declared), received)
+        if size > cap:
+            raise APIResponseError(
+                f"The answer is over {cap // (1024 * 1024)} MB ({size:,} bytes) and was not read; "
+                "raise max_image_bytes if that is expected."
+            )
+
+    def _image(self, request: ImageRequest, data: bytes, answer: Answer, started: float) -> GeneratedImage:
+        try:
+            mime, width, height = verify_image(data)
+        except ValueError as exc:
+            raise APIResponseError(
+                f"{request.model} sent an unusable image: {exc}.", log_id=answer.log_id
+            ) from None
+        return GeneratedImage(
+            data=data,
+            mime_type=mime,
+            prompt=request.prompt,
+            model=request.model,
+            params=dict(request.params),
+            width=width,
+            height=height,
+            log_id=answer.log_id,
+            elapsed=round(time.monotonic() - started, 3),
+            cached=(answer.cache_status or "").upper() == "HIT",
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            variation=request.variation,
+            input_images=request.image_hashes,
+        )
+
+    def _transport_error(self, exc: httpx.HTTPError) -> APIConnectionError:
+        phase = next((p for cls, p in _TIMEOUT_PHASES.items() if isinstance(exc, cls)), None)
+        where = self.settings.base_url
+        if phase is not None:
+            return APITimeoutError(
+                f"No answer from {where} within the {phase} timeout ({type(exc).__name__}); "
+                "raise timeout= or IMAGEGEN_TIMEOUT if high-quality images need longer.",
+                phase=phase,
+            )
+        return APIConnectionError(
+            f"Could not talk to {where}: {type(exc).__name__}: {exc or 'connection failed'}. "
+            "Check the network (or that the emulator is running)."
+        )
+
+    def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
+        return retry_delay(error, attempt, self.settings.max_retries)
+
+    def _scrub(self, error: ImageGenError) -> ImageGenError:
+        """The same error with the API token removed from every text it carries."""
+        token = self.settings.api_token.get() if self.settings.api_token else ""
+        if not token:
+            return error
+        error.message = error.message.replace(token, "***")
+        error.args = tuple(a.replace(token, "***") if isinstance(a, str) else a for a in error.args)
+        if isinstance(error, APIStatusError) and error.service_message:
+            error.service_message = error.service_message.replace(token, "***")
+        return error

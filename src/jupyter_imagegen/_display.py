@@ -1,0 +1,73 @@
+"""How an image shows in a notebook: one compact image MIME type, never two.
+
+A bare PIL image embeds both PNG and JPEG, doubling the notebook; a 1024x1024 PNG from a model is
+1-2 MB. By default (``auto``) opaque images are embedded as a high-quality JPEG kept under
+``PREVIEW_BUDGET`` bytes and images with transparency as PNG; ``png`` embeds the lossless original.
+The full-size original always stays in ``GeneratedImage.data`` (and the cache, and saved files).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from ._result import GeneratedImage
+
+__all__ = ["DISPLAY_FORMATS", "PREVIEW_BUDGET", "image_bundle", "preview_bytes"]
+
+DisplayFormat = Literal["auto", "png", "jpeg", "webp"]
+DISPLAY_FORMATS: tuple[str, ...] = ("auto", "png", "jpeg", "webp")
+PREVIEW_BUDGET = 250_000
+_QUALITIES = (85, 75, 65, 55)  # first that fits the budget; each try is a full encode
+
+
+def _has_alpha(image: Any) -> bool:
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        extrema = image.convert("RGBA").getchannel("A").getextrema()
+        return bool(extrema[0] < 255)
+    return False
+
+
+def preview_bytes(img: GeneratedImage, fmt: str = "auto") -> tuple[str, bytes]:
+    """``(mime, bytes)`` of the image as it should be embedded in a notebook."""
+    if fmt not in DISPLAY_FORMATS:
+        raise ValueError(f"display format must be one of {', '.join(DISPLAY_FORMATS)}, got {fmt!r}")
+    if fmt == "png" and img.mime_type == "image/png":
+        return img.mime_type, img.data
+    if fmt == "auto" and img.mime_type == "image/jpeg" and len(img.data) <= PREVIEW_BUDGET:
+        return img.mime_type, img.data
+    from PIL import Image
+
+    with Image.open(io.BytesIO(img.data)) as source:
+        source.load()
+        if fmt == "auto":
+            fmt = "png" if _has_alpha(source) else "jpeg"
+        if fmt == "png":
+            buffer = io.BytesIO()
+            source.save(buffer, format="PNG", optimize=False)
+            return "image/png", buffer.getvalue()
+        rgb = source.convert("RGB") if fmt == "jpeg" else source
+        pil_format = "JPEG" if fmt == "jpeg" else "WEBP"
+        for quality in _QUALITIES:  # the best quality that fits the budget
+            buffer = io.BytesIO()
+            rgb.save(buffer, format=pil_format, quality=quality)
+            if buffer.tell() <= PREVIEW_BUDGET:
+                break
+        while buffer.tell() > PREVIEW_BUDGET and min(rgb.size) > 64:
+            # Large or noisy images miss the budget even at the lowest quality: shrink the preview
+            # (the original keeps every pixel) rather than bloat the notebook.
+            scale = 0.95 * (PREVIEW_BUDGET / buffer.tell()) ** 0.5
+            rgb = rgb.resize((max(1, int(rgb.width * scale)), max(1, int(rgb.height * scale))), Image.LANCZOS)
+            buffer = io.BytesIO()
+            rgb.save(buffer, format=pil_format, quality=_QUALITIES[-1])
+        return f"image/{fmt}", buffer.getvalue()
+
+
+def image_bundle(img: GeneratedImage, fmt: str = "auto") -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``(data, metadata)`` pair for ``_repr_mimebundle_`` / ``display``."""
+    mime, data = preview_bytes(img, fmt)
+    bundle = {mime: base64.b64encode(data).decode("ascii"), "text/plain": repr(img)}
+    info = dict(img.provenance, elapsed=img.elapsed, cached=img.cached, width=img.width, height=img.height)
+    return bundle, {"jupyter_imagegen": info}

@@ -1,0 +1,148 @@
+"""Writing files safely: atomically, never over an existing file, with provenance embedded."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+import tempfile
+import zlib
+from typing import Any
+
+__all__ = [
+    "provenance_bytes",
+    "read_provenance",
+    "safe_filename",
+    "unique_path",
+    "write_atomic",
+    "write_new_file",
+]
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+
+def _itxt(key: str, text: str) -> bytes:
+    # keyword, null, compression flag 0, method 0, empty language tag and translated keyword
+    body = key.encode("latin-1") + b"\x00\x00\x00\x00\x00" + text.encode("utf-8")
+    return _png_chunk(b"iTXt", body)
+
+
+def provenance_bytes(data: bytes, mime_type: str, provenance: dict[str, Any]) -> bytes:
+    """``data`` with ``provenance`` embedded as the format allows, pixels untouched."""
+    as_json = json.dumps(provenance, ensure_ascii=False, sort_keys=True)
+    if mime_type == "image/png" and data.startswith(_PNG_SIGNATURE):
+        ihdr_end = 8 + 4 + 4 + 13 + 4  # signature, length, type, IHDR body, crc
+        chunks = _itxt("prompt", str(provenance.get("prompt", "")))
+        chunks += _itxt("Software", str(provenance.get("generator", "")))
+        chunks += _itxt("jupyter_imagegen", as_json)
+        return data[:ihdr_end] + chunks + data[ihdr_end:]
+    if mime_type == "image/jpeg" and data.startswith(b"\xff\xd8"):
+        comment = ("jupyter_imagegen " + as_json).encode("utf-8")[:65000]
+        segment = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
+        return data[:2] + segment + data[2:]
+    return data
+
+
+def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The provenance a saved image holds, or None."""
+    from PIL import Image
+
+    with Image.open(os.fspath(path)) as im:
+        text = im.info.get("jupyter_imagegen")
+        if text is None and isinstance(im.info.get("comment"), bytes):
+            raw: bytes = im.info["comment"]
+            if raw.startswith(b"jupyter_imagegen "):
+                text = raw[len(b"jupyter_imagegen ") :].decode("utf-8")
+    return json.loads(text) if isinstance(text, str) else None
+
+
+def write_atomic(path: str, payload: bytes) -> None:
+    """Replace ``path`` with ``payload`` so a reader sees the old or the new file, never half."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(temp, path)
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+
+
+def write_new_file(path: str, payload: bytes, *, overwrite: bool = False) -> str:
+    """Write ``payload`` to ``path`` atomically; refuse to replace a file unless ``overwrite``."""
+    if overwrite:
+        write_atomic(path, payload)
+        return path
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        # link() fails when the name exists, so two writers can never clobber each other.
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            raise FileExistsError(
+                f"{path} already exists: choose another name or pass overwrite=True."
+            ) from None
+        except OSError:  # file systems without hard links
+            if os.path.exists(path):
+                raise FileExistsError(
+                    f"{path} already exists: choose another name or pass overwrite=True."
+                ) from None
+            os.replace(temp, path)
+    finally:
+        _remove_quietly(temp)
+    return path
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
+
+
+def safe_filename(text: str, *, max_length: int = 60, fallback: str = "image") -> str:
+    """A file name stem from free text that is safe on Windows, macOS and Linux.
+
+    Keeps letters and digits of any script, turns everything else into single hyphens, drops
+    control characters, path separators and dots (no traversal, no hidden files), avoids the
+    names Windows reserves (CON, NUL, COM1...) and bounds the length.
+    """
+    import unicodedata
+
+    normalized = unicodedata.normalize("NFKC", text)
+    chars = [c.lower() if c.isalnum() else "-" for c in normalized]
+    stem = "-".join(part for part in "".join(chars).split("-") if part)
+    stem = stem[:max_length].rstrip("-") or fallback
+    if stem.upper().split(".")[0] in _RESERVED:
+        stem = f"{stem}-image"
+    return stem
+
+
+def unique_path(folder: str, stem: str, extension: str) -> str:
+    """``folder/stem.ext``, or ``stem-2.ext``, ``stem-3.ext``... whichever does not exist yet."""
+    candidate = os.path.join(folder, stem + extension)
+    counter = 2
+    while os.path.exists(candidate):
+        candidate = os.path.join(folder, f"{stem}-{counter}{extension}")
+        counter += 1
+    return candidate

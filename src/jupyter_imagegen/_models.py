@@ -1,0 +1,113 @@
+"""The model registry: what each Cloudflare image model accepts and how it answers.
+
+The schemas are the ones Cloudflare publishes in its model catalog, shipped as package data in
+``models/*.json``. A model that is not in the registry still works: it is sent unvalidated on the
+route its id implies (``@cf/...`` hosted, anything else proxied) and a warning says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Literal
+
+__all__ = ["DEFAULT_MODEL", "ModelSpec", "get_model", "list_models"]
+
+DEFAULT_MODEL = "openai/gpt-image-1.5"
+
+Hosting = Literal["proxied", "hosted"]
+OutputKind = Literal["url", "base64-json", "binary"]
+
+# Where a model takes the images it edits, and whether it wants one string or a list.
+_IMAGE_FIELDS: dict[str, tuple[str, bool]] = {
+    "images": ("images", True),
+    "image_input": ("image_input", True),
+    "image_b64": ("image_b64", False),
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model: its id, the route it is called on, what it answers and its input schema."""
+
+    id: str
+    hosting: Hosting
+    output_kind: OutputKind
+    input_schema: dict[str, Any] = field(repr=False)
+    binary_content_type: str | None = None
+    pricing: Any = field(default=None, repr=False)
+    known: bool = True
+
+    @property
+    def properties(self) -> dict[str, dict[str, Any]]:
+        props: dict[str, dict[str, Any]] = self.input_schema.get("properties", {})
+        return props
+
+    @property
+    def parameters(self) -> dict[str, dict[str, Any]]:
+        """The schema's properties other than the prompt and the input images."""
+        skip = {"prompt", *_IMAGE_FIELDS, "image", "mask"}
+        return {k: v for k, v in self.properties.items() if k not in skip}
+
+    @property
+    def closed(self) -> bool:
+        """True when the schema rejects properties it does not list."""
+        return self.input_schema.get("additionalProperties", True) is False
+
+    @property
+    def image_field(self) -> tuple[str, bool] | None:
+        """``(name, is_list)`` of the field that carries input images, if the model edits."""
+        for name, spec in _IMAGE_FIELDS.items():
+            if name in self.properties:
+                return spec
+        return None
+
+    @property
+    def max_images(self) -> int:
+        found = self.image_field
+        if found is None:
+            return 0
+        name, is_list = found
+        if not is_list:
+            return 1
+        return int(self.properties[name].get("maxItems", 16))
+
+    @classmethod
+    def unknown(cls, model_id: str) -> ModelSpec:
+        hosting: Hosting = "hosted" if model_id.startswith("@cf/") else "proxied"
+        schema: dict[str, Any] = {"type": "object", "properties": {"prompt": {"type": "string"}}}
+        kind: OutputKind = "base64-json" if hosting == "hosted" else "url"
+        return cls(model_id, hosting, kind, schema, known=False)
+
+
+@functools.cache
+def _registry() -> dict[str, ModelSpec]:
+    models: dict[str, ModelSpec] = {}
+    folder = resources.files("jupyter_imagegen") / "models"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".json"):
+            continue
+        raw = json.loads(entry.read_text(encoding="utf-8"))
+        models[raw["model"]] = ModelSpec(
+            id=raw["model"],
+            hosting=raw["hosting"],
+            output_kind=raw["output_kind"],
+            input_schema=raw["input_schema"],
+            binary_content_type=raw.get("binary_content_type"),
+            pricing=raw.get("pricing"),
+        )
+    return models
+
+
+def list_models() -> list[str]:
+    """The ids of every model the registry knows, default first."""
+    ids = sorted(_registry())
+    ids.remove(DEFAULT_MODEL)
+    return [DEFAULT_MODEL, *ids]
+
+
+def get_model(model_id: str) -> ModelSpec:
+    """The registry's spec for ``model_id``, or an unvalidated spec for a model it does not know."""
+    return _registry().get(model_id) or ModelSpec.unknown(model_id)

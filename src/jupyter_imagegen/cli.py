@@ -1,0 +1,183 @@
+"""The ``imagegen`` command: generate images, list models, run the emulator, open JupyterLab.
+
+imagegen generate "a red fox in snow" --size 512x512 -o fox.png
+imagegen batch prompts.csv --out images/ --rpm 600
+imagegen models
+imagegen emulator --port 8787
+imagegen lab notebooks/quickstart.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ._exceptions import ImageGenError, ValidationError
+
+__all__ = ["main"]
+
+CREDENTIALS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imagegen", description="Generate images with Cloudflare Workers AI."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="generate one or more images from a prompt")
+    gen.add_argument("prompt", help="what the image should show")
+    gen.add_argument("-m", "--model", help="model id (default: $IMAGEGEN_MODEL or openai/gpt-image-1.5)")
+    gen.add_argument("-q", "--quality", help="low, medium, high or auto (gpt-image models)")
+    gen.add_argument("-s", "--size", help="e.g. 1024x1024 (gpt-image models)")
+    gen.add_argument("--style", help="vivid or natural (gpt-image-1.5)")
+    gen.add_argument("-i", "--image", action="append", default=[], help="input image to edit (repeatable)")
+    gen.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other parameter of the model's schema, e.g. steps=4 (repeatable)",
+    )
+    gen.add_argument("-n", type=int, default=1, help="number of variations")
+    gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
+
+    commands.add_parser("models", help="list the models the package knows")
+
+    emu = commands.add_parser("emulator", help="run the local Cloudflare emulator", add_help=False)
+    emu.add_argument("args", nargs=argparse.REMAINDER)
+
+    lab = commands.add_parser("lab", help="open JupyterLab (on the emulator when no credentials are set)")
+    lab.add_argument("notebook", nargs="?", default="notebooks/quickstart.ipynb")
+    lab.add_argument("--port", type=int, default=8888)
+    lab.add_argument("--no-browser", action="store_true")
+
+    from ._batch_cli import add_parser as add_batch_parser
+
+    add_batch_parser(commands)
+    return parser
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from ._client import Client
+    from ._files import safe_filename, unique_path
+    from ._models import get_model
+    from ._validation import coerce_param
+
+    with Client(model=args.model) as client:
+        spec = get_model(client.model)
+        params: dict[str, Any] = {
+            k: v for k, v in (("quality", args.quality), ("size", args.size), ("style", args.style)) if v
+        }
+        for item in args.param:
+            name, sep, text = item.partition("=")
+            if not sep or not name:
+                raise ValidationError(f"--param takes NAME=VALUE, got {item!r}.")
+            params[name.strip()] = coerce_param(spec, name.strip(), text.strip())
+        requests = [
+            client.prepare(args.prompt, images=args.image or None, variation=i, **params)
+            for i in range(args.n)
+        ]
+        results = client.generate_many(requests)
+    for index, outcome in enumerate(results):
+        if isinstance(outcome, BaseException):
+            print(f"error: image {index + 1}: {outcome}", file=sys.stderr)
+            continue
+        if args.out and args.n == 1:
+            path = outcome.save(args.out)
+        else:
+            stem, ext = os.path.splitext(args.out) if args.out else (safe_filename(args.prompt), "")
+            path = outcome.save(
+                unique_path(os.path.dirname(stem) or ".", os.path.basename(stem), ext or outcome.extension)
+            )
+        print(f"{path}  ({outcome.width}x{outcome.height}, {outcome.model}, {outcome.elapsed:.1f} s)")
+    return 1 if results.errors else 0
+
+
+def _models() -> int:
+    from ._models import get_model, list_models
+
+    for model_id in list_models():
+        spec = get_model(model_id)
+        params = ", ".join(spec.parameters) or "-"
+        edits = f"edits up to {spec.max_images}" if spec.max_images else "no edits"
+        print(f"{model_id:48} {spec.output_kind:12} {edits:16} {params}")
+    return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    import subprocess
+
+    env = dict(os.environ)
+    emulator = None
+    if not all(env.get(name) for name in CREDENTIALS):
+        from .emulator import Emulator
+
+        emulator = Emulator(port=0)
+        emulator.start()
+        env.update(emulator.env)
+        print(_banner(emulator.base_url), flush=True)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        args.notebook,
+        f"--port={args.port}",
+        "--ServerApp.ip=127.0.0.1",
+    ]
+    if args.no_browser:
+        command.append("--no-browser")
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if emulator is not None:
+            emulator.stop()
+
+
+def _banner(base_url: str) -> str:
+    line = "!" * 78
+    return (
+        f"{line}\n!!  OFFLINE MODE: CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set.\n"
+        f"!!  Images come from the local Cloudflare EMULATOR at {base_url}\n"
+        "!!  They are test patterns, not real model output. Set both variables to use Cloudflare.\n"
+        f"{line}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        from .emulator import main as emulator_main
+
+        return int(emulator_main(argv[1:]))
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            return _generate(args)
+        if args.command == "models":
+            return _models()
+        if args.command == "batch":
+            from ._batch_cli import run as run_batch
+
+            return run_batch(args)
+        return _lab(args)
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ImageGenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,308 @@
+"""Cloudflare's side of the contract, without the HTTP plumbing: from a request to a :class:`Reply`.
+
+Status codes and error codes follow CONTRACT §4. Where Cloudflare's behaviour is not documented
+the choice is ours and marked so:
+
+- unknown path: 404, code 7000 ("No route for that URI"); wrong method: 405, code 7001 (ours);
+- bad or missing token: 401, code 10000; another account id: 404, code 7003;
+- body not JSON, no ``model``/``input`` (proxied route) or no ``prompt``: 400, code 3003;
+- unknown model, or a model called on the other route (a ``@cf/`` model on ``/ai/run`` or a
+  third-party model on ``/ai/run/{model}``): 400, code 5007, "No such model ... or task" (ours:
+  Workers AI answers this for ids it does not host; the gateway's answer is undocumented);
+- schema violations and unreadable input images: 400, code 5004 ("Invalid data");
+- request body over 50 MiB: 413, code 3006 (the limit is ours).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import time
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from .._models import ModelSpec, get_model
+from ._faults import (
+    BAD_IMAGE_STRING,
+    IMAGE_FAULTS,
+    NOT_AN_IMAGE,
+    URL_ONLY_FAULTS,
+    Fault,
+    FaultSpec,
+    bomb_png,
+    oversize_chunks,
+)
+from ._inputs import Job, ServiceError, check_request
+from ._render import render_image
+from ._state import FileStore, SampleCounter, StoredFile
+
+__all__ = ["Envelope", "ImageUrlStyle", "Reply", "Service", "ServiceError"]
+
+Envelope = Literal["v4", "run", "v4+run"]
+ImageUrlStyle = Literal["url", "data-uri"]
+
+_ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/run(?:/(.+))?")
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_MODERATION_TEXT = (
+    "Your request was rejected by the safety system. If you believe this is an error, contact us at "
+    "help.openai.com and include the request ID {request_id}. code: moderation_blocked"
+)
+_DAILY_LIMIT_TEXT = (
+    "Account limited: you have used up your daily free allocation of 10,000 neurons, please upgrade "
+    "to Cloudflare's Workers Paid plan if you would like to continue usage."
+)
+_SERVER_ERROR_TEXT = {
+    500: "Internal server error",
+    502: "Bad gateway: InferenceUpstreamError: the model provider failed",
+    503: "Service temporarily unavailable",
+    504: "Gateway timeout: the model provider did not answer in time",
+}
+
+
+def log_id() -> str:
+    """A ULID-shaped id, like AI Gateway's ``cf-aig-log-id``."""
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+@dataclass
+class Reply:
+    """An HTTP answer. ``body`` may be an iterable of chunks (then ``length`` must be given);
+    ``cut_after`` sends only that many body bytes, then drops the connection; ``reset`` drops it
+    without answering at all."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | Iterable[bytes] = b""
+    length: int | None = None
+    cut_after: int | None = None
+    reset: bool = False
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+        body = json.dumps(payload).encode()
+        return cls(status, {"content-type": "application/json", **(headers or {})}, body)
+
+    @classmethod
+    def error(cls, status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Reply:
+        errors = [{"code": code, "message": message}]
+        return cls.json(status, {"success": False, "errors": errors, "messages": [], "result": None}, headers)
+
+    @property
+    def size(self) -> int:
+        if self.length is not None:
+            return self.length
+        assert isinstance(self.body, bytes), "a streamed body needs its length"
+        return len(self.body)
+
+
+def _v4(result: Any) -> dict[str, Any]:
+    return {"success": True, "errors": [], "messages": [], "result": result}
+
+
+def _base64_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        whole = len(pending) - len(pending) % 3  # only whole 3-byte groups concatenate cleanly
+        yield base64.b64encode(pending[:whole])
+        pending = pending[whole:]
+    yield base64.b64encode(pending)
+
+
+def _spoiled(fault: FaultSpec | None, data: bytes) -> bytes:
+    """The image bytes as an image fault leaves them (unchanged for any other fault)."""
+    kind = fault.kind if fault else None
+    if kind is Fault.TRUNCATED_BASE64:
+        return data[: len(data) // 2 // 3 * 3]  # a whole number of base64 quanta: still decodes
+    if kind in (Fault.NOT_AN_IMAGE, Fault.BAD_IMAGE_STRING):
+        return NOT_AN_IMAGE
+    if fault is not None and kind is Fault.DECOMPRESSION_BOMB:
+        return bomb_png(fault["width"], fault["height"])
+    return data
+
+
+@dataclass
+class Service:
+    """The emulated Cloudflare account: its credentials, settings, stored files and counters."""
+
+    account_id: str
+    token: str
+    envelope: Envelope = "v4+run"
+    image_url_style: ImageUrlStyle = "url"
+    url_ttl: float = 60.0
+    single_use_urls: bool = True
+    file_base: str = ""
+    files: FileStore = field(default_factory=FileStore)
+    samples: SampleCounter = field(default_factory=SampleCounter)
+
+    def answer(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes, fault: FaultSpec | None
+    ) -> Reply:
+        """The reply to one API request, ``fault`` applied; never raises for bad input."""
+        proxied = bool((found := _ROUTE.fullmatch(path)) and found.group(2) is None)
+        try:
+            reply = self._answer(method, path, headers, raw, fault)
+        except ServiceError as exc:
+            reply = Reply.error(exc.status, exc.code, exc.message)
+        except Exception as exc:  # an emulator bug: answer like a failing service, and say why
+            traceback.print_exc()
+            reply = Reply.error(500, 3000, f"Internal error in the emulator: {exc!r}")
+        reply.headers["cf-aig-log-id"] = log_id()
+        if proxied:
+            reply.headers["cf-aig-cache-status"] = "MISS"
+        kind = fault.kind if fault else None
+        if kind is Fault.MALFORMED_JSON:
+            start = b'{"success": true, "errors": [], "messages": [], "result": {"image": "'
+            reply = Reply(200, {**reply.headers, "content-type": "application/json"}, start)
+        elif kind is Fault.TRUNCATED:
+            reply.cut_after = reply.size // 2
+        return reply
+
+    def _answer(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes, fault: FaultSpec | None
+    ) -> Reply:
+        route = _ROUTE.fullmatch(path)
+        if route is None:
+            raise ServiceError(404, 7000, "No route for that URI")
+        if method != "POST":
+            raise ServiceError(405, 7001, f"Method {method} not allowed")
+        if headers.get("authorization", "") != f"Bearer {self.token}":
+            raise ServiceError(401, 10000, "Authentication error")
+        if route.group(1) != self.account_id:
+            raise ServiceError(
+                404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?"
+            )
+        early = self._fault_answer(fault)
+        if early is not None:
+            return early
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ServiceError(400, 3003, "Incomplete request: the body is not valid JSON") from None
+        spec, inputs = self._model_and_inputs(route.group(2), body)
+        job = check_request(spec, inputs)
+        sample = self.samples.next(job.request_key)
+        data = render_image(
+            model=spec.id,
+            prompt=job.prompt,
+            request_key=job.request_key,
+            sample=sample,
+            size=job.size,
+            fmt=job.fmt,
+            edit_source=job.edit_source,
+            edit_count=job.edit_count,
+        )
+        if spec.output_kind == "url":
+            return self._url_answer(job, data, fault)
+        if spec.output_kind == "base64-json":
+            return self._base64_answer(data, fault)
+        return self._binary_answer(job, data, fault)
+
+    def _model_and_inputs(self, path_model: str | None, body: Any) -> tuple[ModelSpec, Any]:
+        if path_model is not None:
+            model, inputs, route = unquote(path_model), body, "hosted"
+        else:
+            if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+                raise ServiceError(400, 3003, "Incomplete request: 'model' (a string) is required")
+            if "input" not in body:
+                raise ServiceError(400, 3003, "Incomplete request: 'input' (the model's inputs) is required")
+            model, inputs, route = body["model"], body["input"], "proxied"
+        spec = get_model(model)
+        if not spec.known:
+            raise ServiceError(400, 5007, f"No such model {model} or task")
+        if spec.hosting != route:
+            where = (
+                f"/ai/run/{model}"
+                if spec.hosting == "hosted"
+                else '/ai/run with {"model": ..., "input": ...}'
+            )
+            raise ServiceError(400, 5007, f"No such model {model} or task on this route (call it on {where})")
+        return spec, inputs
+
+    def _fault_answer(self, fault: FaultSpec | None) -> Reply | None:
+        if fault is None:
+            return None
+        if fault.kind is Fault.RATE_LIMIT:
+            retry_after = fault.get("retry_after")
+            extra = {} if retry_after is None else {"retry-after": f"{retry_after:g}"}
+            return Reply.error(429, 3040, "Capacity temporarily exceeded, please try again.", extra)
+        if fault.kind is Fault.DAILY_LIMIT:
+            return Reply.error(429, 3036, _DAILY_LIMIT_TEXT)
+        if fault.kind is Fault.SERVER_ERROR:
+            status = fault["status"]
+            return Reply.error(status, 3000, _SERVER_ERROR_TEXT.get(status, "Upstream failure"))
+        if fault.kind is Fault.MODERATION:
+            message = _MODERATION_TEXT.format(request_id=f"req_{os.urandom(12).hex()}")
+            return Reply.error(400, fault["code"], message)
+        if fault.kind is Fault.FAILED_STATE:
+            failed = {"state": "Failed", "error": {"code": fault["code"], "message": fault["message"]}}
+            return Reply.json(200, failed if self.envelope == "run" else _v4(failed))
+        if fault.kind is Fault.RESET:
+            return Reply(0, reset=True)
+        return None
+
+    def file_url(self, name: str) -> str:
+        return f"{self.file_base}/files/{name}"
+
+    def _url_answer(self, job: Job, data: bytes, fault: FaultSpec | None) -> Reply:
+        kind = fault.kind if fault else None
+        if kind is Fault.BAD_IMAGE_STRING:
+            image = BAD_IMAGE_STRING
+        elif kind is Fault.EXPIRED_URL:
+            image = self.file_url(self.files.new_name(job.fmt.extension))  # never stored
+        elif self.image_url_style == "data-uri" and kind not in URL_ONLY_FAULTS:
+            image = f"data:{job.fmt.mime};base64,{base64.b64encode(_spoiled(fault, data)).decode()}"
+        else:
+            name = self.files.new_name(job.fmt.extension)
+            kept = fault if kind in IMAGE_FAULTS else None  # recorded with the download
+            expires = time.monotonic() + self.url_ttl
+            self.files.put(name, StoredFile(_spoiled(fault, data), job.fmt.mime, expires, kept))
+            image = self.file_url(name)
+        run = {"state": "Completed", "result": {"image": image}, "gatewayMetadata": {"keySource": "Unified"}}
+        if self.envelope == "v4":
+            return Reply.json(200, _v4({"image": image}))
+        return Reply.json(200, run if self.envelope == "run" else _v4(run))
+
+    def _base64_answer(self, data: bytes, fault: FaultSpec | None) -> Reply:
+        if fault is not None and fault.kind is Fault.OVERSIZE:
+            total = fault["bytes"]
+            head = b'{"success": true, "errors": [], "messages": [], "result": {"image": "'
+            tail = b'"}}'
+            chunks = [[head], _base64_stream(oversize_chunks(total)), [tail]]
+            length = len(head) + 4 * ((total + 2) // 3) + len(tail)
+            body = (piece for part in chunks for piece in part)
+            return Reply(200, {"content-type": "application/json"}, body, length=length)
+        if fault is not None and fault.kind is Fault.BAD_IMAGE_STRING:
+            image = BAD_IMAGE_STRING
+        else:
+            image = base64.b64encode(_spoiled(fault, data)).decode()
+        return Reply.json(200, _v4({"image": image}))
+
+    def _binary_answer(self, job: Job, data: bytes, fault: FaultSpec | None) -> Reply:
+        headers = {"content-type": job.fmt.mime}
+        if fault is not None and fault.kind is Fault.OVERSIZE:
+            return Reply(200, headers, oversize_chunks(fault["bytes"]), length=fault["bytes"])
+        return Reply(200, headers, _spoiled(fault, data))
+
+    def serve_file(self, name: str) -> tuple[Reply, FaultSpec | None]:
+        """The file route's answer for ``name`` and the fault it carries, if any."""
+        stored = self.files.fetch(name, single_use=self.single_use_urls)
+        cors = {"access-control-allow-origin": "*"}
+        if stored is None:
+            text = b"404 Not Found: this image URL has expired or was already downloaded (emulator)\n"
+            return Reply(404, {"content-type": "text/plain; charset=utf-8", **cors}, text), None
+        fault = stored.fault
+        if fault is not None and fault.kind is Fault.REDIRECT_INSECURE:
+            return Reply(302, {"location": fault["location"], **cors}), fault
+        if fault is not None and fault.kind is Fault.OVERSIZE:
+            size = fault["bytes"]
+            return Reply(
+                200, {"content-type": stored.mime, **cors}, oversize_chunks(size), length=size
+            ), fault
+        return Reply(200, {"content-type": stored.mime, **cors}, stored.data), fault

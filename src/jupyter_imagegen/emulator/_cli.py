@@ -1,0 +1,112 @@
+"""The emulator's command line: ``python -m jupyter_imagegen.emulator`` and ``imagegen emulator``."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import get_args
+
+from ._api import Envelope, ImageUrlStyle
+from ._server import Emulator
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m jupyter_imagegen.emulator",
+        description="Run a local Cloudflare Workers AI emulator that answers with labelled test images.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8787, help="port; 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, metavar="S", help="seconds added to every API request"
+    )
+    parser.add_argument(
+        "--token", default="emulator-token", help="the API token to accept (default: %(default)s)"
+    )
+    parser.add_argument("--account", default="emulator-account", help="the account id (default: %(default)s)")
+    parser.add_argument(
+        "--url-ttl",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds an image URL stays valid (default: 60)",
+    )
+    parser.add_argument(
+        "--envelope", choices=get_args(Envelope), default="v4+run", help="JSON envelope of URL answers"
+    )
+    parser.add_argument(
+        "--image-url-style",
+        choices=get_args(ImageUrlStyle),
+        default="url",
+        help="answer with URLs or data URIs",
+    )
+    parser.add_argument(
+        "--reusable-urls", action="store_true", help="let an image URL be fetched more than once"
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
+    return parser
+
+
+def banner(emulator: Emulator) -> str:
+    """The startup notice: what this is, and the environment that points a client at it."""
+    rule = "#" * 78
+    exports = [f"##    export {name}={shlex.quote(value)}" for name, value in emulator.env.items()]
+    return "\n".join(
+        [
+            rule,
+            "##  CLOUDFLARE EMULATOR: a local test server, NOT the real Cloudflare service.",
+            f"##  API base URL: {emulator.base_url}",
+            "##  Point a client at it (the emulator's token is not a secret):",
+            *exports,
+            "##  Every image is a labelled test pattern. Press Ctrl-C to stop.",
+            rule,
+        ]
+    )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the emulator in the foreground until Ctrl-C or SIGTERM; the process exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        emulator = Emulator(
+            host=args.host,
+            port=args.port,
+            account_id=args.account,
+            token=args.token,
+            latency=args.latency,
+            url_ttl=args.url_ttl,
+            single_use_urls=not args.reusable_urls,
+            envelope=args.envelope,
+            image_url_style=args.image_url_style,
+            log=None if args.quiet else lambda line: print(line, flush=True),
+        )
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
+    print(banner(emulator), flush=True)
+    try:
+        emulator.serve_forever()
+    except KeyboardInterrupt:
+        print("emulator stopped", flush=True)
+    finally:
+        emulator.stop()
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    return 0

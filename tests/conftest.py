@@ -1,0 +1,56 @@
+"""Shared fixtures: every test runs against a real emulator on loopback, never the real service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import jupyter_imagegen
+from jupyter_imagegen import Client
+from jupyter_imagegen.emulator import Emulator
+
+_ENV = (
+    "CLOUDFLARE_ACCOUNT_ID",
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_BASE_URL",
+    "CLOUDFLARE_AI_GATEWAY_ID",
+    "IMAGEGEN_MODEL",
+    "IMAGEGEN_TIMEOUT",
+    "IMAGEGEN_MAX_RETRIES",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's real credentials or cache, or a default client from another."""
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IMAGEGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(jupyter_imagegen, "_default_client", None)
+    yield
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """The emulator, with the process environment pointing at it (as offline mode does)."""
+    for name, value in emulator.env.items():
+        monkeypatch.setenv(name, value)
+    return emulator
+
+
+@pytest.fixture
+def client(emulator: Emulator) -> Iterator[Client]:
+    with Client(
+        account_id=emulator.account_id,
+        api_token=emulator.token,
+        base_url=emulator.base_url,
+    ) as c:
+        yield c

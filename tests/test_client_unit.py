@@ -1,0 +1,177 @@
+"""Unit tests of single client functions with httpx.MockTransport (behaviour over real HTTP is
+covered against the emulator in test_client.py)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+from PIL import Image
+
+from jupyter_imagegen import (
+    APIResponseError,
+    AuthenticationError,
+    Client,
+    ImageDownloadError,
+    RateLimitError,
+    ServerError,
+)
+from jupyter_imagegen._response import parse_retry_after
+from jupyter_imagegen._retry import retry_delay
+
+TOKEN = "tok-unit-8Hq"
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def client_for(handler: Callable[[httpx.Request], httpx.Response], **kw: object) -> Client:
+    return Client(
+        transport=httpx.MockTransport(handler),
+        account_id="acc",
+        api_token=TOKEN,
+        base_url="https://api.example.test/client/v4",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_proxied_route_body_and_headers() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "api.example.test":
+            return httpx.Response(
+                200, json={"result": {"image": "https://img.example.test/a.png"}, "state": "Completed"}
+            )
+        return httpx.Response(200, content=png(), headers={"content-type": "image/png"})
+
+    with client_for(handler) as client:
+        image = client.generate("a fox", size="256x256", skip_cache=True, metadata={"class": "7b"})
+    api, download = seen
+    assert str(api.url) == "https://api.example.test/client/v4/accounts/acc/ai/run"
+    assert json.loads(api.content) == {
+        "model": "openai/gpt-image-1.5",
+        "input": {"prompt": "a fox", "size": "256x256"},
+    }
+    assert api.headers["authorization"] == f"Bearer {TOKEN}"
+    assert api.headers["cf-aig-gateway-id"] == "default"
+    assert api.headers["cf-aig-skip-cache"] == "true"
+    assert json.loads(api.headers["cf-aig-metadata"]) == {"class": "7b"}
+    assert "authorization" not in download.headers
+    assert image.mime_type == "image/png" and (image.width, image.height) == (8, 8)
+
+
+def test_hosted_route_puts_model_in_path_and_inputs_at_top_level() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            200, json={"success": True, "result": {"image": base64.b64encode(png()).decode()}}
+        )
+
+    with client_for(handler) as client:
+        client.generate("a fox", model="@cf/black-forest-labs/flux-1-schnell", steps=4)
+    assert seen[0].url.path == "/client/v4/accounts/acc/ai/run/@cf/black-forest-labs/flux-1-schnell"
+    assert json.loads(seen[0].content) == {"prompt": "a fox", "steps": 4}
+
+
+def test_retry_after_is_honoured_and_retries_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr("jupyter_imagegen._client.time.sleep", sleeps.append)
+    answers = iter(
+        [
+            httpx.Response(
+                429,
+                headers={"retry-after": "3"},
+                json={"success": False, "errors": [{"code": 3040, "message": "busy"}]},
+            ),
+            httpx.Response(503, json={"success": False, "errors": [{"code": 3001, "message": "down"}]}),
+            httpx.Response(200, content=png(), headers={"content-type": "image/png"}),
+        ]
+    )
+    with client_for(lambda request: next(answers), max_retries=2) as client:
+        client.generate("a fox", model="@cf/stabilityai/stable-diffusion-xl-base-1.0")
+    assert sleeps[0] == 3.0 and len(sleeps) == 2
+
+
+def test_daily_allocation_is_not_retried_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(429, json={"success": False, "errors": [{"code": 3036, "message": "daily"}]})
+
+    with client_for(handler) as client, pytest.raises(RateLimitError) as info:
+        client.generate("a fox")
+    assert len(calls) == 1 and info.value.daily_limit and "Not retried" in str(info.value)
+
+
+def test_retries_stop_at_max_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("jupyter_imagegen._client.time.sleep", lambda s: None)
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(500, json={"success": False, "errors": [{"code": 1, "message": "boom"}]})
+
+    with client_for(handler, max_retries=3) as client, pytest.raises(ServerError):
+        client.generate("a fox")
+    assert len(calls) == 4
+
+
+def test_token_echoed_by_the_service_is_scrubbed() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            401, json={"success": False, "errors": [{"code": 10000, "message": f"bad token {TOKEN}"}]}
+        )
+
+    with client_for(handler) as client, pytest.raises(AuthenticationError) as info:
+        client.generate("a fox")
+    assert TOKEN not in str(info.value) and TOKEN not in repr(info.value.args)
+    assert TOKEN not in (info.value.service_message or "")
+
+
+@pytest.mark.parametrize("url", ["http://img.example.test/a.png", "ftp://x/a.png", "file:///etc/passwd"])
+def test_image_urls_must_be_https_or_loopback(url: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == "api.example.test", "must not fetch an unsafe URL"
+        return httpx.Response(200, json={"result": {"image": url}})
+
+    with client_for(handler) as client, pytest.raises(ImageDownloadError, match="Refusing to download"):
+        client.generate("a fox")
+
+
+def test_oversized_answers_are_refused_without_reading_them() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=png() + b"\0" * 5000, headers={"content-type": "image/png"})
+
+    with (
+        client_for(handler, max_image_bytes=1000) as client,
+        pytest.raises(APIResponseError, match="over 0 MB"),
+    ):
+        client.generate("a fox", model="@cf/stabilityai/stable-diffusion-xl-base-1.0")
+
+
+@pytest.mark.parametrize(
+    "value,expected", [("5", 5.0), ("0", 0.0), ("999", 60.0), (None, None), ("soon", None), ("-3", 0.0)]
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected
+
+
+def test_backoff_grows_with_jitter_and_is_capped() -> None:
+    error = ServerError("x", status_code=500)
+    delays = [retry_delay(error, attempt, 10) for attempt in range(8)]
+    assert all(d is not None for d in delays)
+    assert 0.25 <= delays[0] <= 0.5  # type: ignore[operator]
+    assert max(delays) <= 20.0  # type: ignore[type-var]
+    assert retry_delay(error, 2, 2) is None
