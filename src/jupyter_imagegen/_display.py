@@ -19,7 +19,9 @@ __all__ = ["DISPLAY_FORMATS", "PREVIEW_BUDGET", "image_bundle", "preview_bytes"]
 
 DisplayFormat = Literal["auto", "png", "jpeg", "webp"]
 DISPLAY_FORMATS: tuple[str, ...] = ("auto", "png", "jpeg", "webp")
-PREVIEW_BUDGET = 250_000
+# Bytes of the encoded preview. A notebook stores it as base64 (4/3 larger) in JSON, so this keeps
+# one image's output under about 250 KB of .ipynb.
+PREVIEW_BUDGET = 185_000
 _QUALITIES = (85, 75, 65, 55)  # first that fits the budget; each try is a full encode
 
 

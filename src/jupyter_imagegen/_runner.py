@@ -1,0 +1,149 @@
+"""Running async work from a notebook cell, interruptibly.
+
+ipykernel already runs an asyncio loop in the main thread, so a cell cannot ``asyncio.run``.
+:class:`LoopThread` keeps one event loop in a daemon thread; a cell hands it a batch of coroutine
+factories and waits on the main thread in short slices, so a kernel interrupt (SIGINT, which Python
+delivers to the main thread) arrives within a slice. On interrupt the batch's unfinished tasks are
+cancelled (closing their HTTP requests), the cancellation is waited for, and the finished results
+are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+__all__ = ["Batch", "LoopThread"]
+
+T = TypeVar("T")
+
+_CANCEL_GRACE = 5.0  # seconds to wait for cancelled requests to close their connections
+
+
+@dataclass
+class Batch(Generic[T]):
+    """The outcome of a batch: per item its result, its exception, or None if it never finished."""
+
+    outcomes: list[T | BaseException | None]
+    interrupted: bool = False
+    elapsed: float = 0.0
+    finished: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.finished = sum(outcome is not None for outcome in self.outcomes)
+
+
+class LoopThread:
+    """One asyncio event loop in a daemon thread, started on first use."""
+
+    def __init__(self, name: str = "jupyter-imagegen") -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._thread is None or not self._thread.is_alive():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=self._serve, args=(loop,), name=self._name, daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    @staticmethod
+    def _serve(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run one coroutine on the loop and wait for its result (not interruptible)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop()).result(timeout)
+
+    def stop(self) -> None:
+        """Stop the loop and wait for its thread; pending tasks are cancelled first."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None or not thread.is_alive():
+            return
+
+        async def cancel_all() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
+            asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(_CANCEL_GRACE)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(_CANCEL_GRACE)
+
+    def run(
+        self,
+        factories: Sequence[Callable[[], Awaitable[T]]],
+        *,
+        concurrency: int = 4,
+        on_progress: Callable[[int, int, float], None] | None = None,
+        tick: float = 0.2,
+    ) -> Batch[T]:
+        """Run every factory's coroutine, at most ``concurrency`` at once, and wait for all.
+
+        ``on_progress(finished, total, elapsed)`` is called on the calling thread after each
+        result and every ``tick`` seconds. A KeyboardInterrupt while waiting cancels what is
+        still running and returns the batch with ``interrupted=True``.
+        """
+        outcomes: list[T | BaseException | None] = [None] * len(factories)
+        settled = threading.Event()
+        started = time.monotonic()
+
+        async def one(index: int, gate: asyncio.Semaphore) -> None:
+            async with gate:
+                try:
+                    outcomes[index] = await factories[index]()
+                except asyncio.CancelledError:
+                    raise
+                except BaseException as exc:  # each item fails alone; the batch goes on
+                    outcomes[index] = exc
+
+        async def batch() -> None:
+            gate = asyncio.Semaphore(max(1, concurrency))
+            tasks = [asyncio.ensure_future(one(i, gate)) for i in range(len(factories))]
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                settled.set()
+
+        future = asyncio.run_coroutine_threadsafe(batch(), self.loop())
+        interrupted = False
+        try:
+            while not settled.wait(tick):
+                if on_progress is not None:
+                    on_progress(_count(outcomes), len(outcomes), time.monotonic() - started)
+        except KeyboardInterrupt:
+            interrupted = True
+            future.cancel()
+            settled.wait(_CANCEL_GRACE)
+        if not interrupted and future.done() and not future.cancelled():
+            future.result()
+        return Batch(list(outcomes), interrupted, time.monotonic() - started)
+
+
+def _count(outcomes: Sequence[object]) -> int:
+    return sum(outcome is not None for outcome in outcomes)

@@ -1,0 +1,288 @@
+"""What one ``%%imagegen`` cell does once its options are understood: run the requests (from the
+cache when it can), show live progress, display the images, store ``-o`` and write ``--save``.
+
+:class:`Session` lives as long as the extension is loaded. It owns the background event loop and
+one :class:`AsyncClient`, rebuilt when the credentials in the environment change (a user may set
+them in a cell after loading the extension).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import ImageGenError
+from ._result import GeneratedImage
+from ._runner import Batch, LoopThread
+from ._templating import Axis, rows_and_columns
+
+if TYPE_CHECKING:
+    from ._cache import ImageCache
+    from ._client import AsyncClient
+    from ._request import ImageRequest
+
+__all__ = ["Job", "Outcome", "Session", "display", "failure_message", "run_cell"]
+
+_CLIENT_ENV = (
+    "CLOUDFLARE_ACCOUNT_ID",
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_BASE_URL",
+    "CLOUDFLARE_AI_GATEWAY_ID",
+    "IMAGEGEN_MODEL",
+    "IMAGEGEN_TIMEOUT",
+    "IMAGEGEN_MAX_RETRIES",
+)
+
+
+@dataclass
+class Job:
+    """The requests of one cell, in display order, and what to do with the results."""
+
+    requests: list[ImageRequest]
+    axes: list[Axis] = field(default_factory=list)  # grid axes, the variation axis included
+    grid: bool = False
+    display: bool = True
+    display_format: str = "auto"
+    refresh: bool = False
+    save_dir: str | None = None
+    concurrency: int = 4
+    cell_size: int = 384
+
+
+@dataclass
+class Outcome:
+    """What a cell produced: per request an image, an error or None (cancelled)."""
+
+    results: list[GeneratedImage | BaseException | None]
+    interrupted: bool
+    elapsed: float
+    saved: list[str] = field(default_factory=list)
+    save_error: str | None = None
+
+    @property
+    def images(self) -> list[GeneratedImage]:
+        return [r for r in self.results if isinstance(r, GeneratedImage)]
+
+    @property
+    def errors(self) -> list[BaseException]:
+        return [r for r in self.results if isinstance(r, BaseException)]
+
+
+class Session:
+    """The extension's long-lived state: event-loop thread and client."""
+
+    def __init__(self) -> None:
+        self.loop = LoopThread()
+        self._client: AsyncClient | None = None
+        self._fingerprint = ""
+
+    def client(self) -> AsyncClient:
+        """The client for the current environment; a new one when credentials changed."""
+        from ._client import AsyncClient
+
+        # A digest, so the token is not kept in yet another place in memory.
+        values = "\0".join(os.environ.get(name, "") for name in _CLIENT_ENV)
+        fingerprint = hashlib.sha256(values.encode("utf-8")).hexdigest()
+        if self._client is None or fingerprint != self._fingerprint:
+            client = AsyncClient()  # may raise ConfigurationError for a malformed setting
+            self._close_client()
+            self._client, self._fingerprint = client, fingerprint
+        return self._client
+
+    def close(self) -> None:
+        self._close_client()
+        self.loop.stop()
+
+    def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and self.loop.running:
+            with contextlib.suppress(Exception):  # best effort: the loop may be stopping
+                self.loop.call(client.aclose(), timeout=5)
+
+    def run(self, job: Job, cache: ImageCache | None, progress: Callable[[int, int, float], None]) -> Outcome:
+        from ._cache import fetch_async
+
+        client = self.client()
+
+        def factory(request: ImageRequest) -> Callable[[], Any]:
+            return lambda: fetch_async(client, request, cache, refresh=job.refresh)
+
+        batch: Batch[GeneratedImage] = self.loop.run(
+            [factory(r) for r in job.requests], concurrency=job.concurrency, on_progress=progress
+        )
+        return Outcome(list(batch.outcomes), batch.interrupted, batch.elapsed)
+
+
+def run_cell(session: Session, job: Job, cache: ImageCache | None) -> Outcome:
+    """Run a cell's requests under a live progress line, then show, save and summarise."""
+    total = len(job.requests)
+    shown = [f"generating 0/{total} · 0 s"]
+    handle = display({"text/plain": shown[0]}, raw=True, display_id=True)
+
+    def progress(done: int, count: int, elapsed: float) -> None:
+        text = f"generating {done}/{count} · {elapsed:.0f} s"
+        if text != shown[0] and handle is not None:  # one update per visible change
+            shown[0] = text
+            handle.update({"text/plain": text}, raw=True)
+
+    outcome = session.run(job, cache, progress)
+    if job.display:
+        show_results(job, outcome, cache)
+    if job.save_dir and outcome.images:
+        try:
+            outcome.saved = save_all(outcome.images, job.save_dir)
+        except OSError as exc:
+            outcome.save_error = f"Could not save to {job.save_dir}: {exc.strerror or exc}."
+    if handle is not None:
+        handle.update({"text/plain": status_line(outcome, total)}, raw=True)
+    return outcome
+
+
+def display(*objs: Any, **kwargs: Any) -> Any:
+    """IPython's ``display`` (imported on use; it carries no type annotations)."""
+    from IPython.display import display as ipython_display
+
+    return ipython_display(*objs, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def save_all(images: Sequence[GeneratedImage], folder: str) -> list[str]:
+    """Write each image to ``folder`` under a name taken from its prompt, never overwriting."""
+    from ._files import safe_filename, unique_path
+
+    written = []
+    for image in images:
+        stem = safe_filename(image.prompt)
+        for _ in range(100):  # another process may take the free name between check and write
+            try:
+                written.append(image.save(unique_path(folder, stem, image.extension)))
+                break
+            except FileExistsError:
+                continue
+    return written
+
+
+def image_info(image: GeneratedImage) -> dict[str, Any]:
+    """The display metadata of one image (as ``_display.image_bundle`` records it)."""
+    return dict(
+        image.provenance, elapsed=image.elapsed, cached=image.cached, width=image.width, height=image.height
+    )
+
+
+def caption(result: GeneratedImage | BaseException | None) -> str:
+    if isinstance(result, GeneratedImage):
+        return "cached" if result.cached else f"{result.elapsed:.1f} s"
+    return "failed" if isinstance(result, BaseException) else "cancelled"
+
+
+def preview(image: GeneratedImage, fmt: str, cache: ImageCache | None) -> tuple[str, bytes]:
+    """The embedded form of ``image``, from the cache when it was made before."""
+    from ._display import preview_bytes
+
+    digest = hashlib.sha256(image.data).hexdigest()
+    stored = cache.get_preview(digest, fmt) if cache is not None else None
+    if stored is not None:
+        return stored
+    mime, data = preview_bytes(image, fmt)
+    if cache is not None:
+        with contextlib.suppress(OSError):  # only a speed-up: a read-only cache still displays
+            cache.put_preview(digest, fmt, mime, data)
+    return mime, data
+
+
+def show_results(job: Job, outcome: Outcome, cache: ImageCache | None = None) -> None:
+    """Display the images: one image alone, several as one labelled grid picture."""
+    from ._display import preview_bytes
+    from ._gallery import GridLayout, grid_image
+
+    results = outcome.results
+    if len(results) == 1 and not job.grid:
+        only = results[0]
+        if isinstance(only, GeneratedImage):
+            mime, data = preview(only, job.display_format, cache)
+            display(
+                _bundle(mime, data, repr(only)), raw=True, metadata={"jupyter_imagegen": image_info(only)}
+            )
+        return
+    if not outcome.images:
+        return
+    captions = [caption(r) for r in results]
+    if len(job.axes) >= 2:
+        rows, columns = rows_and_columns(job.axes)
+        layout = GridLayout(len(columns), rows, columns, captions)
+    else:
+        labels = job.axes[0].labels if job.axes else tuple(f"#{i + 1}" for i in range(len(results)))
+        captions = [f"{text} · {note}" for text, note in zip(labels, captions, strict=True)]
+        layout = GridLayout(min(4, len(results)), captions=captions)
+    first = outcome.images[0]
+    picture = grid_image(
+        results_or_none(results), layout, prompt=first.prompt, model=first.model, cell=job.cell_size
+    )
+    mime, data = preview_bytes(picture, job.display_format)
+    text = f"<{len(outcome.images)} generated images: {', '.join(captions)}>"
+    info = {
+        "grid": True,
+        "rows": list(layout.row_labels),
+        "columns": list(layout.column_labels),
+        "captions": captions,
+        "images": [image_info(r) if isinstance(r, GeneratedImage) else None for r in results],
+    }
+    display(_bundle(mime, data, text), raw=True, metadata={"jupyter_imagegen": info})
+
+
+def _bundle(mime: str, data: bytes, text: str) -> dict[str, str]:
+    """One image MIME type and its text form: what a notebook output stores."""
+    return {mime: base64.b64encode(data).decode("ascii"), "text/plain": text}
+
+
+def results_or_none(results: Sequence[GeneratedImage | BaseException | None]) -> list[GeneratedImage | None]:
+    return [r if isinstance(r, GeneratedImage) else None for r in results]
+
+
+def status_line(outcome: Outcome, total: int) -> str:
+    """One line under the cell's progress placeholder once it is done: what, how long, cached."""
+    images = outcome.images
+    if not images:
+        parts = ["no image"]
+    elif total == 1:
+        only = images[0]
+        parts = [
+            only.model,
+            f"{only.width}x{only.height}",
+            "cached" if only.cached else f"{only.elapsed:.1f} s",
+        ]
+    else:
+        count = f"{total} images" if len(images) == total else f"{len(images)} of {total} images"
+        parts = [images[0].model, count, f"{outcome.elapsed:.1f} s"]
+        cached = sum(image.cached for image in images)
+        if cached:
+            parts.append("all cached" if cached == total else f"{cached} cached")
+    if outcome.errors:
+        parts.append(f"{len(outcome.errors)} failed")
+    if outcome.interrupted:
+        parts.append(f"interrupted: {total - len(images) - len(outcome.errors)} cancelled")
+    if len(outcome.saved) == 1:
+        parts.append(f"saved {outcome.saved[0]}")
+    elif outcome.saved:
+        parts.append(f"saved {len(outcome.saved)} files in {os.path.dirname(outcome.saved[0]) or '.'}")
+    return " · ".join(parts)
+
+
+def failure_message(outcome: Outcome, total: int) -> str | None:
+    """One line for the cell's UsageError when any request failed, else None."""
+    errors = outcome.errors
+    if not errors:
+        return None
+    unexpected = [e for e in errors if not isinstance(e, ImageGenError)]
+    if unexpected:
+        raise unexpected[0]  # a bug, not a user error: keep its traceback
+    first = str(errors[0])
+    others = len({str(e) for e in errors}) - 1
+    if total == 1 or (len(errors) == total and not others):
+        return first
+    more = f" (and {others} other error{'s' if others > 1 else ''})" if others else ""
+    return f"{len(errors)} of {total} images failed: {first}{more}"

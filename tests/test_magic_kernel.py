@@ -1,0 +1,81 @@
+"""%%imagegen in a real ipykernel: a failing cell stops Run All with a one-line UsageError, and
+the kernel's interrupt (the stop button) cancels in-flight requests and keeps finished images."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager, start_new_kernel
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbformat.v4 import new_code_cell, new_notebook
+
+from jupyter_imagegen.emulator import Emulator
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def kernel(emulator_env: Emulator, tmp_path: Path) -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=dict(os.environ))
+    try:
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def execute(client: BlockingKernelClient, code: str) -> dict[str, Any]:
+    reply: dict[str, Any] = client.execute_interactive(code, timeout=60, output_hook=lambda msg: None)
+    return reply["content"]  # type: ignore[no-any-return]
+
+
+def test_a_failing_cell_stops_run_all_with_a_one_line_usage_error(
+    emulator_env: Emulator, tmp_path: Path
+) -> None:
+    cells = ["%load_ext jupyter_imagegen", "%%imagegen -q hgih\na fox", "print('not reached')"]
+    book = new_notebook(cells=[new_code_cell(c) for c in cells])
+    client = NotebookClient(
+        book, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    with pytest.raises(CellExecutionError) as failure:
+        client.execute()
+    assert failure.value.ename == "UsageError"
+    assert "did you mean 'high'" in failure.value.evalue and "\n" not in failure.value.evalue
+    assert book.cells[2].outputs == [] and book.cells[2].execution_count is None
+    assert len(emulator_env.requests) == 0
+    nbformat.validate(book)
+
+
+def test_kernel_interrupt_cancels_requests_and_keeps_finished_images(
+    kernel: tuple[KernelManager, BlockingKernelClient], emulator_env: Emulator
+) -> None:
+    manager, client = kernel
+    assert execute(client, "%load_ext jupyter_imagegen")["status"] == "ok"
+    assert execute(client, "%%imagegen -q low -n 2\na fox")["status"] == "ok"  # samples 1-2 cached
+    emulator_env.inject("hang", times=2, seconds=60)
+    msg_id = client.execute("%%imagegen -q low -n 4 -o foxes\na fox")
+    deadline = time.monotonic() + 30
+    while len(emulator_env.requests) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(emulator_env.requests) == 4  # both uncached requests are hanging
+    manager.interrupt_kernel()
+    # The reply comes long before the hung requests would end: they were cancelled, not awaited.
+    reply = client.get_shell_msg(timeout=20)
+    while reply["parent_header"].get("msg_id") != msg_id:
+        reply = client.get_shell_msg(timeout=20)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+    outputs: list[str] = []
+    client.execute_interactive(
+        "print(len(foxes), all(f.cached for f in foxes))",
+        timeout=30,
+        output_hook=lambda msg: outputs.append(msg["content"].get("text", "")),
+    )
+    assert "2 True" in "".join(outputs)

@@ -1,0 +1,85 @@
+"""The example notebooks: stored without outputs, and run top to bottom by a real kernel against
+the emulator, then again (Restart & Run All) with every %%imagegen cell served from the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from jupyter_imagegen.emulator import Emulator
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+NOTEBOOK_BUDGET = 250_000
+# Requests a second run still makes: cells that ask for new images on purpose.
+UNCACHED = {"quickstart.ipynb": 4, "classroom.ipynb": 3}  # --refresh, generate(), generate_many()
+
+
+@pytest.mark.parametrize("name", sorted(UNCACHED))
+def test_notebook_is_stored_without_outputs(name: str) -> None:
+    raw = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
+    for cell in raw["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, cell["source"]
+            assert "execution" not in cell.get("metadata", {})
+    assert raw["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def execute(name: str, folder: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    # The kernel inherits this process's environment: the emulator and the test's cache folder.
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    ).execute()
+    return notebook
+
+
+def image_outputs(notebook: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    return [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if any(key in output.get("data", {}) for key in IMAGE_TYPES)
+    ]
+
+
+def status_lines(notebook: nbformat.NotebookNode) -> list[str]:
+    """The text-only display outputs: what the progress placeholders ended as."""
+    return [
+        output["data"]["text/plain"]
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if set(output.get("data", {})) == {"text/plain"}
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(UNCACHED))
+def test_notebook_runs_top_to_bottom_then_again_from_the_cache(
+    name: str, emulator_env: Emulator, tmp_path: Path
+) -> None:
+    first = execute(name, tmp_path)
+    cold_requests = len(emulator_env.requests)
+    images = image_outputs(first)
+    magic_cells = [
+        c for c in first.cells if c.cell_type == "code" and c.source.startswith(("%%imagegen", "%imagegen"))
+    ]
+    assert cold_requests > UNCACHED[name] and len(images) >= len(magic_cells) >= 4
+    for output in images:
+        embedded = [key for key in output["data"] if key in IMAGE_TYPES]
+        assert len(embedded) == 1  # one image MIME type per output
+        assert len(json.dumps(output)) <= NOTEBOOK_BUDGET  # what the image adds to the .ipynb
+    assert not any(text.startswith("generating") for text in status_lines(first))  # placeholders finished
+    assert (tmp_path / ("generated" if name == "quickstart.ipynb" else "gallery")).is_dir()
+
+    second = execute(name, tmp_path)
+    assert len(emulator_env.requests) - cold_requests == UNCACHED[name]
+    texts = status_lines(second)
+    cached_marks = [text for text in texts if " · cached" in text or " · all cached" in text]
+    assert len(cached_marks) == len([c for c in magic_cells if "--refresh" not in c.source])
