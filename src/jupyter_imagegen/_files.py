@@ -70,6 +70,9 @@ def write_atomic(path: str, payload: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
+            handle.flush()
+            # Durable before it becomes visible: after a power cut the name holds all or nothing.
+            os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         _remove_quietly(temp)
@@ -87,6 +90,9 @@ def write_new_file(path: str, payload: bytes, *, overwrite: bool = False) -> str
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
+            handle.flush()
+            # Durable before it becomes visible: after a power cut the name holds all or nothing.
+            os.fsync(handle.fileno())
         # link() fails when the name exists, so two writers can never clobber each other.
         try:
             os.link(temp, path)

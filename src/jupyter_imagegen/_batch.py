@@ -1,0 +1,125 @@
+"""Batch generation: hundreds or thousands of images at the account's rate limit, resumable,
+with progress. ``batch()`` for scripts and notebook cells, ``await abatch()`` for asyncio code.
+
+Results go to an output folder as they finish, each image under a name fixed by its index and
+prompt, with ``manifest.jsonl`` recording every item (see :mod:`._manifest`). Running the same
+batch again skips what is finished, adopts images an interrupted run saved without recording,
+and retries failures when asked; :mod:`._batch_job` does one run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from ._base_client import BaseClient
+from ._batch_inputs import load_items
+from ._batch_job import BatchJob
+from ._batch_progress import ProgressDisplay
+from ._batch_result import BatchResult
+
+__all__ = ["abatch", "batch"]
+
+DEFAULT_RPM = 720.0  # Workers AI's default text-to-image limit per account
+DEFAULT_CONCURRENCY = 32
+_TICK = 0.2  # seconds between progress redraws
+
+
+def _job(
+    items: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    rpm: float = DEFAULT_RPM,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    burst: int = 1,
+    resume: bool = True,
+    retry_failed: bool = False,
+    n: int = 1,
+    max_retries: int = 2,
+    client_options: Mapping[str, Any] | None = None,
+    **common: Any,
+) -> BatchJob:
+    options = dict(client_options or {})
+    planner = BaseClient(**{k: v for k, v in options.items() if k != "transport"})
+    loaded = load_items(items, planner, common, n)
+    return BatchJob(
+        loaded,
+        os.fspath(out_dir),
+        rpm=rpm,
+        burst=burst,
+        concurrency=concurrency,
+        resume=resume,
+        retry_failed=retry_failed,
+        max_retries=max_retries,
+        client_options=options,
+    )
+
+
+def batch(
+    items: Any, out_dir: str | os.PathLike[str], *, progress: bool = True, **options: Any
+) -> BatchResult:
+    """Generate every item into ``out_dir`` under a rate limit; see :func:`abatch` for the options.
+
+    Works from a script and from a notebook cell (the batch runs its own event loop in a worker
+    thread). Ctrl-C or a kernel interrupt stops it cleanly: finished images stay recorded and the
+    same call continues where it stopped.
+    """
+    job = _job(items, out_dir, **options)
+    display = ProgressDisplay(progress)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = asyncio.run(job.run())
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="imagegen-batch", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(_TICK)
+            display.update(job.counters)
+    except KeyboardInterrupt:
+        job.cancel()
+        thread.join()
+        display.close(job.counters)
+        raise
+    display.close(job.counters)
+    if "error" in outcome:
+        raise outcome["error"]
+    result: BatchResult = outcome["result"]
+    return result
+
+
+async def abatch(
+    items: Any, out_dir: str | os.PathLike[str], *, progress: bool = True, **options: Any
+) -> BatchResult:
+    """Generate every item of ``items`` into ``out_dir``; the asyncio form of :func:`batch`.
+
+    ``items``: a list of prompts or dicts, a pandas DataFrame, or a .csv/.tsv/.jsonl/.txt path
+    (see :mod:`._batch_inputs` for the columns). ``rpm`` (default 720) and ``burst`` (default 1)
+    shape the token bucket; ``concurrency`` (default 32) caps requests in flight. ``resume``
+    (default True) skips items the manifest lists as done; ``retry_failed`` also reruns failed
+    ones. ``n`` makes that many variations of each row. ``max_retries`` bounds retries of
+    transient errors other than 429. ``client_options`` go to :class:`AsyncClient` (credentials,
+    base_url, timeout...). Other keyword arguments are parameters for every row (a row's own
+    columns win), e.g. ``model=``, ``quality=``, ``size=``.
+    """
+    job = _job(items, out_dir, **options)
+    display = ProgressDisplay(progress)
+
+    async def tick() -> None:
+        while True:
+            display.update(job.counters)
+            await asyncio.sleep(_TICK)
+
+    ticker = asyncio.ensure_future(tick())
+    try:
+        return await job.run()
+    finally:
+        ticker.cancel()
+        display.close(job.counters)
