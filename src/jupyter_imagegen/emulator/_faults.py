@@ -2,7 +2,8 @@
 
 A fault is a kind plus options. It is queued on the server (``Emulator.inject`` or
 ``POST /__emulator__/faults``) for the next N API requests, first in first out, or chosen for one
-request with the header ``x-emulator-fault: kind;key=value;key=value``.
+request with the header ``x-emulator-fault: kind;key=value;key=value`` (which leaves the queue
+alone). Every API request takes its turn from the queue, whatever its outcome.
 """
 
 from __future__ import annotations
