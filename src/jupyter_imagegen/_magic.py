@@ -313,7 +313,11 @@ def _unquote(text: str) -> str:
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
+    from ._offline import emulator_banner, uses_local_service
+
     ipython.register_magics(ImageGenMagics(shell=ipython))  # type: ignore[no-untyped-call]
+    if uses_local_service():
+        print(emulator_banner(os.environ["CLOUDFLARE_BASE_URL"]))
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:

@@ -109,46 +109,45 @@ def _models() -> int:
     return 0
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _lab(args: argparse.Namespace) -> int:
+    """JupyterLab on the notebook; with no credentials, on an in-process emulator, said loudly."""
+    import signal
     import subprocess
+
+    from ._offline import emulator_banner
 
     env = dict(os.environ)
     emulator = None
     if not all(env.get(name) for name in CREDENTIALS):
         from .emulator import Emulator
 
-        emulator = Emulator(port=0)
-        emulator.start()
+        emulator = Emulator(port=0).start()
         env.update(emulator.env)
-        print(_banner(emulator.base_url), flush=True)
-    command = [
-        sys.executable,
-        "-m",
-        "jupyter",
-        "lab",
-        args.notebook,
-        f"--port={args.port}",
-        "--ServerApp.ip=127.0.0.1",
-    ]
-    if args.no_browser:
-        command.append("--no-browser")
+        print(emulator_banner(emulator.base_url), flush=True)
+        print("(CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set.)", flush=True)
+    command = [sys.executable, "-m", "jupyter", "lab", args.notebook, f"--port={args.port}"]
+    command += ["--ServerApp.ip=127.0.0.1"] + (["--no-browser"] if args.no_browser else [])
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines run as root
+        command.append("--allow-root")
+    lab = subprocess.Popen(command, env=env)
+    # A terminated launcher must not orphan the server: treat SIGTERM like Ctrl-C.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        return subprocess.call(command, env=env)
+        return lab.wait()
     except KeyboardInterrupt:
+        lab.terminate()
+        try:
+            lab.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            lab.kill()
         return 130
     finally:
         if emulator is not None:
             emulator.stop()
-
-
-def _banner(base_url: str) -> str:
-    line = "!" * 78
-    return (
-        f"{line}\n!!  OFFLINE MODE: CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set.\n"
-        f"!!  Images come from the local Cloudflare EMULATOR at {base_url}\n"
-        "!!  They are test patterns, not real model output. Set both variables to use Cloudflare.\n"
-        f"{line}"
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
