@@ -1,0 +1,291 @@
+// The form half of the panel: prompt, model picker, controls built from the model's schema,
+// input images, the collapsed Advanced section, and Generate / Cancel with the reason Generate
+// is disabled. Every user action becomes a trait change or a message; the kernel validates.
+import { h } from "./dom.js";
+import * as L from "./logic.js";
+
+const MAX_UPLOAD_BYTES = 9 * 1024 * 1024; // the server caps a websocket message at 10 MB
+
+const GATEWAY_FIELDS = [
+  ["gateway_id", "Gateway id", "text"],
+  ["skip_cache", "Skip the gateway cache", "checkbox"],
+  ["cache_ttl", "Gateway cache TTL (s)", "number"],
+  ["cache_key", "Gateway cache key", "text"],
+  ["request_timeout_ms", "Request timeout (ms)", "number"],
+];
+
+function numberOrNull(input) {
+  return input.value === "" ? null : input.valueAsNumber;
+}
+
+export function createForm({ model, send, setState, uid }) {
+  const prompt = h("textarea", {
+    class: "jig-prompt",
+    rows: 3,
+    placeholder: "Describe the image… (Ctrl+Enter or ⌘+Enter to generate)",
+    "aria-label": "Prompt",
+  });
+  const modelSelect = h("select", { class: "jig-model", "aria-label": "Model" });
+  const variations = h("input", {
+    class: "jig-variations",
+    type: "number",
+    min: 1,
+    max: L.MAX_VARIATIONS,
+    step: 1,
+    "aria-label": "Variations",
+  });
+  const controls = h("div", { class: "jig-controls" });
+  const fileInput = h("input", { type: "file", accept: "image/*", multiple: true, class: "jig-file" });
+  const inputsList = h("div", { class: "jig-inputs-list" });
+  const inputsNote = h("span", { class: "jig-note" });
+  const advanced = h("details", { class: "jig-advanced" }, h("summary", { text: "Advanced" }));
+  const generate = h("button", { class: "jig-generate jig-primary", text: "Generate" });
+  const cancel = h("button", { class: "jig-cancel", text: "Cancel", disabled: true });
+  const reason = h("span", { class: "jig-reason", "aria-live": "polite" });
+
+  const requestGeneration = () => {
+    setState({ prompt: prompt.value });
+    send({ type: "generate" });
+  };
+  prompt.addEventListener("input", () => setState({ prompt: prompt.value }));
+  prompt.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      event.stopPropagation();
+      requestGeneration();
+    }
+  });
+  modelSelect.addEventListener("change", () => setState({ model: modelSelect.value }));
+  variations.addEventListener("change", () => {
+    const n = L.clampVariations(variations.value);
+    variations.value = String(n);
+    setState({ variations: n });
+  });
+  generate.addEventListener("click", requestGeneration);
+  cancel.addEventListener("click", () => send({ type: "cancel" }));
+
+  // --- parameter controls ----------------------------------------------------------------
+  const setParam = (name, value) => setState({ params: L.setParam(model.get("params"), name, value) });
+
+  function controlWidget(control, value, isSet) {
+    const id = `${uid}-${control.name}`;
+    switch (control.kind) {
+      case "toggle":
+        return h(
+          "span",
+          { class: "jig-toggles", role: "group", id },
+          control.options.map((option) => {
+            const on = isSet && value === option;
+            return h("button", {
+              class: `jig-toggle${on ? " jig-on" : ""}`,
+              text: String(option),
+              "aria-pressed": String(on),
+              onclick: () => setParam(control.name, on ? null : option),
+            });
+          }),
+        );
+      case "select": {
+        const select = h(
+          "select",
+          { id, onchange: (e) => setParam(control.name, e.target.value || null) },
+          h("option", { value: "", text: "(model default)" }),
+          control.options.map((o) => h("option", { value: String(o), text: String(o) })),
+        );
+        select.value = isSet ? String(value) : "";
+        return select;
+      }
+      case "checkbox": {
+        const box = h("input", { id, type: "checkbox", onchange: (e) => setParam(control.name, e.target.checked) });
+        box.checked = Boolean(value);
+        return box;
+      }
+      case "slider": {
+        const shown = h("output", { class: "jig-slider-value", text: isSet ? String(value) : "default" });
+        const slider = h("input", {
+          id,
+          type: "range",
+          min: control.min,
+          max: control.max,
+          step: control.step,
+          oninput: (e) => (shown.textContent = e.target.value),
+          onchange: (e) => setParam(control.name, e.target.valueAsNumber),
+        });
+        slider.value = String(value);
+        return h("span", { class: "jig-slider" }, slider, shown);
+      }
+      case "number": {
+        const box = h("input", {
+          id,
+          type: "number",
+          step: control.step,
+          min: control.min ?? undefined,
+          max: control.max ?? undefined,
+          placeholder: control.default !== null ? String(control.default) : "default",
+          onchange: (e) => setParam(control.name, numberOrNull(e.target)),
+        });
+        box.value = isSet ? String(value) : "";
+        return box;
+      }
+      default: {
+        const box = h("input", {
+          id,
+          type: "text",
+          placeholder: control.default ?? "",
+          onchange: (e) => setParam(control.name, e.target.value),
+        });
+        box.value = isSet ? String(value) : "";
+        return box;
+      }
+    }
+  }
+
+  function showControls() {
+    const info = model.get("model_info") ?? {};
+    const params = model.get("params") ?? {};
+    const rows = L.controlsFor(info.parameters).map((control) => {
+      const isSet = params[control.name] !== undefined && params[control.name] !== null;
+      const reset = isSet
+        ? h("button", {
+            class: "jig-icon jig-reset",
+            title: "Use the model's default",
+            text: "↺",
+            onclick: () => setParam(control.name, null),
+          })
+        : h("span"); // keeps the grid's third column in every row
+      return h(
+        "div",
+        { class: "jig-control", dataset: { param: control.name, kind: control.kind } },
+        h("label", { for: `${uid}-${control.name}`, title: control.help, text: control.label }),
+        controlWidget(control, L.shownValue(control, params), isSet),
+        reset,
+      );
+    });
+    // Rebuilding replaces the inputs; keep the keyboard focus where the user left it.
+    const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
+    controls.replaceChildren(...rows);
+    if (focused) document.getElementById(focused)?.focus();
+    inputsNote.textContent = info.edits
+      ? `up to ${info.max_images} image(s) to edit`
+      : "this model does not take input images";
+  }
+
+  // --- input images ----------------------------------------------------------------------
+  fileInput.addEventListener("change", async () => {
+    for (const file of [...fileInput.files]) {
+      if (file.size > MAX_UPLOAD_BYTES) {
+        setState({ error: `${file.name} is over 9 MB; pass it from Python instead: images=[path].` });
+        continue;
+      }
+      send({ type: "add_input", name: file.name }, [await file.arrayBuffer()]);
+    }
+    fileInput.value = "";
+  });
+
+  function showInputs() {
+    const items = model.get("inputs") ?? [];
+    inputsList.replaceChildren(
+      ...items.map((item, index) => {
+        const url = URL.createObjectURL(new Blob([item.thumb], { type: item.thumb_mime }));
+        return h(
+          "span",
+          { class: "jig-input" },
+          h("img", { src: url, alt: item.name, title: item.name, onload: () => URL.revokeObjectURL(url) }),
+          h("button", {
+            class: "jig-icon",
+            title: "Remove",
+            text: "×",
+            onclick: () => send({ type: "remove_input", index }),
+          }),
+        );
+      }),
+    );
+  }
+
+  // --- Advanced: gateway options and the local cache -------------------------------------
+  const gatewayInputs = new Map();
+  for (const [name, label, kind] of GATEWAY_FIELDS) {
+    const input = h("input", {
+      type: kind,
+      dataset: { gateway: name },
+      onchange: (e) => {
+        const value =
+          kind === "checkbox" ? e.target.checked : kind === "number" ? numberOrNull(e.target) : e.target.value;
+        setState({ gateway: { ...(model.get("gateway") ?? {}), [name]: value } });
+      },
+    });
+    gatewayInputs.set(name, input);
+    advanced.append(h("label", { class: "jig-field" }, h("span", { text: label }), input));
+  }
+  const useCache = h("input", {
+    type: "checkbox",
+    class: "jig-use-cache",
+    onchange: (e) => setState({ use_cache: e.target.checked }),
+  });
+  advanced.append(
+    h("label", { class: "jig-field" }, h("span", { text: "Reuse images from the local cache" }), useCache),
+  );
+
+  function showAdvanced() {
+    const gateway = model.get("gateway") ?? {};
+    for (const [name, input] of gatewayInputs) {
+      const value = gateway[name];
+      if (input.type === "checkbox") input.checked = Boolean(value);
+      else input.value = value === null || value === undefined ? "" : String(value);
+    }
+    useCache.checked = Boolean(model.get("use_cache"));
+  }
+
+  // --- simple fields ---------------------------------------------------------------------
+  function showPrompt() {
+    const value = model.get("prompt") ?? "";
+    if (prompt.value !== value) prompt.value = value;
+  }
+
+  function showModels() {
+    const current = model.get("model");
+    const ids = [...(model.get("models") ?? [])];
+    if (current && !ids.includes(current)) ids.push(current);
+    modelSelect.replaceChildren(...ids.map((id) => h("option", { value: id, text: id })));
+    modelSelect.value = current;
+  }
+
+  function showValidity() {
+    const validity = model.get("validity") ?? {};
+    generate.disabled = !validity.valid;
+    reason.textContent = validity.reason ?? "";
+    reason.classList.toggle("jig-invalid", !validity.valid);
+  }
+
+  function showCancellable() {
+    const counts = L.summarizeJobs(model.get("jobs") ?? []);
+    cancel.disabled = counts.queued + counts.running === 0;
+  }
+
+  const nodes = [
+    prompt,
+    h(
+      "div",
+      { class: "jig-row" },
+      h("label", {}, "Model ", modelSelect),
+      h("label", {}, "Variations ", variations),
+    ),
+    controls,
+    h("div", { class: "jig-inputs" }, h("label", { class: "jig-upload" }, "Input images ", fileInput), inputsNote, inputsList),
+    advanced,
+    h("div", { class: "jig-actions" }, generate, cancel, reason),
+  ];
+  const views = {
+    prompt: showPrompt,
+    models: showModels,
+    model: showModels,
+    variations: () => (variations.value = String(model.get("variations") ?? 1)),
+    model_info: showControls,
+    params: showControls,
+    inputs: showInputs,
+    gateway: showAdvanced,
+    use_cache: showAdvanced,
+    validity: showValidity,
+    jobs: showCancellable,
+  };
+  return { nodes, views };
+}

@@ -1,0 +1,196 @@
+// The results half of the panel: the live status of each request and the gallery (newest
+// first) with its actions. Thumbnails arrive as binary traits; an original is asked for by
+// message when it is enlarged or downloaded.
+import { blobUrl, copyText, flash, h } from "./dom.js";
+import * as L from "./logic.js";
+
+const TICK_MS = 500;
+
+export function createResults({ model, send, setState }) {
+  const jobsSummary = h("div", { class: "jig-jobs-summary" });
+  const jobsList = h("ol", { class: "jig-jobs-list" });
+  const gallery = h("div", { class: "jig-gallery" });
+  const overlay = h("div", { class: "jig-overlay", hidden: true });
+  const thumbUrls = new Map(); // gallery id -> object URL of its thumbnail
+  const pending = new Map(); // request id -> what to do with an original when it arrives
+  let requestCounter = 0;
+
+  // --- status of each request -------------------------------------------------------------
+  function showJobs() {
+    const jobs = model.get("jobs") ?? [];
+    const now = Date.now();
+    const counts = L.summarizeJobs(jobs);
+    jobsSummary.textContent = Object.entries(counts)
+      .filter(([, n]) => n)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(" · ");
+    jobsList.replaceChildren(
+      ...jobs.map((job) =>
+        h(
+          "li",
+          { class: `jig-job jig-${job.state}`, dataset: { job: job.id, state: job.state } },
+          h("span", { class: "jig-job-state", text: L.jobLabel(job, now) }),
+          h("span", { class: "jig-job-prompt", title: job.prompt, text: L.truncate(job.prompt, 60) }),
+          L.isActive(job)
+            ? h("button", {
+                class: "jig-icon",
+                title: "Cancel this request",
+                text: "×",
+                onclick: () => send({ type: "cancel", job: job.id }),
+              })
+            : null,
+        ),
+      ),
+    );
+  }
+  // The seconds of a running request count up here, without a message from the kernel.
+  const timer = setInterval(() => {
+    const jobs = model.get("jobs") ?? [];
+    if (!jobs.some((job) => job.state === "running")) return;
+    const now = Date.now();
+    for (const job of jobs) {
+      const label = jobsList.querySelector(`[data-job="${job.id}"] .jig-job-state`);
+      if (label) label.textContent = L.jobLabel(job, now);
+    }
+  }, TICK_MS);
+
+  // --- originals, the enlarged view and the code dialog -----------------------------------
+  const requestOriginal = (id, purpose, callback) => {
+    const request = `r${++requestCounter}`;
+    pending.set(request, callback);
+    send({ type: "original", id, request, purpose });
+  };
+  const onMessage = (msg, buffers) => {
+    if (msg?.type !== "original") return;
+    const callback = pending.get(msg.request);
+    pending.delete(msg.request);
+    if (callback && buffers?.length) callback(buffers[0], msg);
+  };
+
+  function closeOverlay() {
+    overlay.hidden = true;
+    for (const img of overlay.querySelectorAll("img[data-original]")) URL.revokeObjectURL(img.src);
+    overlay.replaceChildren();
+  }
+  overlay.addEventListener("click", (event) => {
+    if (event.target === overlay) closeOverlay();
+  });
+  const openOverlay = (...children) => {
+    overlay.replaceChildren(
+      h(
+        "div",
+        { class: "jig-dialog" },
+        h("button", { class: "jig-icon jig-close", title: "Close", text: "×", onclick: closeOverlay }),
+        ...children,
+      ),
+    );
+    overlay.hidden = false;
+  };
+
+  function enlarge(item) {
+    const img = h("img", { class: "jig-large", src: thumbUrls.get(item.id), alt: item.prompt });
+    openOverlay(img, h("p", { class: "jig-caption", text: item.prompt }));
+    requestOriginal(item.id, "view", (data, info) => {
+      if (overlay.hidden || !img.isConnected) return;
+      img.src = blobUrl(data, info.mime);
+      img.dataset.original = "true";
+    });
+  }
+
+  function download(item) {
+    requestOriginal(item.id, "download", (data, info) => {
+      const url = blobUrl(data, info.mime);
+      const link = h("a", { href: url, download: info.filename });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    });
+  }
+
+  function showCode(item) {
+    const code = L.codeFor(item);
+    const block = (title, text) => {
+      const copy = h("button", { text: "Copy" });
+      copy.addEventListener("click", async () => flash(copy, (await copyText(text)) ? "Copied" : "Copy failed"));
+      return h(
+        "div",
+        { class: "jig-code" },
+        h("div", { class: "jig-code-head" }, h("b", { text: title }), copy),
+        h("pre", { text }),
+      );
+    };
+    openOverlay(block("Notebook cell", code.magic), block("Python", code.python));
+    overlay.firstChild.classList.add("jig-code-dialog");
+    copyText(`${code.magic}\n\n${code.python}`);
+  }
+
+  // --- the gallery ------------------------------------------------------------------------
+  function card(item, selected) {
+    if (!thumbUrls.has(item.id)) thumbUrls.set(item.id, blobUrl(item.thumb, item.thumb_mime));
+    const action = (name, label, title, handler) =>
+      h("button", { class: "jig-action", title, text: label, dataset: { action: name }, onclick: handler });
+    const copyPrompt = action("copy-prompt", "❝", "Copy the prompt", async () =>
+      flash(copyPrompt, (await copyText(item.prompt)) ? "✓" : "✗"),
+    );
+    const size = item.width ? `${item.width}×${item.height}` : "";
+    const meta = [item.model.split("/").pop(), size, item.cached && "cached"].filter(Boolean).join(" · ");
+    return h(
+      "figure",
+      { class: `jig-card${selected ? " jig-selected" : ""}`, dataset: { id: item.id } },
+      h("img", {
+        class: "jig-thumb",
+        src: thumbUrls.get(item.id),
+        alt: item.prompt,
+        title: "Click to enlarge",
+        onclick: () => enlarge(item),
+      }),
+      h(
+        "figcaption",
+        {},
+        h("span", { class: "jig-card-prompt", title: item.prompt, text: L.truncate(item.prompt, 80) }),
+        h("span", { class: "jig-card-meta", title: L.describeParams(item.params), text: meta }),
+        h(
+          "span",
+          { class: "jig-card-actions" },
+          action("select", selected ? "☑" : "☐", "Select (panel.selected)", () =>
+            setState({ selected_ids: L.toggleSelected(model.get("selected_ids"), item.id) }),
+          ),
+          action("download", "⬇", "Download the original", () => download(item)),
+          copyPrompt,
+          action("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
+          action("reuse", "⟲", "Reuse these settings", () => send({ type: "reuse", id: item.id })),
+          action("code", "</>", "Copy as code", () => showCode(item)),
+        ),
+      ),
+    );
+  }
+
+  function showGallery() {
+    const items = model.get("gallery") ?? [];
+    const selected = new Set(model.get("selected_ids") ?? []);
+    const live = new Set(items.map((item) => item.id));
+    for (const [id, url] of thumbUrls) {
+      if (!live.has(id)) {
+        URL.revokeObjectURL(url);
+        thumbUrls.delete(id);
+      }
+    }
+    gallery.replaceChildren(...items.map((item) => card(item, selected.has(item.id))));
+  }
+
+  return {
+    nodes: [h("div", { class: "jig-jobs" }, jobsSummary, jobsList), gallery, overlay],
+    views: { jobs: showJobs, gallery: showGallery, selected_ids: showGallery },
+    onMessage,
+    onKey: (event) => {
+      if (event.key === "Escape" && !overlay.hidden) closeOverlay();
+    },
+    destroy: () => {
+      clearInterval(timer);
+      for (const url of thumbUrls.values()) URL.revokeObjectURL(url);
+      thumbUrls.clear();
+      pending.clear();
+    },
+  };
+}

@@ -1,0 +1,193 @@
+// Unit tests of the panel's pure logic: `npm test` (node --test).
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import * as L from "./logic.js";
+
+describe("formatting", () => {
+  test("seconds", () => {
+    assert.equal(L.formatSeconds(0.44), "0.4 s");
+    assert.equal(L.formatSeconds(9.99), "9.9 s");
+    assert.equal(L.formatSeconds(12.7), "12 s");
+    assert.equal(L.formatSeconds(125), "2 min 05 s");
+    assert.equal(L.formatSeconds(-3), "0.0 s");
+    assert.equal(L.formatSeconds(null), "");
+  });
+
+  test("job labels for every state", () => {
+    const now = 1_000_000;
+    assert.equal(L.jobLabel({ state: "queued" }, now), "queued");
+    assert.equal(L.jobLabel({ state: "running", started_ms: now - 3400 }, now), "running 3 s");
+    assert.equal(L.jobLabel({ state: "done", elapsed: 2.13 }, now), "done in 2.1 s");
+    assert.equal(L.jobLabel({ state: "done", elapsed: 0, cached: true }, now), "done (from cache)");
+    assert.equal(L.jobLabel({ state: "failed", message: "HTTP 429: slow down" }, now), "failed: HTTP 429: slow down");
+    assert.equal(L.jobLabel({ state: "failed" }, now), "failed: unknown error");
+    assert.equal(L.jobLabel({ state: "cancelled" }, now), "cancelled");
+  });
+
+  test("a running job's clock never goes negative (browser clock behind the kernel's)", () => {
+    assert.equal(L.jobLabel({ state: "running", started_ms: 2000 }, 1000), "running 0 s");
+  });
+
+  test("job summary counts states", () => {
+    const jobs = [{ state: "queued" }, { state: "running" }, { state: "running" }, { state: "failed" }];
+    assert.deepEqual(L.summarizeJobs(jobs), { queued: 1, running: 2, done: 0, failed: 1, cancelled: 0 });
+    assert.ok(L.isActive({ state: "queued" }) && !L.isActive({ state: "done" }));
+  });
+
+  test("labels, truncation, parameter summaries", () => {
+    assert.equal(L.labelFor("negative_prompt"), "Negative prompt");
+    assert.equal(L.truncate("abcdef", 4), "abc…");
+    assert.equal(L.truncate("abc", 4), "abc");
+    assert.equal(L.describeParams({ size: "512x512", quality: "low" }), "size 512x512 · quality low");
+  });
+});
+
+describe("controls from a schema", () => {
+  test("short enums are toggles, long ones dropdowns", () => {
+    const quality = L.controlFor("quality", { type: "string", enum: ["low", "medium", "high", "auto"] });
+    assert.equal(quality.kind, "toggle");
+    assert.deepEqual(quality.options, ["low", "medium", "high", "auto"]);
+    const size = L.controlFor("size", { type: "string", enum: ["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"] });
+    assert.equal(size.kind, "select");
+    const long = L.controlFor("person_generation", { enum: ["dont_allow", "allow_adult", "allow_all"] });
+    assert.equal(long.kind, "select");
+  });
+
+  test("bounded numbers are sliders over the schema's range", () => {
+    const steps = L.controlFor("steps", { type: "integer", maximum: 8 });
+    assert.deepEqual([steps.kind, steps.min, steps.max, steps.step], ["slider", 0, 8, 1]);
+    const guidance = L.controlFor("guidance", { type: "number", minimum: 0, maximum: 10, default: 4.5 });
+    assert.deepEqual([guidance.kind, guidance.min, guidance.max, guidance.step, guidance.default], ["slider", 0, 10, 0.1, 4.5]);
+    const width = L.controlFor("width", { type: "integer", minimum: 256, maximum: 2048 });
+    assert.deepEqual([width.min, width.max, width.step], [256, 2048, 1]);
+  });
+
+  test("unbounded numbers are number boxes, text is a text box, booleans checkboxes", () => {
+    const seed = L.controlFor("seed", { type: "integer", minimum: 0 });
+    assert.deepEqual([seed.kind, seed.min, seed.max, seed.step], ["number", 0, null, 1]);
+    const strength = L.controlFor("strength", { type: "number", default: 1 });
+    assert.deepEqual([strength.kind, strength.step], ["number", "any"]);
+    assert.equal(L.controlFor("negative_prompt", { type: "string" }).kind, "text");
+    assert.equal(L.controlFor("tiling", { type: "boolean" }).kind, "checkbox");
+  });
+
+  test("arrays and objects get no control", () => {
+    const controls = L.controlsFor({ seed: { type: "integer" }, tags: { type: "array" }, opts: { type: "object" } });
+    assert.deepEqual(controls.map((c) => c.name), ["seed"]);
+    assert.deepEqual(L.controlsFor(undefined), []);
+  });
+
+  test("switching schemas changes the controls", () => {
+    const gpt = { quality: { enum: ["low", "high"] }, size: { enum: ["256x256", "512x512"] } };
+    const flux = { steps: { type: "integer", maximum: 8 } };
+    assert.deepEqual(L.controlsFor(gpt).map((c) => c.name), ["quality", "size"]);
+    assert.deepEqual(L.controlsFor(flux).map((c) => [c.name, c.kind]), [["steps", "slider"]]);
+  });
+
+  test("shown values: set value, else default, else the control's empty value", () => {
+    const guidance = L.controlFor("guidance", { type: "number", minimum: 2, maximum: 10, default: 3 });
+    assert.equal(L.shownValue(guidance, { guidance: 7 }), 7);
+    assert.equal(L.shownValue(guidance, {}), 3);
+    const steps = L.controlFor("steps", { type: "integer", minimum: 1, maximum: 8 });
+    assert.equal(L.shownValue(steps, {}), 1);
+    assert.equal(L.shownValue(L.controlFor("x", { type: "string" }), {}), "");
+    assert.equal(L.shownValue(L.controlFor("b", { type: "boolean" }), {}), false);
+  });
+});
+
+describe("reducers", () => {
+  test("setParam sets and clears without mutating", () => {
+    const params = { size: "512x512" };
+    const next = L.setParam(params, "quality", "low");
+    assert.deepEqual(next, { size: "512x512", quality: "low" });
+    assert.deepEqual(params, { size: "512x512" });
+    assert.deepEqual(L.setParam(next, "size", null), { quality: "low" });
+    assert.deepEqual(L.setParam(next, "size", ""), { quality: "low" });
+    assert.deepEqual(L.setParam(next, "size", Number.NaN), { quality: "low" });
+    assert.deepEqual(L.setParam(undefined, "seed", 0), { seed: 0 });
+    assert.deepEqual(L.setParam({}, "flag", false), { flag: false });
+  });
+
+  test("toggleSelected adds and removes", () => {
+    assert.deepEqual(L.toggleSelected([], "a"), ["a"]);
+    assert.deepEqual(L.toggleSelected(["a", "b"], "a"), ["b"]);
+    assert.deepEqual(L.toggleSelected(null, "a"), ["a"]);
+  });
+
+  test("clampVariations", () => {
+    assert.equal(L.clampVariations("3"), 3);
+    assert.equal(L.clampVariations(0), 1);
+    assert.equal(L.clampVariations(99), L.MAX_VARIATIONS);
+    assert.equal(L.clampVariations("x"), 1);
+  });
+});
+
+describe("copy as code", () => {
+  const item = {
+    prompt: 'a "red" fox\nin {snow}',
+    model: "openai/gpt-image-1.5",
+    params: { size: "512x512", quality: "low" },
+    variation: 0,
+    inputs: 0,
+    gateway: {},
+  };
+
+  test("python literals", () => {
+    assert.equal(L.pyLiteral(null), "None");
+    assert.equal(L.pyLiteral(true), "True");
+    assert.equal(L.pyLiteral(false), "False");
+    assert.equal(L.pyLiteral(7.5), "7.5");
+    assert.equal(L.pyLiteral('say "hi"\n'), '"say \\"hi\\"\\n"');
+    assert.equal(L.pyLiteral([1, "a"]), '[1, "a"]');
+    assert.equal(L.pyLiteral({ k: null }), '{"k": None}');
+    assert.equal(L.pyLiteral(Number.POSITIVE_INFINITY), 'float("inf")');
+  });
+
+  test("magic quoting only when needed, never with escapes", () => {
+    assert.equal(L.magicQuote("size=512x512"), "size=512x512");
+    assert.equal(L.magicQuote("@cf/black-forest-labs/flux-1-schnell"), "@cf/black-forest-labs/flux-1-schnell");
+    assert.equal(L.magicQuote("negative_prompt=blurry, dark"), '"negative_prompt=blurry, dark"');
+    assert.equal(L.magicQuote('x=say "hi"'), `'x=say "hi"'`);
+    assert.equal(L.magicQuote(`x=it's "so"`), null);
+  });
+
+  test("the magic cell names the model and parameters and escapes template braces", () => {
+    const code = L.magicCode(item);
+    const [first, ...body] = code.split("\n");
+    assert.equal(first, "%%imagegen --model openai/gpt-image-1.5 --param size=512x512 --param quality=low");
+    assert.equal(body.join("\n"), 'a "red" fox\nin {{snow}}');
+  });
+
+  test("the magic cell carries variation, gateway options and an editing note", () => {
+    const code = L.magicCode({
+      ...item,
+      params: { negative_prompt: "blurry, dark", odd: `it's "x"` },
+      variation: 2,
+      inputs: 1,
+      gateway: { gateway_id: "my gw", skip_cache: true, cache_ttl: 600, cache_key: "", request_timeout_ms: null },
+    });
+    const lines = code.split("\n");
+    assert.ok(lines.includes("# odd holds both kinds of quote: set it in the Python call"), code);
+    assert.ok(lines.includes("# this image is the last of the 3 variations"), code);
+    assert.ok(lines.includes("# gateway option cache_ttl has no magic flag: see the Python call"), code);
+    assert.ok(lines.some((l) => l.startsWith("# editing: add --image PATH")), code);
+    assert.ok(
+      lines.includes(
+        '%%imagegen --model openai/gpt-image-1.5 --param "negative_prompt=blurry, dark" -n 3 --gateway "my gw" --skip-gateway-cache',
+      ),
+      code,
+    );
+  });
+
+  test("the python call is a valid generate() call", () => {
+    const code = L.pythonCode({ ...item, params: { steps: 4, "odd-name": 1 }, variation: 3, inputs: 2 });
+    assert.match(code, /^from jupyter_imagegen import generate$/m);
+    assert.ok(code.includes('"a \\"red\\" fox\\nin {snow}"'), code);
+    assert.ok(code.includes('model="openai/gpt-image-1.5"'));
+    assert.ok(code.includes("steps=4"));
+    assert.ok(code.includes('images=["input-1.png", "input-2.png"]'));
+    assert.ok(code.includes("variation=3"));
+    assert.ok(code.includes('**{"odd-name": 1}'));
+    assert.deepEqual(Object.keys(L.codeFor(item)), ["magic", "python"]);
+  });
+});

@@ -1,0 +1,92 @@
+// The control panel's front end, an anywidget ES module: it turns the model's state into DOM
+// and user actions into state changes and messages. Requests, validation and files are the
+// kernel's business. Pure logic is in ./logic.js; the views are in ./form.js and ./gallery.js.
+import { h } from "./dom.js";
+import { createForm } from "./form.js";
+import { createResults } from "./gallery.js";
+
+function render({ model, el }) {
+  const listeners = [];
+  const on = (event, fn) => {
+    model.on(event, fn);
+    listeners.push([event, fn]);
+  };
+  const context = {
+    model,
+    send: (content, buffers) => model.send(content, undefined, buffers),
+    setState: (changes) => {
+      for (const [key, value] of Object.entries(changes)) model.set(key, value);
+      model.save_changes();
+    },
+    // Element ids must be unique on the page, and a notebook can show several panels.
+    uid: `jig${Math.random().toString(36).slice(2, 10)}`,
+  };
+
+  const errorText = h("span", { class: "jig-error-text" });
+  const errorBox = h(
+    "div",
+    { class: "jig-error", role: "alert", hidden: true },
+    errorText,
+    h("button", {
+      class: "jig-icon",
+      title: "Dismiss",
+      text: "×",
+      onclick: () => context.setState({ error: "" }),
+    }),
+  );
+  const showError = (message) => {
+    errorText.textContent = message;
+    errorBox.hidden = !message;
+  };
+  const failed = (error) => {
+    showError(`Display error: ${error?.message ?? error}`);
+    console.error(error);
+  };
+
+  const form = createForm(context);
+  const results = createResults(context);
+  // Keyboard shortcuts of the notebook stay outside: typing here never runs or edits cells.
+  const root = h(
+    "div",
+    { class: "jig-panel", "data-lm-suppress-shortcuts": "true", onkeydown: results.onKey },
+    errorBox,
+    ...form.nodes,
+    ...results.nodes,
+  );
+  el.append(root);
+
+  const views = new Map();
+  const add = (trait, view) => views.set(trait, [...(views.get(trait) ?? []), view]);
+  for (const part of [form.views, results.views]) {
+    for (const [trait, view] of Object.entries(part)) add(trait, view);
+  }
+  add("error", () => showError(model.get("error") ?? ""));
+  for (const [trait, list] of views) {
+    on(`change:${trait}`, () => {
+      try {
+        for (const view of list) view();
+      } catch (error) {
+        failed(error);
+      }
+    });
+  }
+  on("msg:custom", (msg, buffers) => {
+    try {
+      results.onMessage(msg, buffers);
+    } catch (error) {
+      failed(error);
+    }
+  });
+  try {
+    for (const view of new Set([...views.values()].flat())) view();
+  } catch (error) {
+    failed(error);
+  }
+
+  return () => {
+    for (const [event, fn] of listeners) model.off(event, fn);
+    results.destroy();
+  };
+}
+
+export default { render };

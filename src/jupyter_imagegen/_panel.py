@@ -1,0 +1,271 @@
+"""``ImageGenPanel``: the control panel widget (an anywidget; its front end is ``static/panel.js``,
+built from ``js/``).
+
+The widget only translates: the form's state (synced traits) becomes a request through the core's
+``prepare`` (which validates it; the reason shows next to a disabled Generate), and results become
+gallery items. Requests run as tasks on the kernel's event loop (:mod:`._panel_jobs`), so the
+notebook stays usable while images generate. Thumbnails go to the browser as binary buffers and
+originals only on demand. The API token lives in the client, never in a trait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pathlib
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import traitlets
+
+from ._exceptions import ImageGenError, ImageGenWarning, ValidationError
+from ._models import DEFAULT_MODEL, list_models
+from ._panel_actions import PanelActions
+from ._panel_jobs import Job, JobRunner
+from ._panel_state import (
+    EMPTY_GATEWAY,
+    HISTORY,
+    MAX_VARIATIONS,
+    Entry,
+    InputImage,
+    gateway_kwargs,
+    keep_params,
+    model_info,
+    new_id,
+)
+
+if TYPE_CHECKING:
+    from ._cache import ImageCache
+    from ._client import AsyncClient
+    from ._request import ImageRequest
+    from ._result import GeneratedImage
+
+__all__ = ["ImageGenPanel"]
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+_FORM = ["prompt", "params", "variations", "gateway", "use_cache"]
+_OFF = ("0", "false", "no", "off")
+_log = logging.getLogger(__name__)
+
+
+def _cache_enabled() -> bool:
+    return os.environ.get("IMAGEGEN_CACHE", "").strip().lower() not in _OFF
+
+
+class ImageGenPanel(PanelActions, anywidget.AnyWidget):
+    """A panel to write prompts, pick a model and its settings, and browse what was generated.
+
+    ``panel.images`` lists the gallery's images (newest first), ``panel.selected`` those marked
+    in the gallery, ``panel.save(folder)`` writes them with their provenance. The gallery is the
+    kernel's: a new panel shows every image made in this kernel so far.
+    """
+
+    _esm = _STATIC / "panel.js"
+    _css = _STATIC / "panel.css"
+
+    prompt = traitlets.Unicode("").tag(sync=True)
+    model = traitlets.Unicode(DEFAULT_MODEL).tag(sync=True)
+    models = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    model_info = traitlets.Dict().tag(sync=True)
+    params = traitlets.Dict().tag(sync=True)
+    variations = traitlets.Int(1).tag(sync=True)
+    gateway = traitlets.Dict().tag(sync=True)
+    use_cache = traitlets.Bool(True).tag(sync=True)
+    inputs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    validity = traitlets.Dict().tag(sync=True)
+    jobs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    gallery = traitlets.List(traitlets.Dict()).tag(sync=True)
+    selected_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        prompt: str = "",
+        *,
+        model: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        variations: int = 1,
+        client: AsyncClient | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._runner = JobRunner(self._on_jobs, self._image_made, client=client)
+        self._inputs: list[InputImage] = []
+        self._params_by_model: dict[str, dict[str, Any]] = {}
+        self._last_error: BaseException | None = None
+        chosen = model or self._default_model()
+        super().__init__(
+            prompt=prompt,
+            model=chosen,
+            models=list_models(),
+            model_info=model_info(chosen),
+            params=dict(params or {}),
+            variations=variations,
+            gateway=dict(EMPTY_GATEWAY),
+            use_cache=_cache_enabled(),
+            gallery=[entry.item() for entry in HISTORY.entries],
+            **kwargs,
+        )
+        self.on_msg(self._on_message)
+        self.observe(self._on_model, names=["model"])
+        self.observe(self._on_form, names=_FORM)
+        self.observe(self._on_selection, names=["selected_ids"])
+        HISTORY.subscribe(self._on_history)
+        self._validate()
+
+    def __repr__(self) -> str:
+        running = len(self._runner.active)
+        return f"<ImageGenPanel model={self.model!r} images={len(self.gallery)} unfinished={running}>"
+
+    # Python API ----------------------------------------------------------------------------
+    @property
+    def images(self) -> list[GeneratedImage]:
+        """Every image in the gallery, newest first."""
+        return [entry.image for entry in HISTORY.entries]
+
+    @property
+    def selected(self) -> list[GeneratedImage]:
+        """The images marked in the gallery, newest first."""
+        chosen = set(self.selected_ids)
+        return [entry.image for entry in HISTORY.entries if entry.id in chosen]
+
+    @property
+    def last_error(self) -> BaseException | None:
+        """The last exception a panel action raised (its message is shown in the panel)."""
+        return self._last_error
+
+    def generate(self) -> list[str]:
+        """Queue the form's request(s), as the Generate button does; returns the job ids.
+        Raises ValidationError when the form is invalid."""
+        request, _ = self._prepare()
+        start = HISTORY.reserve_variations(request, self.variations)
+        requests = [request.with_variation(start + i) for i in range(self.variations)]
+        jobs = self._runner.submit(requests, self._cache(), refresh=not self.use_cache)
+        return [job.id for job in jobs]
+
+    def cancel(self, job_id: str | None = None) -> int:
+        """Cancel one job or all unfinished ones (and their HTTP requests)."""
+        return self._runner.cancel(job_id)
+
+    async def wait(self) -> None:
+        """``await panel.wait()``: until every queued or running request has finished."""
+        await self._runner.wait()
+
+    def save(self, directory: str | os.PathLike[str], *, selected_only: bool = False) -> list[str]:
+        """Write the gallery's images (or only the selected ones) to ``directory`` at full size
+        with their provenance, named after their prompts, never overwriting; returns the paths."""
+        from ._session import save_all
+
+        images = self.selected if selected_only else self.images
+        return save_all(images, os.fspath(directory))
+
+    def close(self) -> None:
+        """Cancel unfinished requests, close the client and the widget."""
+        HISTORY.unsubscribe(self._on_history)
+        self._runner.close()
+        super().close()
+
+    # Form ----------------------------------------------------------------------------------
+    def _default_model(self) -> str:
+        try:
+            return self._runner.client().model
+        except ImageGenError:
+            return DEFAULT_MODEL  # the configuration error shows as the reason Generate is disabled
+
+    def _cache(self) -> ImageCache | None:
+        if not _cache_enabled():
+            return None
+        from ._cache import ImageCache
+
+        return ImageCache.default()
+
+    def _prepare(self) -> tuple[ImageRequest, list[str]]:
+        """The form as a validated request (variation 0), and any warning the core gave."""
+        if not 1 <= self.variations <= MAX_VARIATIONS:
+            raise ValidationError(f"Variations must be 1 to {MAX_VARIATIONS}, got {self.variations}.")
+        images = [item.data for item in self._inputs] or None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ImageGenWarning)
+            request = self._runner.client().prepare(
+                self.prompt, model=self.model, images=images, **gateway_kwargs(self.gateway), **self.params
+            )
+        return request, [str(w.message) for w in caught if issubclass(w.category, ImageGenWarning)]
+
+    def _validate(self) -> None:
+        try:
+            _, notes = self._prepare()
+        except (ImageGenError, TypeError) as exc:
+            self.validity = {"valid": False, "reason": self._scrub(str(exc))}
+        else:
+            self.validity = {"valid": True, "reason": " ".join(notes)}
+
+    def _on_model(self, change: Mapping[str, Any]) -> None:
+        """New controls; values that fit the new model carry over, and switching back to a model
+        brings back what was set for it."""
+        old, new = change["old"], change["new"]
+        with self._reporting("Switching the model"), self.hold_sync():
+            self._params_by_model[old] = dict(self.params)
+            self.model_info = model_info(new)
+            self.params = keep_params(new, {**self._params_by_model.get(new, {}), **self.params})
+            self._validate()
+
+    def _on_form(self, change: Mapping[str, Any]) -> None:
+        with self._reporting("Checking the form"):
+            self._validate()
+
+    def _set_inputs(self, inputs: Sequence[InputImage]) -> None:
+        self._inputs = list(inputs)
+        with self.hold_sync():
+            self.inputs = [item.item() for item in self._inputs]
+            self._validate()
+
+    # Updates from the jobs and the history -------------------------------------------------------
+    def _image_made(self, job: Job, image: GeneratedImage, thumb: tuple[str, bytes]) -> None:
+        mime, data = thumb
+        HISTORY.add(Entry(new_id(), image, job.request, data, mime))
+
+    def _on_jobs(self) -> None:
+        with self._reporting("Updating the status"):
+            jobs = [job.as_dict() for job in self._runner.jobs]
+            for job in jobs:
+                job["message"] = self._scrub(job["message"])
+            self.jobs = jobs
+
+    def _on_history(self) -> None:
+        with self._reporting("Updating the gallery"), self.hold_sync():
+            self.gallery = [entry.item() for entry in HISTORY.entries]
+            self._on_selection({})
+
+    def _on_selection(self, change: Mapping[str, Any]) -> None:
+        live = {item["id"] for item in self.gallery}
+        kept = [i for i in self.selected_ids if i in live]
+        if kept != list(self.selected_ids):
+            self.selected_ids = kept
+
+    # Errors --------------------------------------------------------------------------------
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """State from the front end; a value a trait rejects is reported in the panel."""
+        with self._reporting("Applying a change from the panel"):
+            super().set_state(sync_data)
+
+    @contextlib.contextmanager
+    def _reporting(self, action: str) -> Iterator[None]:
+        """Show any exception of ``action`` in the panel instead of losing it in the kernel log."""
+        try:
+            yield
+        except Exception as exc:
+            self._last_error = exc
+            if isinstance(exc, ImageGenError):
+                message = str(exc)
+            else:
+                _log.exception("%s failed", action)
+                message = f"{action} failed: {type(exc).__name__}: {exc}"
+            self.error = self._scrub(message)
+
+    @staticmethod
+    def _scrub(text: str) -> str:
+        """Belt and braces: the core already keeps the token out of its messages."""
+        token = os.environ.get("CLOUDFLARE_API_TOKEN", "").strip()
+        return text.replace(token, "***") if len(token) >= 8 else text

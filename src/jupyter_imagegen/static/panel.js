@@ -1,0 +1,785 @@
+/* Built from js/ by `npm run build` in js/: edit the sources there, not this file. */
+
+// dom.js
+function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === void 0 || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key in node && typeof value !== "string") node[key] = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === void 0 || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = h("textarea", { class: "jig-offscreen" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    return ok;
+  }
+}
+function blobUrl(data, mime) {
+  return URL.createObjectURL(new Blob([data], { type: mime || "application/octet-stream" }));
+}
+function flash(button, text) {
+  const before = button.textContent;
+  button.textContent = text;
+  setTimeout(() => button.textContent = before, 1200);
+}
+
+// logic.js
+var MAX_VARIATIONS = 8;
+var TOGGLE_MAX_OPTIONS = 4;
+var TOGGLE_MAX_LABEL = 10;
+function formatSeconds(seconds) {
+  if (seconds === null || seconds === void 0 || !Number.isFinite(seconds)) return "";
+  const s = Math.max(0, seconds);
+  if (s < 10) return `${(Math.floor(s * 10) / 10).toFixed(1)} s`;
+  if (s < 60) return `${Math.floor(s)} s`;
+  const minutes = Math.floor(s / 60);
+  const rest = String(Math.floor(s % 60)).padStart(2, "0");
+  return `${minutes} min ${rest} s`;
+}
+function jobElapsed(job, nowMs) {
+  if (job.state === "running" && job.started_ms) {
+    return Math.max(0, (nowMs - job.started_ms) / 1e3);
+  }
+  return typeof job.elapsed === "number" ? job.elapsed : null;
+}
+function jobLabel(job, nowMs) {
+  const elapsed = jobElapsed(job, nowMs);
+  switch (job.state) {
+    case "queued":
+      return "queued";
+    case "running":
+      return `running ${Math.floor(elapsed ?? 0)} s`;
+    case "done":
+      return job.cached ? "done (from cache)" : `done in ${formatSeconds(elapsed ?? 0)}`;
+    case "failed":
+      return `failed: ${job.message || "unknown error"}`;
+    case "cancelled":
+      return "cancelled";
+    default:
+      return String(job.state ?? "");
+  }
+}
+function isActive(job) {
+  return job.state === "queued" || job.state === "running";
+}
+function summarizeJobs(jobs) {
+  const counts = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+  for (const job of jobs) {
+    if (job.state in counts) counts[job.state] += 1;
+  }
+  return counts;
+}
+function labelFor(name) {
+  const words = String(name).replace(/[_-]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+function niceStep(min, max) {
+  const span = max - min;
+  if (!(span > 0)) return 0.1;
+  const raw = span / 100;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  for (const factor of [1, 2, 5, 10]) {
+    if (raw <= factor * magnitude) return factor * magnitude;
+  }
+  return 10 * magnitude;
+}
+function controlFor(name, rule) {
+  const r = rule ?? {};
+  const base = {
+    name,
+    label: labelFor(name),
+    help: r.description ?? "",
+    default: r.default ?? null
+  };
+  if (Array.isArray(r.enum)) {
+    const options = r.enum.slice();
+    const short = options.every((o) => String(o).length <= TOGGLE_MAX_LABEL);
+    const kind = options.length <= TOGGLE_MAX_OPTIONS && short ? "toggle" : "select";
+    return { ...base, kind, options };
+  }
+  switch (r.type) {
+    case "boolean":
+      return { ...base, kind: "checkbox" };
+    case "integer":
+    case "number": {
+      const integer = r.type === "integer";
+      const min = typeof r.minimum === "number" ? r.minimum : null;
+      const max = typeof r.maximum === "number" ? r.maximum : null;
+      if (max !== null) {
+        const low = min ?? 0;
+        const step = integer ? 1 : niceStep(low, max);
+        return { ...base, kind: "slider", integer, min: low, max, step };
+      }
+      return { ...base, kind: "number", integer, min, max, step: integer ? 1 : "any" };
+    }
+    case "string":
+    case void 0:
+      return { ...base, kind: "text" };
+    default:
+      return { ...base, kind: "unsupported" };
+  }
+}
+function controlsFor(parameters) {
+  return Object.entries(parameters ?? {}).map(([name, rule]) => controlFor(name, rule)).filter((control) => control.kind !== "unsupported");
+}
+function shownValue(control, params) {
+  const value = params?.[control.name];
+  if (value !== void 0 && value !== null) return value;
+  if (control.default !== null && control.default !== void 0) return control.default;
+  if (control.kind === "slider") return control.min;
+  if (control.kind === "checkbox") return false;
+  return "";
+}
+function setParam(params, name, value) {
+  const next = { ...params ?? {} };
+  const empty = value === void 0 || value === null || value === "" || typeof value === "number" && Number.isNaN(value);
+  if (empty) delete next[name];
+  else next[name] = value;
+  return next;
+}
+function toggleSelected(selected, id) {
+  const list = Array.isArray(selected) ? selected : [];
+  return list.includes(id) ? list.filter((x) => x !== id) : [...list, id];
+}
+function clampVariations(value) {
+  const n = Math.round(Number(value));
+  if (!Number.isFinite(n) || n < 1) return 1;
+  return Math.min(n, MAX_VARIATIONS);
+}
+function truncate(text, length) {
+  const s = String(text ?? "");
+  return s.length <= length ? s : `${s.slice(0, Math.max(0, length - 1))}…`;
+}
+function describeParams(params) {
+  return Object.entries(params ?? {}).map(([k, v]) => `${k} ${v}`).join(" · ");
+}
+function pyLiteral(value) {
+  if (value === null || value === void 0) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return 'float("nan")';
+    if (!Number.isFinite(value)) return value > 0 ? 'float("inf")' : 'float("-inf")';
+    return String(value);
+  }
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(pyLiteral).join(", ")}]`;
+  const items = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pyLiteral(v)}`);
+  return `{${items.join(", ")}}`;
+}
+function magicQuote(text) {
+  const s = String(text);
+  if (/^[^\s'"]+$/.test(s)) return s;
+  if (!s.includes('"')) return `"${s}"`;
+  if (!s.includes("'")) return `'${s}'`;
+  return null;
+}
+function isIdentifier(name) {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+}
+function gatewayEntries(gateway) {
+  const g = gateway ?? {};
+  const entries = [];
+  if (g.gateway_id) entries.push(["gateway_id", g.gateway_id]);
+  if (g.skip_cache) entries.push(["skip_cache", true]);
+  if (typeof g.cache_ttl === "number") entries.push(["cache_ttl", g.cache_ttl]);
+  if (g.cache_key) entries.push(["cache_key", g.cache_key]);
+  if (typeof g.request_timeout_ms === "number") entries.push(["request_timeout_ms", g.request_timeout_ms]);
+  return entries;
+}
+function magicCode(item) {
+  const words = ["%%imagegen", "--model", magicQuote(item.model)];
+  const notes = [];
+  for (const [name, value] of Object.entries(item.params ?? {})) {
+    const word = magicQuote(`${name}=${value}`);
+    if (word === null) notes.push(`# ${name} holds both kinds of quote: set it in the Python call`);
+    else words.push("--param", word);
+  }
+  if (item.variation) {
+    words.push("-n", String(item.variation + 1));
+    notes.push(`# this image is the last of the ${item.variation + 1} variations`);
+  }
+  for (const [name, value] of gatewayEntries(item.gateway)) {
+    if (name === "gateway_id" && magicQuote(value) !== null) words.push("--gateway", magicQuote(value));
+    else if (name === "skip_cache") words.push("--skip-gateway-cache");
+    else notes.push(`# gateway option ${name} has no magic flag: see the Python call`);
+  }
+  if (item.inputs) {
+    notes.push(`# editing: add --image PATH (or a variable name) for each of the ${item.inputs} input image(s)`);
+  }
+  const body = String(item.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
+  return [...notes, words.join(" "), body].join("\n");
+}
+function pythonCode(item) {
+  const args = [pyLiteral(item.prompt ?? ""), `model=${pyLiteral(item.model)}`];
+  const extra = {};
+  for (const [name, value] of Object.entries(item.params ?? {})) {
+    if (isIdentifier(name)) args.push(`${name}=${pyLiteral(value)}`);
+    else extra[name] = value;
+  }
+  if (item.inputs) {
+    const paths = Array.from({ length: item.inputs }, (_, i) => `input-${i + 1}.png`);
+    args.push(`images=${pyLiteral(paths)}`);
+  }
+  if (item.variation) args.push(`variation=${item.variation}`);
+  for (const [name, value] of gatewayEntries(item.gateway)) args.push(`${name}=${pyLiteral(value)}`);
+  if (Object.keys(extra).length) args.push(`**${pyLiteral(extra)}`);
+  const lines = ["from jupyter_imagegen import generate", ""];
+  if (item.inputs) lines.push("# save the input image(s) under these names first");
+  lines.push(`image = generate(
+    ${args.join(",\n    ")},
+)`);
+  lines.push("image");
+  return lines.join("\n");
+}
+function codeFor(item) {
+  return { magic: magicCode(item), python: pythonCode(item) };
+}
+
+// form.js
+var MAX_UPLOAD_BYTES = 9 * 1024 * 1024;
+var GATEWAY_FIELDS = [
+  ["gateway_id", "Gateway id", "text"],
+  ["skip_cache", "Skip the gateway cache", "checkbox"],
+  ["cache_ttl", "Gateway cache TTL (s)", "number"],
+  ["cache_key", "Gateway cache key", "text"],
+  ["request_timeout_ms", "Request timeout (ms)", "number"]
+];
+function numberOrNull(input) {
+  return input.value === "" ? null : input.valueAsNumber;
+}
+function createForm({ model, send, setState, uid }) {
+  const prompt = h("textarea", {
+    class: "jig-prompt",
+    rows: 3,
+    placeholder: "Describe the image… (Ctrl+Enter or ⌘+Enter to generate)",
+    "aria-label": "Prompt"
+  });
+  const modelSelect = h("select", { class: "jig-model", "aria-label": "Model" });
+  const variations = h("input", {
+    class: "jig-variations",
+    type: "number",
+    min: 1,
+    max: MAX_VARIATIONS,
+    step: 1,
+    "aria-label": "Variations"
+  });
+  const controls = h("div", { class: "jig-controls" });
+  const fileInput = h("input", { type: "file", accept: "image/*", multiple: true, class: "jig-file" });
+  const inputsList = h("div", { class: "jig-inputs-list" });
+  const inputsNote = h("span", { class: "jig-note" });
+  const advanced = h("details", { class: "jig-advanced" }, h("summary", { text: "Advanced" }));
+  const generate = h("button", { class: "jig-generate jig-primary", text: "Generate" });
+  const cancel = h("button", { class: "jig-cancel", text: "Cancel", disabled: true });
+  const reason = h("span", { class: "jig-reason", "aria-live": "polite" });
+  const requestGeneration = () => {
+    setState({ prompt: prompt.value });
+    send({ type: "generate" });
+  };
+  prompt.addEventListener("input", () => setState({ prompt: prompt.value }));
+  prompt.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      event.stopPropagation();
+      requestGeneration();
+    }
+  });
+  modelSelect.addEventListener("change", () => setState({ model: modelSelect.value }));
+  variations.addEventListener("change", () => {
+    const n = clampVariations(variations.value);
+    variations.value = String(n);
+    setState({ variations: n });
+  });
+  generate.addEventListener("click", requestGeneration);
+  cancel.addEventListener("click", () => send({ type: "cancel" }));
+  const setParam2 = (name, value) => setState({ params: setParam(model.get("params"), name, value) });
+  function controlWidget(control, value, isSet) {
+    const id = `${uid}-${control.name}`;
+    switch (control.kind) {
+      case "toggle":
+        return h(
+          "span",
+          { class: "jig-toggles", role: "group", id },
+          control.options.map((option) => {
+            const on = isSet && value === option;
+            return h("button", {
+              class: `jig-toggle${on ? " jig-on" : ""}`,
+              text: String(option),
+              "aria-pressed": String(on),
+              onclick: () => setParam2(control.name, on ? null : option)
+            });
+          })
+        );
+      case "select": {
+        const select = h(
+          "select",
+          { id, onchange: (e) => setParam2(control.name, e.target.value || null) },
+          h("option", { value: "", text: "(model default)" }),
+          control.options.map((o) => h("option", { value: String(o), text: String(o) }))
+        );
+        select.value = isSet ? String(value) : "";
+        return select;
+      }
+      case "checkbox": {
+        const box = h("input", { id, type: "checkbox", onchange: (e) => setParam2(control.name, e.target.checked) });
+        box.checked = Boolean(value);
+        return box;
+      }
+      case "slider": {
+        const shown = h("output", { class: "jig-slider-value", text: isSet ? String(value) : "default" });
+        const slider = h("input", {
+          id,
+          type: "range",
+          min: control.min,
+          max: control.max,
+          step: control.step,
+          oninput: (e) => shown.textContent = e.target.value,
+          onchange: (e) => setParam2(control.name, e.target.valueAsNumber)
+        });
+        slider.value = String(value);
+        return h("span", { class: "jig-slider" }, slider, shown);
+      }
+      case "number": {
+        const box = h("input", {
+          id,
+          type: "number",
+          step: control.step,
+          min: control.min ?? void 0,
+          max: control.max ?? void 0,
+          placeholder: control.default !== null ? String(control.default) : "default",
+          onchange: (e) => setParam2(control.name, numberOrNull(e.target))
+        });
+        box.value = isSet ? String(value) : "";
+        return box;
+      }
+      default: {
+        const box = h("input", {
+          id,
+          type: "text",
+          placeholder: control.default ?? "",
+          onchange: (e) => setParam2(control.name, e.target.value)
+        });
+        box.value = isSet ? String(value) : "";
+        return box;
+      }
+    }
+  }
+  function showControls() {
+    const info = model.get("model_info") ?? {};
+    const params = model.get("params") ?? {};
+    const rows = controlsFor(info.parameters).map((control) => {
+      const isSet = params[control.name] !== void 0 && params[control.name] !== null;
+      const reset = isSet ? h("button", {
+        class: "jig-icon jig-reset",
+        title: "Use the model's default",
+        text: "↺",
+        onclick: () => setParam2(control.name, null)
+      }) : h("span");
+      return h(
+        "div",
+        { class: "jig-control", dataset: { param: control.name, kind: control.kind } },
+        h("label", { for: `${uid}-${control.name}`, title: control.help, text: control.label }),
+        controlWidget(control, shownValue(control, params), isSet),
+        reset
+      );
+    });
+    const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
+    controls.replaceChildren(...rows);
+    if (focused) document.getElementById(focused)?.focus();
+    inputsNote.textContent = info.edits ? `up to ${info.max_images} image(s) to edit` : "this model does not take input images";
+  }
+  fileInput.addEventListener("change", async () => {
+    for (const file of [...fileInput.files]) {
+      if (file.size > MAX_UPLOAD_BYTES) {
+        setState({ error: `${file.name} is over 9 MB; pass it from Python instead: images=[path].` });
+        continue;
+      }
+      send({ type: "add_input", name: file.name }, [await file.arrayBuffer()]);
+    }
+    fileInput.value = "";
+  });
+  function showInputs() {
+    const items = model.get("inputs") ?? [];
+    inputsList.replaceChildren(
+      ...items.map((item, index) => {
+        const url = URL.createObjectURL(new Blob([item.thumb], { type: item.thumb_mime }));
+        return h(
+          "span",
+          { class: "jig-input" },
+          h("img", { src: url, alt: item.name, title: item.name, onload: () => URL.revokeObjectURL(url) }),
+          h("button", {
+            class: "jig-icon",
+            title: "Remove",
+            text: "×",
+            onclick: () => send({ type: "remove_input", index })
+          })
+        );
+      })
+    );
+  }
+  const gatewayInputs = /* @__PURE__ */ new Map();
+  for (const [name, label, kind] of GATEWAY_FIELDS) {
+    const input = h("input", {
+      type: kind,
+      dataset: { gateway: name },
+      onchange: (e) => {
+        const value = kind === "checkbox" ? e.target.checked : kind === "number" ? numberOrNull(e.target) : e.target.value;
+        setState({ gateway: { ...model.get("gateway") ?? {}, [name]: value } });
+      }
+    });
+    gatewayInputs.set(name, input);
+    advanced.append(h("label", { class: "jig-field" }, h("span", { text: label }), input));
+  }
+  const useCache = h("input", {
+    type: "checkbox",
+    class: "jig-use-cache",
+    onchange: (e) => setState({ use_cache: e.target.checked })
+  });
+  advanced.append(
+    h("label", { class: "jig-field" }, h("span", { text: "Reuse images from the local cache" }), useCache)
+  );
+  function showAdvanced() {
+    const gateway = model.get("gateway") ?? {};
+    for (const [name, input] of gatewayInputs) {
+      const value = gateway[name];
+      if (input.type === "checkbox") input.checked = Boolean(value);
+      else input.value = value === null || value === void 0 ? "" : String(value);
+    }
+    useCache.checked = Boolean(model.get("use_cache"));
+  }
+  function showPrompt() {
+    const value = model.get("prompt") ?? "";
+    if (prompt.value !== value) prompt.value = value;
+  }
+  function showModels() {
+    const current = model.get("model");
+    const ids = [...model.get("models") ?? []];
+    if (current && !ids.includes(current)) ids.push(current);
+    modelSelect.replaceChildren(...ids.map((id) => h("option", { value: id, text: id })));
+    modelSelect.value = current;
+  }
+  function showValidity() {
+    const validity = model.get("validity") ?? {};
+    generate.disabled = !validity.valid;
+    reason.textContent = validity.reason ?? "";
+    reason.classList.toggle("jig-invalid", !validity.valid);
+  }
+  function showCancellable() {
+    const counts = summarizeJobs(model.get("jobs") ?? []);
+    cancel.disabled = counts.queued + counts.running === 0;
+  }
+  const nodes = [
+    prompt,
+    h(
+      "div",
+      { class: "jig-row" },
+      h("label", {}, "Model ", modelSelect),
+      h("label", {}, "Variations ", variations)
+    ),
+    controls,
+    h("div", { class: "jig-inputs" }, h("label", { class: "jig-upload" }, "Input images ", fileInput), inputsNote, inputsList),
+    advanced,
+    h("div", { class: "jig-actions" }, generate, cancel, reason)
+  ];
+  const views = {
+    prompt: showPrompt,
+    models: showModels,
+    model: showModels,
+    variations: () => variations.value = String(model.get("variations") ?? 1),
+    model_info: showControls,
+    params: showControls,
+    inputs: showInputs,
+    gateway: showAdvanced,
+    use_cache: showAdvanced,
+    validity: showValidity,
+    jobs: showCancellable
+  };
+  return { nodes, views };
+}
+
+// gallery.js
+var TICK_MS = 500;
+function createResults({ model, send, setState }) {
+  const jobsSummary = h("div", { class: "jig-jobs-summary" });
+  const jobsList = h("ol", { class: "jig-jobs-list" });
+  const gallery = h("div", { class: "jig-gallery" });
+  const overlay = h("div", { class: "jig-overlay", hidden: true });
+  const thumbUrls = /* @__PURE__ */ new Map();
+  const pending = /* @__PURE__ */ new Map();
+  let requestCounter = 0;
+  function showJobs() {
+    const jobs = model.get("jobs") ?? [];
+    const now = Date.now();
+    const counts = summarizeJobs(jobs);
+    jobsSummary.textContent = Object.entries(counts).filter(([, n]) => n).map(([state, n]) => `${n} ${state}`).join(" · ");
+    jobsList.replaceChildren(
+      ...jobs.map(
+        (job) => h(
+          "li",
+          { class: `jig-job jig-${job.state}`, dataset: { job: job.id, state: job.state } },
+          h("span", { class: "jig-job-state", text: jobLabel(job, now) }),
+          h("span", { class: "jig-job-prompt", title: job.prompt, text: truncate(job.prompt, 60) }),
+          isActive(job) ? h("button", {
+            class: "jig-icon",
+            title: "Cancel this request",
+            text: "×",
+            onclick: () => send({ type: "cancel", job: job.id })
+          }) : null
+        )
+      )
+    );
+  }
+  const timer = setInterval(() => {
+    const jobs = model.get("jobs") ?? [];
+    if (!jobs.some((job) => job.state === "running")) return;
+    const now = Date.now();
+    for (const job of jobs) {
+      const label = jobsList.querySelector(`[data-job="${job.id}"] .jig-job-state`);
+      if (label) label.textContent = jobLabel(job, now);
+    }
+  }, TICK_MS);
+  const requestOriginal = (id, purpose, callback) => {
+    const request = `r${++requestCounter}`;
+    pending.set(request, callback);
+    send({ type: "original", id, request, purpose });
+  };
+  const onMessage = (msg, buffers) => {
+    if (msg?.type !== "original") return;
+    const callback = pending.get(msg.request);
+    pending.delete(msg.request);
+    if (callback && buffers?.length) callback(buffers[0], msg);
+  };
+  function closeOverlay() {
+    overlay.hidden = true;
+    for (const img of overlay.querySelectorAll("img[data-original]")) URL.revokeObjectURL(img.src);
+    overlay.replaceChildren();
+  }
+  overlay.addEventListener("click", (event) => {
+    if (event.target === overlay) closeOverlay();
+  });
+  const openOverlay = (...children) => {
+    overlay.replaceChildren(
+      h(
+        "div",
+        { class: "jig-dialog" },
+        h("button", { class: "jig-icon jig-close", title: "Close", text: "×", onclick: closeOverlay }),
+        ...children
+      )
+    );
+    overlay.hidden = false;
+  };
+  function enlarge(item) {
+    const img = h("img", { class: "jig-large", src: thumbUrls.get(item.id), alt: item.prompt });
+    openOverlay(img, h("p", { class: "jig-caption", text: item.prompt }));
+    requestOriginal(item.id, "view", (data, info) => {
+      if (overlay.hidden || !img.isConnected) return;
+      img.src = blobUrl(data, info.mime);
+      img.dataset.original = "true";
+    });
+  }
+  function download(item) {
+    requestOriginal(item.id, "download", (data, info) => {
+      const url = blobUrl(data, info.mime);
+      const link = h("a", { href: url, download: info.filename });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1e4);
+    });
+  }
+  function showCode(item) {
+    const code = codeFor(item);
+    const block = (title, text) => {
+      const copy = h("button", { text: "Copy" });
+      copy.addEventListener("click", async () => flash(copy, await copyText(text) ? "Copied" : "Copy failed"));
+      return h(
+        "div",
+        { class: "jig-code" },
+        h("div", { class: "jig-code-head" }, h("b", { text: title }), copy),
+        h("pre", { text })
+      );
+    };
+    openOverlay(block("Notebook cell", code.magic), block("Python", code.python));
+    overlay.firstChild.classList.add("jig-code-dialog");
+    copyText(`${code.magic}
+
+${code.python}`);
+  }
+  function card(item, selected) {
+    if (!thumbUrls.has(item.id)) thumbUrls.set(item.id, blobUrl(item.thumb, item.thumb_mime));
+    const action = (name, label, title, handler) => h("button", { class: "jig-action", title, text: label, dataset: { action: name }, onclick: handler });
+    const copyPrompt = action(
+      "copy-prompt",
+      "❝",
+      "Copy the prompt",
+      async () => flash(copyPrompt, await copyText(item.prompt) ? "✓" : "✗")
+    );
+    const size = item.width ? `${item.width}×${item.height}` : "";
+    const meta = [item.model.split("/").pop(), size, item.cached && "cached"].filter(Boolean).join(" · ");
+    return h(
+      "figure",
+      { class: `jig-card${selected ? " jig-selected" : ""}`, dataset: { id: item.id } },
+      h("img", {
+        class: "jig-thumb",
+        src: thumbUrls.get(item.id),
+        alt: item.prompt,
+        title: "Click to enlarge",
+        onclick: () => enlarge(item)
+      }),
+      h(
+        "figcaption",
+        {},
+        h("span", { class: "jig-card-prompt", title: item.prompt, text: truncate(item.prompt, 80) }),
+        h("span", { class: "jig-card-meta", title: describeParams(item.params), text: meta }),
+        h(
+          "span",
+          { class: "jig-card-actions" },
+          action(
+            "select",
+            selected ? "☑" : "☐",
+            "Select (panel.selected)",
+            () => setState({ selected_ids: toggleSelected(model.get("selected_ids"), item.id) })
+          ),
+          action("download", "⬇", "Download the original", () => download(item)),
+          copyPrompt,
+          action("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
+          action("reuse", "⟲", "Reuse these settings", () => send({ type: "reuse", id: item.id })),
+          action("code", "</>", "Copy as code", () => showCode(item))
+        )
+      )
+    );
+  }
+  function showGallery() {
+    const items = model.get("gallery") ?? [];
+    const selected = new Set(model.get("selected_ids") ?? []);
+    const live = new Set(items.map((item) => item.id));
+    for (const [id, url] of thumbUrls) {
+      if (!live.has(id)) {
+        URL.revokeObjectURL(url);
+        thumbUrls.delete(id);
+      }
+    }
+    gallery.replaceChildren(...items.map((item) => card(item, selected.has(item.id))));
+  }
+  return {
+    nodes: [h("div", { class: "jig-jobs" }, jobsSummary, jobsList), gallery, overlay],
+    views: { jobs: showJobs, gallery: showGallery, selected_ids: showGallery },
+    onMessage,
+    onKey: (event) => {
+      if (event.key === "Escape" && !overlay.hidden) closeOverlay();
+    },
+    destroy: () => {
+      clearInterval(timer);
+      for (const url of thumbUrls.values()) URL.revokeObjectURL(url);
+      thumbUrls.clear();
+      pending.clear();
+    }
+  };
+}
+
+// panel.js
+function render({ model, el }) {
+  const listeners = [];
+  const on = (event, fn) => {
+    model.on(event, fn);
+    listeners.push([event, fn]);
+  };
+  const context = {
+    model,
+    send: (content, buffers) => model.send(content, void 0, buffers),
+    setState: (changes) => {
+      for (const [key, value] of Object.entries(changes)) model.set(key, value);
+      model.save_changes();
+    },
+    // Element ids must be unique on the page, and a notebook can show several panels.
+    uid: `jig${Math.random().toString(36).slice(2, 10)}`
+  };
+  const errorText = h("span", { class: "jig-error-text" });
+  const errorBox = h(
+    "div",
+    { class: "jig-error", role: "alert", hidden: true },
+    errorText,
+    h("button", {
+      class: "jig-icon",
+      title: "Dismiss",
+      text: "×",
+      onclick: () => context.setState({ error: "" })
+    })
+  );
+  const showError = (message) => {
+    errorText.textContent = message;
+    errorBox.hidden = !message;
+  };
+  const failed = (error) => {
+    showError(`Display error: ${error?.message ?? error}`);
+    console.error(error);
+  };
+  const form = createForm(context);
+  const results = createResults(context);
+  const root = h(
+    "div",
+    { class: "jig-panel", "data-lm-suppress-shortcuts": "true", onkeydown: results.onKey },
+    errorBox,
+    ...form.nodes,
+    ...results.nodes
+  );
+  el.append(root);
+  const views = /* @__PURE__ */ new Map();
+  const add = (trait, view) => views.set(trait, [...views.get(trait) ?? [], view]);
+  for (const part of [form.views, results.views]) {
+    for (const [trait, view] of Object.entries(part)) add(trait, view);
+  }
+  add("error", () => showError(model.get("error") ?? ""));
+  for (const [trait, list] of views) {
+    on(`change:${trait}`, () => {
+      try {
+        for (const view of list) view();
+      } catch (error) {
+        failed(error);
+      }
+    });
+  }
+  on("msg:custom", (msg, buffers) => {
+    try {
+      results.onMessage(msg, buffers);
+    } catch (error) {
+      failed(error);
+    }
+  });
+  try {
+    for (const view of new Set([...views.values()].flat())) view();
+  } catch (error) {
+    failed(error);
+  }
+  return () => {
+    for (const [event, fn] of listeners) model.off(event, fn);
+    results.destroy();
+  };
+}
+var panel_default = { render };
+export {
+  panel_default as default
+};
