@@ -9,17 +9,10 @@ import pytest
 
 import jupyter_imagegen
 from jupyter_imagegen import Client
+from jupyter_imagegen._config import SETTINGS_ENVIRONMENT
 from jupyter_imagegen.emulator import Emulator
 
-_ENV = (
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CLOUDFLARE_API_TOKEN",
-    "CLOUDFLARE_BASE_URL",
-    "CLOUDFLARE_AI_GATEWAY_ID",
-    "IMAGEGEN_MODEL",
-    "IMAGEGEN_TIMEOUT",
-    "IMAGEGEN_MAX_RETRIES",
-)
+_ENV = SETTINGS_ENVIRONMENT
 
 
 @pytest.fixture(autouse=True)

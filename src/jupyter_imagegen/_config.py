@@ -15,7 +15,28 @@ import httpx
 from ._exceptions import ConfigurationError
 from ._models import DEFAULT_MODEL
 
-__all__ = ["DEFAULT_BASE_URL", "Secret", "Settings"]
+__all__ = ["DEFAULT_BASE_URL", "SETTINGS_ENVIRONMENT", "Secret", "Settings", "environment_fingerprint"]
+
+# Every environment variable Settings.resolve reads.
+SETTINGS_ENVIRONMENT = (
+    "CLOUDFLARE_ACCOUNT_ID",
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_BASE_URL",
+    "CLOUDFLARE_AI_GATEWAY_ID",
+    "IMAGEGEN_MODEL",
+    "IMAGEGEN_TIMEOUT",
+    "IMAGEGEN_MAX_RETRIES",
+)
+
+
+def environment_fingerprint() -> str:
+    """A digest of the settings' environment, so a long-lived front end notices a change (say a
+    token set after the panel opened) without keeping the token in yet another place."""
+    import hashlib
+
+    values = "\0".join(os.environ.get(name, "") for name in SETTINGS_ENVIRONMENT)
+    return hashlib.sha256(values.encode("utf-8")).hexdigest()
+
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 

@@ -13,15 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._cache import fetch_async
+from ._config import environment_fingerprint
 from ._exceptions import ConfigurationError, ImageGenError
 from ._panel_state import new_id, thumbnail
 
@@ -35,15 +34,6 @@ __all__ = ["Job", "JobRunner"]
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 _log = logging.getLogger(__name__)
-_CLIENT_ENV = (
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CLOUDFLARE_API_TOKEN",
-    "CLOUDFLARE_BASE_URL",
-    "CLOUDFLARE_AI_GATEWAY_ID",
-    "IMAGEGEN_MODEL",
-    "IMAGEGEN_TIMEOUT",
-    "IMAGEGEN_MAX_RETRIES",
-)
 
 
 def _import_now() -> None:
@@ -127,9 +117,7 @@ class JobRunner:
             return self._given_client
         from ._client import AsyncClient
 
-        # A digest, so the token is not kept in yet another place in memory.
-        values = "\0".join(os.environ.get(name, "") for name in _CLIENT_ENV)
-        fingerprint = hashlib.sha256(values.encode("utf-8")).hexdigest()
+        fingerprint = environment_fingerprint()
         if self._client is None or fingerprint != self._fingerprint:
             client = AsyncClient()
             self._retire(self._client)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._config import environment_fingerprint
 from ._exceptions import ImageGenError
 from ._result import GeneratedImage
 from ._runner import Batch, LoopThread
@@ -27,16 +28,6 @@ if TYPE_CHECKING:
     from ._request import ImageRequest
 
 __all__ = ["Job", "Outcome", "Session", "display", "failure_message", "run_cell"]
-
-_CLIENT_ENV = (
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CLOUDFLARE_API_TOKEN",
-    "CLOUDFLARE_BASE_URL",
-    "CLOUDFLARE_AI_GATEWAY_ID",
-    "IMAGEGEN_MODEL",
-    "IMAGEGEN_TIMEOUT",
-    "IMAGEGEN_MAX_RETRIES",
-)
 
 
 @dataclass
@@ -85,9 +76,7 @@ class Session:
         """The client for the current environment; a new one when credentials changed."""
         from ._client import AsyncClient
 
-        # A digest, so the token is not kept in yet another place in memory.
-        values = "\0".join(os.environ.get(name, "") for name in _CLIENT_ENV)
-        fingerprint = hashlib.sha256(values.encode("utf-8")).hexdigest()
+        fingerprint = environment_fingerprint()
         if self._client is None or fingerprint != self._fingerprint:
             client = AsyncClient()  # may raise ConfigurationError for a malformed setting
             self._close_client()
