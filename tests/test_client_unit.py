@@ -156,7 +156,7 @@ def test_oversized_answers_are_refused_without_reading_them() -> None:
 
     with (
         client_for(handler, max_image_bytes=1000) as client,
-        pytest.raises(APIResponseError, match="over 0 MB"),
+        pytest.raises(APIResponseError, match="over the 1,000 bytes limit"),
     ):
         client.generate("a fox", model="@cf/stabilityai/stable-diffusion-xl-base-1.0")
 
@@ -175,3 +175,18 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
     assert 0.25 <= delays[0] <= 0.5  # type: ignore[operator]
     assert max(delays) <= 20.0  # type: ignore[type-var]
     assert retry_delay(error, 2, 2) is None
+
+
+def test_variations_use_distinct_gateway_cache_keys() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=png(), headers={"content-type": "image/png"})
+
+    model = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
+    with client_for(handler) as client:
+        client.generate_many([client.prepare("a fox", model=model, variation=i) for i in range(3)])
+        client.generate("a fox", model=model, cache_key="mine")
+    keys = [request.headers["cf-aig-cache-key"] for request in seen]
+    assert len(set(keys[:3])) == 3 and keys[3] == "mine"

@@ -4,16 +4,16 @@ reading answers, deciding on retries and URL safety, and making the GeneratedIma
 
 from __future__ import annotations
 
-import ipaddress
+import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from ._config import Settings
+from ._config import Secret, Settings
 from ._exceptions import (
     APIConnectionError,
     APIResponseError,
@@ -24,13 +24,14 @@ from ._exceptions import (
     ValidationError,
 )
 from ._imagebytes import verify_image
+from ._offline import is_loopback_host
 from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
 from ._result import GeneratedImage
 from ._retry import retry_delay
 from ._version import __version__
 
-__all__ = ["BaseClient", "RequestLike"]
+__all__ = ["BaseClient", "BearerToken", "RequestLike"]
 
 RequestLike = str | ImageRequest | Mapping[str, Any]
 MAX_REDIRECTS = 5
@@ -43,13 +44,18 @@ _TIMEOUT_PHASES = {
 }
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+class BearerToken(httpx.Auth):
+    """Adds ``Authorization: Bearer ...`` as the request is sent; shows no token in any repr."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.get()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<BearerToken '**********'>"
 
 
 class BaseClient:
@@ -123,28 +129,41 @@ class BaseClient:
             items = [items]
         return [self._to_request(item, common) for item in items]
 
-    def _api_call(self, request: ImageRequest) -> tuple[str, dict[str, str], dict[str, Any]]:
-        """URL, headers and JSON body of the API call (CONTRACT §1)."""
-        account_id, token = self.settings.require_credentials()
+    def _api_call(self, request: ImageRequest) -> tuple[str, dict[str, str], dict[str, Any], httpx.Auth]:
+        """URL, headers, JSON body and credentials of the API call (CONTRACT §1).
+
+        The token travels in an :class:`httpx.Auth`, never in the headers dict: tracebacks that
+        show local variables (``%xmode Verbose``, an interrupted cell) must not print it.
+        """
+        account_id = self.settings.require_credentials()[0]
+        assert self.settings.api_token is not None  # checked just above
         base = f"{self.settings.base_url}/accounts/{account_id}/ai/run"
         headers = {
-            "Authorization": f"Bearer {token}",
             "User-Agent": f"jupyter-imagegen/{__version__}",
+            # Variations of one prompt are identical on the wire; keying the gateway's cache on
+            # our own key (which includes the variation index) keeps them distinct samples.
+            "cf-aig-cache-key": request.cache_key,
             **request.gateway.headers(self.settings.gateway_id),
         }
+        auth = BearerToken(self.settings.api_token)
         inputs = request.model_inputs()
         if request.spec.hosting == "hosted":
-            return f"{base}/{request.model}", headers, inputs
-        return base, headers, {"model": request.model, "input": inputs}
+            return f"{base}/{request.model}", headers, inputs, auth
+        return base, headers, {"model": request.model, "input": inputs}, auth
 
     def _answer(self, request: ImageRequest, response: httpx.Response, body: bytes) -> Answer:
-        headers = response.headers
-        if response.status_code >= 300:
-            raise self._scrub(error_from_response(response.status_code, headers, body, model=request.model))
+        status, headers = response.status_code, response.headers
         try:
-            return parse_answer(response.status_code, headers, body, model=request.model)
+            if status >= 300:
+                raise error_from_response(status, headers, body, model=request.model)
+            return parse_answer(status, headers, body, model=request.model)
         except ImageGenError as exc:
-            raise self._scrub(exc) from None
+            error = exc
+        # Raised from here, without the parser's frames and with the raw answer dropped: a
+        # service that echoes the token would otherwise show it in a traceback that prints
+        # local variables (%xmode Verbose, debuggers).
+        del body
+        raise self._scrub(error).with_traceback(None) from None
 
     def _next_hop(self, url: str, response: httpx.Response | None, hops: int) -> str:
         """The URL to fetch next: the first one checked, then each redirect target checked."""
@@ -155,7 +174,7 @@ class BaseClient:
             url = str(httpx.URL(url).join(location))
         parts = urlsplit(url)
         host = parts.hostname or ""
-        if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
+        if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)):
             return url
         raise ImageDownloadError(
             f"Refusing to download the image from {parts.scheme}://{host}: only https "
@@ -172,8 +191,9 @@ class BaseClient:
         cap = self.settings.max_image_bytes
         size = received if declared is None or not declared.isdigit() else max(int(declared), received)
         if size > cap:
+            limit = f"{cap / 1024**2:g} MB" if cap % 1024**2 == 0 else f"{cap:,} bytes"
             raise APIResponseError(
-                f"The answer is over {cap // (1024 * 1024)} MB ({size:,} bytes) and was not read; "
+                f"The answer is over the {limit} limit ({size:,} bytes) and was not read; "
                 "raise max_image_bytes if that is expected."
             )
 
@@ -209,13 +229,40 @@ class BaseClient:
                 "raise timeout= or IMAGEGEN_TIMEOUT if high-quality images need longer.",
                 phase=phase,
             )
+        reason = str(exc).rstrip().rstrip(".") or "connection failed"
         return APIConnectionError(
-            f"Could not talk to {where}: {type(exc).__name__}: {exc or 'connection failed'}. "
+            f"Could not talk to {where}: {type(exc).__name__}: {reason}. "
             "Check the network (or that the emulator is running)."
         )
 
+    def _attempt_budget(self) -> float:
+        """Seconds one attempt may take in all: the sum of its phase timeouts. The read timeout
+        alone bounds only each wait, so a server that trickles bytes could otherwise hold a
+        request open for ever."""
+        timeout = self.settings.timeout
+        phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        return sum(seconds for seconds in phases if seconds is not None) or math.inf
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self._attempt_budget()
+
+    def _check_deadline(self, deadline: float) -> None:
+        if time.monotonic() > deadline:
+            raise APITimeoutError(
+                f"The answer from {self.settings.base_url} was still arriving after "
+                f"{self._attempt_budget():g} s (the sum of the timeouts) and was abandoned; "
+                "raise timeout= or IMAGEGEN_TIMEOUT if the connection is that slow.",
+                phase="total",
+            )
+
     def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
         return retry_delay(error, attempt, self.settings.max_retries)
+
+    def _final(self, error: ImageGenError, attempts: int) -> None:
+        """Make the error that ends a request say how often it was tried, if more than once."""
+        if attempts > 1:
+            error.message = f"{error.message} (Gave up after {attempts} attempts.)"
+            error.args = (error.message, *error.args[1:])
 
     def _scrub(self, error: ImageGenError) -> ImageGenError:
         """The same error with the API token removed from every text it carries."""

@@ -55,6 +55,7 @@ class Client(BaseClient):
             except ImageGenError as error:
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
+                    self._final(error, attempt + 1)
                     raise
                 attempt += 1
                 time.sleep(delay)
@@ -76,24 +77,26 @@ class Client(BaseClient):
         return GenerationResults(requests, outcomes)
 
     def _attempt(self, request: ImageRequest, started: float) -> GeneratedImage:
-        url, headers, body = self._api_call(request)
+        url, headers, body, auth = self._api_call(request)
+        deadline = self._deadline()
         try:
-            with self._http.stream("POST", url, headers=headers, json=body) as response:
-                answer = self._answer(request, response, self._read(response))
-            data = answer.image if answer.image is not None else self._download(answer)
+            with self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response:
+                answer = self._answer(request, response, self._read(response, deadline))
+            data = answer.image if answer.image is not None else self._download(answer, deadline)
         except httpx.HTTPError as exc:
             raise self._scrub(self._transport_error(exc)) from None
         return self._image(request, data, answer, started)
 
-    def _read(self, response: httpx.Response) -> bytes:
+    def _read(self, response: httpx.Response, deadline: float) -> bytes:
         self._check_size(response.headers.get("content-length"), 0)
         chunks = bytearray()
         for chunk in response.iter_bytes():
             chunks += chunk
             self._check_size(None, len(chunks))
+            self._check_deadline(deadline)
         return bytes(chunks)
 
-    def _download(self, answer: Answer) -> bytes:
+    def _download(self, answer: Answer, deadline: float) -> bytes:
         assert answer.url is not None
         url, response, hops = answer.url, None, 0
         while True:
@@ -105,7 +108,7 @@ class Client(BaseClient):
                     continue
                 if response.status_code != 200:
                     raise self._download_failed(response)
-                return self._read(response)
+                return self._read(response, deadline)
 
 
 class AsyncClient(BaseClient):
@@ -139,6 +142,7 @@ class AsyncClient(BaseClient):
             except ImageGenError as error:
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
+                    self._final(error, attempt + 1)
                     raise
                 attempt += 1
                 await asyncio.sleep(delay)
@@ -163,24 +167,26 @@ class AsyncClient(BaseClient):
         return GenerationResults(requests, list(outcomes))
 
     async def _attempt(self, request: ImageRequest, started: float) -> GeneratedImage:
-        url, headers, body = self._api_call(request)
+        url, headers, body, auth = self._api_call(request)
+        deadline = self._deadline()
         try:
-            async with self._http.stream("POST", url, headers=headers, json=body) as response:
-                answer = self._answer(request, response, await self._read(response))
-            data = answer.image if answer.image is not None else await self._download(answer)
+            async with self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response:
+                answer = self._answer(request, response, await self._read(response, deadline))
+            data = answer.image if answer.image is not None else await self._download(answer, deadline)
         except httpx.HTTPError as exc:
             raise self._scrub(self._transport_error(exc)) from None
         return self._image(request, data, answer, started)
 
-    async def _read(self, response: httpx.Response) -> bytes:
+    async def _read(self, response: httpx.Response, deadline: float) -> bytes:
         self._check_size(response.headers.get("content-length"), 0)
         chunks = bytearray()
         async for chunk in response.aiter_bytes():
             chunks += chunk
             self._check_size(None, len(chunks))
+            self._check_deadline(deadline)
         return bytes(chunks)
 
-    async def _download(self, answer: Answer) -> bytes:
+    async def _download(self, answer: Answer, deadline: float) -> bytes:
         assert answer.url is not None
         url, response, hops = answer.url, None, 0
         while True:
@@ -191,4 +197,4 @@ class AsyncClient(BaseClient):
                     continue
                 if response.status_code != 200:
                     raise self._download_failed(response)
-                return await self._read(response)
+                return await self._read(response, deadline)

@@ -76,7 +76,8 @@ class APIConnectionError(ImageGenError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The service did not answer in time; ``phase`` is connect, read, write or pool."""
+    """The service did not answer in time; ``phase`` is connect, read, write or pool, or
+    total when the whole answer took longer than all of those together."""
 
     def __init__(self, message: str, *, phase: str = "read") -> None:
         super().__init__(message)

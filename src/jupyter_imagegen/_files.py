@@ -62,17 +62,32 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     return json.loads(text) if isinstance(text, str) else None
 
 
-def write_atomic(path: str, payload: bytes) -> None:
-    """Replace ``path`` with ``payload`` so a reader sees the old or the new file, never half."""
+def _write_temp(path: str, payload: bytes) -> str:
+    """``payload`` in a new temp file beside ``path``, on disk. An error (a full disk...) names
+    ``path`` rather than the temp file, and leaves nothing behind."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+    temp = ""
     try:
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             # Durable before it becomes visible: after a power cut the name holds all or nothing.
             os.fsync(handle.fileno())
+    except BaseException as exc:
+        if temp:
+            _remove_quietly(temp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror or str(exc), path) from None
+        raise
+    return temp
+
+
+def write_atomic(path: str, payload: bytes) -> None:
+    """Replace ``path`` with ``payload`` so a reader sees the old or the new file, never half."""
+    temp = _write_temp(path, payload)
+    try:
         os.replace(temp, path)
     except BaseException:
         _remove_quietly(temp)
@@ -84,15 +99,8 @@ def write_new_file(path: str, payload: bytes, *, overwrite: bool = False) -> str
     if overwrite:
         write_atomic(path, payload)
         return path
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+    temp = _write_temp(path, payload)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            # Durable before it becomes visible: after a power cut the name holds all or nothing.
-            os.fsync(handle.fileno())
         # link() fails when the name exists, so two writers can never clobber each other.
         try:
             os.link(temp, path)

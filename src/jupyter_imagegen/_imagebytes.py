@@ -11,6 +11,7 @@ import base64
 import binascii
 import io
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ValidationError
@@ -45,7 +46,7 @@ def sniff_mime(data: bytes) -> str | None:
 
 def verify_image(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, int, int]:
     """``(mime, width, height)`` of ``data``, or ValueError when it is not a safe, whole image."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     mime = sniff_mime(data)
     if mime is None:
@@ -54,16 +55,31 @@ def verify_image(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, int, i
         with Image.open(io.BytesIO(data)) as im:
             width, height = im.size
             if width * height > max_pixels:
-                raise ValueError(
-                    f"the image declares {width}x{height} pixels, over the {max_pixels:,} pixel "
-                    "limit (a decompression bomb?)"
-                )
-            im.verify()
+                raise ValueError(_too_many_pixels(f"{width}x{height}", max_pixels))
+            if mime in ("image/jpeg", "image/gif"):
+                # Pillow's verify() reads neither format's pixel data, so a file cut short
+                # passes it; only decoding finds the missing end.
+                im.load()
+            else:
+                im.verify()
     except ValueError:
         raise
+    except Image.DecompressionBombError as exc:  # over Pillow's own limit, checked before ours
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        raise ValueError(
+            _too_many_pixels(f"{int(declared[1]):,}" if declared else "too many", max_pixels)
+        ) from None
+    except UnidentifiedImageError:  # its message shows a BytesIO repr, not a reason
+        raise ValueError("the image data is damaged: no decoder can read it") from None
     except Exception as exc:  # Pillow raises many types for broken files
         raise ValueError(f"the image data is damaged or incomplete ({exc})") from None
     return mime, width, height
+
+
+def _too_many_pixels(declared: str, max_pixels: int) -> str:
+    return (
+        f"the image declares {declared} pixels, over the {max_pixels:,} pixel limit (a decompression bomb?)"
+    )
 
 
 def decode_base64_image(text: str) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -55,7 +56,16 @@ def parse_retry_after(value: str | None) -> float | None:
             seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
             return None
+    if math.isnan(seconds):  # "nan" parses as a float, and sleeping NaN seconds raises
+        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _code(value: Any) -> int | str | None:
+    """An error code as documented (a number or a short name); anything else is no code."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    return value
 
 
 def _first_error(payload: Any) -> tuple[int | str | None, str | None]:
@@ -63,10 +73,10 @@ def _first_error(payload: Any) -> tuple[int | str | None, str | None]:
         return None, None
     errors = payload.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return errors[0].get("code"), str(errors[0].get("message", "")) or None
+        return _code(errors[0].get("code")), str(errors[0].get("message", "")) or None
     error = payload.get("error")
     if isinstance(error, dict):
-        return error.get("code"), str(error.get("message", "")) or None
+        return _code(error.get("code")), str(error.get("message", "")) or None
     if isinstance(error, str):
         return None, error
     return None, None
@@ -126,7 +136,8 @@ def error_from_response(
     else:
         cls = APIStatusError
     what = f"HTTP {status}" + (f", Cloudflare code {code}" if code is not None else "")
-    said = f": {service_message}" if service_message else ""
+    # The service's text usually ends a sentence already: avoid "..".
+    said = f": {service_message.rstrip().rstrip('.')}" if service_message else ""
     message = f"{model} request failed ({what}){said}. {_advice(cls, code, model)}"
     return cls(
         message,

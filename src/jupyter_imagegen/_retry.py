@@ -16,8 +16,9 @@ _FINAL_RATE_LIMITS = {3036, 2045}
 
 def is_retryable(error: ImageGenError) -> bool:
     if isinstance(error, APITimeoutError):
-        # A read timeout means the service may still be making (and billing) the image.
-        return error.phase != "read"
+        # A read timeout means the service may still be making (and billing) the image; a
+        # "total" one that it made it and the answer is crawling in: trying again pays twice.
+        return error.phase not in ("read", "total")
     if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, RateLimitError):

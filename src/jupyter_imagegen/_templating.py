@@ -11,6 +11,7 @@ prompt per combination, in row-major order (the first axis varies slowest).
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,12 @@ __all__ = [
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)(![rsa])?(?::([^{}]*))?\}")
 _CONVERSIONS: dict[str, Callable[[Any], str]] = {"r": repr, "s": str, "a": ascii}
+# Width and precision in the standard format mini-language. Beyond the limit a spec is a typo
+# that would build a string of gigabytes before the prompt's length is ever checked.
+_SPEC_NUMBERS = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?[a-zA-Z%]?$", re.S)
+MAX_FORMAT_WIDTH = 10_000
+# A grid is expanded in memory before anything else looks at its size.
+MAX_GRID_CELLS = 10_000
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,18 @@ def template_names(template: str) -> list[str]:
     return names
 
 
+def _too_wide(spec: str) -> bool:
+    found = _SPEC_NUMBERS.match(spec)
+    numbers = [n.lstrip("0") for n in (found.groups() if found else ()) if n]
+    return any(len(n) > 5 or int(n) > MAX_FORMAT_WIDTH for n in numbers)
+
+
 def _format(match: re.Match[str], value: Any) -> str:
     conversion, spec = match.group(2), match.group(3) or ""
+    if _too_wide(spec):
+        raise ValidationError(
+            f"{match.group(0)} in the prompt: a width or precision over {MAX_FORMAT_WIDTH:,} is not allowed."
+        )
     if conversion:
         value = _CONVERSIONS[conversion[1]](value)
     try:
@@ -120,6 +137,12 @@ def expand_grid(template: str, namespace: Mapping[str, Any]) -> tuple[list[Axis]
     With no list-valued name there are no axes and one cell: the plain filled prompt.
     """
     axes = grid_axes(template, namespace)
+    total = math.prod(len(axis.values) for axis in axes)
+    if total > MAX_GRID_CELLS:
+        sizes = " x ".join(f"{len(axis.values)} {axis.name}" for axis in axes)
+        raise ValidationError(
+            f"The grid has {total:,} combinations ({sizes}); at most {MAX_GRID_CELLS:,}: use fewer values."
+        )
     cells = []
     for combo in itertools.product(*(axis.values for axis in axes)):
         scope = dict(namespace)
