@@ -89,12 +89,14 @@ class Client(BaseClient):
 
     def _read(self, response: httpx.Response, deadline: float) -> bytes:
         self._check_size(response.headers.get("content-length"), 0)
-        chunks = bytearray()
+        chunks: list[bytes] = []
+        received = 0
         for chunk in response.iter_bytes():
-            chunks += chunk
-            self._check_size(None, len(chunks))
+            chunks.append(chunk)
+            received += len(chunk)
+            self._check_size(None, received)
             self._check_deadline(deadline)
-        return bytes(chunks)
+        return b"".join(chunks)  # one copy; growing a buffer chunk by chunk copies it many times
 
     def _download(self, answer: Answer, deadline: float) -> bytes:
         assert answer.url is not None
@@ -179,12 +181,14 @@ class AsyncClient(BaseClient):
 
     async def _read(self, response: httpx.Response, deadline: float) -> bytes:
         self._check_size(response.headers.get("content-length"), 0)
-        chunks = bytearray()
+        chunks: list[bytes] = []
+        received = 0
         async for chunk in response.aiter_bytes():
-            chunks += chunk
-            self._check_size(None, len(chunks))
+            chunks.append(chunk)
+            received += len(chunk)
+            self._check_size(None, received)
             self._check_deadline(deadline)
-        return bytes(chunks)
+        return b"".join(chunks)  # one copy; growing a buffer chunk by chunk copies it many times
 
     async def _download(self, answer: Answer, deadline: float) -> bytes:
         assert answer.url is not None
