@@ -8,15 +8,30 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
+import pytest
 from ipywidgets.widgets.widget import _remove_buffers
 from PIL import Image
 
 from jupyter_imagegen import ImageGenPanel
+from jupyter_imagegen._panel_state import HISTORY
+from jupyter_imagegen.emulator import Emulator
 
 T = TypeVar("T")
+
+
+@pytest.fixture
+def fresh_history() -> Iterator[None]:
+    """An empty kernel gallery before and after a test (there is one per process)."""
+    HISTORY.clear()
+    yield
+    HISTORY.clear()
+
+
+def api_requests(emulator: Emulator) -> list[Any]:
+    return [r for r in emulator.requests if "/ai/run" in r.path]
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

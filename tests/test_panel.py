@@ -5,26 +5,15 @@ kernel). Generation, cancelling, queueing, model switching and validation."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
 from jupyter_imagegen import ImageGenPanel
 from jupyter_imagegen._panel_state import HISTORY
 from jupyter_imagegen.emulator import Emulator
-from panel_support import FrontEnd, run, until
+from panel_support import FrontEnd, api_requests, fresh_history, run, until
 
-
-@pytest.fixture(autouse=True)
-def _fresh_history() -> Iterator[None]:
-    """Each test starts with an empty kernel gallery (it is one per process)."""
-    HISTORY.clear()
-    yield
-    HISTORY.clear()
-
-
-def api_requests(emulator: Emulator) -> list[object]:
-    return [r for r in emulator.requests if "/ai/run" in r.path]
+pytestmark = pytest.mark.usefixtures(fresh_history.__name__)
 
 
 def test_generate_from_the_front_end_shows_the_image(emulator_env: Emulator) -> None:

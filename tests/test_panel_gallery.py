@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,9 @@ from jupyter_imagegen import ImageGenPanel
 from jupyter_imagegen._files import read_provenance
 from jupyter_imagegen._panel_state import HISTORY
 from jupyter_imagegen.emulator import Emulator
-from panel_support import FrontEnd, png_bytes, run
+from panel_support import FrontEnd, api_requests, fresh_history, png_bytes, run
 
-
-@pytest.fixture(autouse=True)
-def _fresh_history() -> Iterator[None]:
-    HISTORY.clear()
-    yield
-    HISTORY.clear()
-
-
-def api_requests(emulator: Emulator) -> list[object]:
-    return [r for r in emulator.requests if "/ai/run" in r.path]
+pytestmark = pytest.mark.usefixtures(fresh_history.__name__)
 
 
 def test_edit_with_an_uploaded_image(emulator_env: Emulator) -> None:
