@@ -566,11 +566,13 @@ def test_chunked_request_body(http: httpx.Client, emulator: Emulator) -> None:
     assert response.status_code == 200 and emulator.requests[0].json["prompt"] == "chunks"
 
 
-def test_cli_serves_until_terminated(http: httpx.Client) -> None:
+@pytest.mark.parametrize("program", [["jupyter_imagegen.emulator"], ["jupyter_imagegen", "emulator"]])
+def test_cli_serves_until_terminated(http: httpx.Client, program: list[str]) -> None:
+    # python -m jupyter_imagegen.emulator, and `imagegen emulator` as the README shows it
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "jupyter_imagegen.emulator", "--port", str(port), "--token", "t0k"]
+    command = [sys.executable, "-m", *program, "--port", str(port), "--token", "t0k"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}/client/v4/accounts/emulator-account/ai/run/{FLUX}"

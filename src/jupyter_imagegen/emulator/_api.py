@@ -1,6 +1,6 @@
 """Cloudflare's side of the contract, without the HTTP plumbing: from a request to a :class:`Reply`.
 
-Status codes and error codes follow CONTRACT §4. Where Cloudflare's behaviour is not documented
+Status codes and error codes follow docs/cloudflare.md §4. Where Cloudflare's behaviour is not documented
 the choice is ours and marked so:
 
 - unknown path: 404, code 7000 ("No route for that URI"); wrong method: 405, code 7001 (ours);

@@ -30,7 +30,7 @@ class Emulator:
 
     ``latency`` delays every API request (seconds). Image URLs last ``url_ttl`` seconds and, with
     ``single_use_urls``, only until their first download. ``envelope`` picks how URL-answering
-    models wrap their result: ``"v4"``, ``"run"`` or ``"v4+run"`` (CONTRACT §3), and
+    models wrap their result: ``"v4"``, ``"run"`` or ``"v4+run"`` (docs/cloudflare.md §3), and
     ``image_url_style`` whether they answer with a ``"url"`` or a ``"data-uri"``. ``log``, when
     given, receives one line per request.
     """
