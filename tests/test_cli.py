@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +118,25 @@ def test_lab_names_a_missing_notebook_before_starting_anything(tmp_path: Path) -
         "error: notebooks/quickstart.ipynb not found: run imagegen lab from"
     )
     assert "OFFLINE MODE" not in done.stdout
+
+
+def test_lab_moves_off_a_taken_port_and_names_the_notebook_in_its_url(tmp_path: Path) -> None:
+    from jupyter_imagegen._lab import DEFAULT_PORT, _pick_port, notebook_url
+
+    holder = socket.socket()
+    # Another Jupyter, as far as the launcher can tell; if something already holds it, the same.
+    with contextlib.suppress(OSError):
+        holder.bind(("127.0.0.1", DEFAULT_PORT))
+    try:
+        port = _pick_port()
+        assert port != DEFAULT_PORT
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))  # really free
+    finally:
+        holder.close()
+    notebook = tmp_path / "my lesson.ipynb"
+    notebook.write_text("{}")
+    assert (
+        notebook_url(port, notebook, "t/k") == f"http://127.0.0.1:{port}/lab/tree/my%20lesson.ipynb?token=t/k"
+    )
+    assert notebook_url(port, tmp_path, "tk") == f"http://127.0.0.1:{port}/lab?token=tk"
