@@ -21,6 +21,7 @@ from jupyter_imagegen import (
     ImageGenWarning,
     ImageRequest,
 )
+from jupyter_imagegen import _cache as cache_module
 from jupyter_imagegen._cache import ImageCache, fetch, fetch_async
 
 if TYPE_CHECKING:
@@ -113,7 +114,8 @@ def test_lru_pruning_keeps_the_recently_used(tmp_path: Path) -> None:
     one = ImageCache(tmp_path / "probe")
     one.put(reqs[0], image_for(reqs[0]))
     size = one.stats().bytes
-    cache = ImageCache(tmp_path / "c", max_bytes=3 * size)
+    # Room for three and a half: a prune frees down to PRUNE_TO of the cap, which is one entry here.
+    cache = ImageCache(tmp_path / "c", max_bytes=3 * size + size // 2)
     for age, req in enumerate(reqs[:3]):
         cache.put(req, image_for(req))
         os.utime(cache.path_for(req), (1000 + age, 1000 + age))  # distinct, ordered times
@@ -236,3 +238,48 @@ def test_previews_are_stored_by_image_digest_and_checked(tmp_path: Path) -> None
     assert cache.stats().entries == 0 and cache.stats().bytes > 0  # counted in size, not as an image
     cache.clear()
     assert not list(tmp_path.rglob("*.preview"))
+
+
+def test_writes_do_not_list_the_folder_until_the_cap_or_a_rescan_is_due(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = ImageCache(tmp_path)
+    listings = []
+    real_files = cache._files
+    monkeypatch.setattr(cache, "_files", lambda **kw: listings.append(1) or real_files(**kw))
+    reqs = [request(f"prompt {i}") for i in range(40)]
+    for req in reqs:
+        cache.put(req, image_for(req))
+    assert len(listings) == 1  # the first write measures the folder; the rest add to the total
+    for req in reqs:
+        assert cache.get(req) is not None
+    assert len(listings) == 1  # lookups open one file by name, never list
+
+
+def test_the_running_total_keeps_the_cache_under_its_cap(tmp_path: Path) -> None:
+    reqs = [request(f"prompt {i:03d}") for i in range(30)]
+    probe = ImageCache(tmp_path / "probe")
+    probe.put(reqs[0], image_for(reqs[0]))
+    size = probe.stats().bytes
+    cache = ImageCache(tmp_path / "c", max_bytes=10 * size)
+    for req in reqs:
+        cache.put(req, image_for(req))
+        assert cache.stats().bytes <= cache.max_bytes
+    assert cache.get(reqs[-1]) is not None  # the newest survives every prune
+
+
+def test_a_rescan_sees_what_other_processes_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "RESCAN_EVERY", 5)
+    reqs = [request(f"prompt {i:03d}") for i in range(40)]
+    probe = ImageCache(tmp_path / "probe")
+    probe.put(reqs[0], image_for(reqs[0]))
+    size = probe.stats().bytes
+    mine = ImageCache(tmp_path / "c", max_bytes=12 * size)
+    other = ImageCache(tmp_path / "c", max_bytes=10**12)  # another kernel with a larger cap
+    mine.put(reqs[0], image_for(reqs[0]))
+    for req in reqs[1:30]:
+        other.put(req, image_for(req))
+    assert mine.stats().bytes > mine.max_bytes  # this process has not looked yet
+    for req in reqs[30:35]:
+        mine.put(req, image_for(req))
+    assert mine.stats().bytes <= mine.max_bytes

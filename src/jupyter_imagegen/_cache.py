@@ -10,8 +10,13 @@ as a miss, so the image is generated again rather than the cell failing.
 Display previews (the compact JPEG/PNG a notebook embeds) are stored too, keyed by the sha256 of
 the original image and the display format, so Restart & Run All neither decodes nor re-encodes.
 
-The directory is bounded: after each write the least recently used files (by modification time,
-which a hit refreshes) are deleted until the total is under ``max_bytes``.
+The directory is bounded without listing it on every write: each process keeps a running total
+of the bytes on disk, measured by one scan on its first write and then advanced by what it writes
+itself. Only when that total passes ``max_bytes`` (or every ``RESCAN_EVERY`` writes, so other
+kernels' writes are seen too) does it list the folder and delete the least recently used files (by
+modification time, which a hit refreshes) down to ``PRUNE_TO`` of the cap, so the next scan is
+many writes away. A write therefore costs the same on a full cache as on an empty one; the cap may
+be overshot by what other processes wrote since this one's last scan.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import hashlib
 import json
 import os
 import struct
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -43,6 +49,8 @@ _MAGIC = b"JIGCACHE1\n"
 _SUFFIX = ".entry"
 _PREVIEW_SUFFIX = ".preview"
 _STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to a writer that died
+RESCAN_EVERY = 256  # writes between two listings of the folder, at most
+PRUNE_TO = 0.9  # a prune frees room for many writes, not just the one that crossed the cap
 # The GeneratedImage fields an entry stores; ``data`` travels after the header and ``cached`` is
 # decided on read.
 _FIELDS = tuple(f.name for f in dataclasses.fields(GeneratedImage) if f.name not in ("data", "cached"))
@@ -66,6 +74,12 @@ class ImageCache:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}.")
         self.directory = os.path.abspath(os.fspath(directory))
         self.max_bytes = max_bytes
+        # Bytes on disk as this process last measured them plus what it wrote since; None until
+        # the first write measures it. Guarded by a lock because the panel and batch write from
+        # worker threads.
+        self._total: int | None = None
+        self._writes_since_scan = 0
+        self._lock = threading.Lock()
 
     @classmethod
     def default(cls, max_bytes: int | None = None) -> ImageCache:
@@ -106,9 +120,11 @@ class ImageCache:
         return image
 
     def put(self, request: ImageRequest, image: GeneratedImage) -> None:
-        """Store ``image`` as the answer to ``request``, then prune to ``max_bytes``."""
-        write_atomic(self.path_for(request), _encode(image, request.cache_key))
-        self.prune()
+        """Store ``image`` as the answer to ``request``; prune when the running total passes
+        ``max_bytes`` (see the module docstring: no folder listing per write)."""
+        data = _encode(image, request.cache_key)
+        write_atomic(self.path_for(request), data)
+        self._account(len(data))
 
     def _preview_path(self, digest: str, fmt: str) -> str:
         return os.path.join(self.directory, digest[:2], f"{digest}.{fmt}{_PREVIEW_SUFFIX}")
@@ -132,11 +148,29 @@ class ImageCache:
     def put_preview(self, digest: str, fmt: str, mime: str, data: bytes) -> None:
         header = f"{mime} {hashlib.sha256(data).hexdigest()}\n".encode("ascii")
         write_atomic(self._preview_path(digest, fmt), header + data)
+        self._account(len(header) + len(data))
+
+    def _account(self, written: int) -> None:
+        """Add a write to the running total; list and prune the folder only when it is due."""
+        with self._lock:
+            due = (
+                self._total is None
+                or self._total + written > self.max_bytes
+                or self._writes_since_scan + 1 >= RESCAN_EVERY
+            )
+            if not due:
+                assert self._total is not None
+                self._total += written
+                self._writes_since_scan += 1
+                return
+        self._scan_and_prune(self.max_bytes, int(self.max_bytes * PRUNE_TO))
 
     def clear(self) -> None:
         """Delete every entry (and leftover temp files); the directory itself stays."""
         for path, _, _ in self._files(include_temp=True):
             _remove_quietly(path)
+        with self._lock:
+            self._total, self._writes_since_scan = 0, 0
 
     def stats(self) -> CacheStats:
         """Entries (images) held, and the bytes of every file, previews included."""
@@ -148,6 +182,11 @@ class ImageCache:
         """Delete least recently used files until the total is at most ``max_bytes``;
         returns how many were deleted. Safe to run from several processes at once."""
         limit = self.max_bytes if max_bytes is None else max_bytes
+        return self._scan_and_prune(limit, limit)
+
+    def _scan_and_prune(self, trigger: int, target: int) -> int:
+        """List the folder; if it holds more than ``trigger`` bytes, delete the least recently
+        used files down to ``target``. Resets the running total to what is left."""
         now = time.time()
         entries = []
         for path, size, mtime in self._files(include_temp=True):
@@ -158,12 +197,15 @@ class ImageCache:
             entries.append((mtime, size, path))
         total = sum(size for _, size, _ in entries)
         removed = 0
-        for _, size, path in sorted(entries):
-            if total <= limit:
-                break
-            _remove_quietly(path)
-            total -= size
-            removed += 1
+        if total > trigger:
+            for _, size, path in sorted(entries):
+                if total <= target:
+                    break
+                _remove_quietly(path)
+                total -= size
+                removed += 1
+        with self._lock:
+            self._total, self._writes_since_scan = total, 0
         return removed
 
     def _files(self, *, include_temp: bool = False) -> list[tuple[str, int, float]]:

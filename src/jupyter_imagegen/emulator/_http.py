@@ -44,6 +44,10 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    # socketserver's default listen backlog of 5 makes the kernel drop new connections while a
+    # burst is being accepted; the dropped client retries after a second (or is reset), so a
+    # batch at concurrency 32 would measure the emulator, not the client.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
