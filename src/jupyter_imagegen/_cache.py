@@ -1,17 +1,23 @@
 """ImageCache: generated images on disk, found again by what was asked for.
 
 An entry is keyed by ``ImageRequest.cache_key`` (model, prompt, parameters, input-image hashes and
-variation index; never credentials or gateway settings) and stored as ONE file: a small JSON header
+variation index; never credentials or gateway settings) together with the service that made it
+(base URL and account id), so an image from the local emulator is never served as the real
+service's, and one server cannot fill the cache for another. It is stored as ONE file: a small JSON header
 (the image's provenance and the sha256 of its bytes) followed by the original image bytes. One file
 per entry means a write is a single atomic rename, so several kernels can share a cache directory
-and a reader sees a whole entry or none. An entry that fails its checksum is deleted and reported
-as a miss, so the image is generated again rather than the cell failing.
+and a reader sees a whole entry or none. An entry that fails its checksum, or whose bytes are not
+an image of the recorded type and dimensions, is deleted and reported as a miss, so the image is
+generated again rather than the cell failing.
 
 Display previews (the compact JPEG/PNG a notebook embeds) are stored too, keyed by the sha256 of
 the original image and the display format, so Restart & Run All neither decodes nor re-encodes.
 
 The directory is bounded: after each write the least recently used files (by modification time,
-which a hit refreshes) are deleted until the total is under ``max_bytes``.
+which a hit refreshes) are deleted until the total is under ``max_bytes``. Pruning and clearing
+never follow a symbolic link: a link in the cache folder is at most removed itself, and nothing
+outside the folder is touched. Cache files are private to the user (mode 0600): they are the
+user's own store, never meant to be shared.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import struct
@@ -30,13 +37,14 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConfigurationError, ImageGenWarning
 from ._files import write_atomic
+from ._imagebytes import sniff_mime
 from ._result import GeneratedImage
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
     from ._request import ImageRequest
 
-__all__ = ["DEFAULT_MAX_BYTES", "CacheStats", "ImageCache", "fetch", "fetch_async"]
+__all__ = ["DEFAULT_MAX_BYTES", "CacheStats", "ImageCache", "fetch", "fetch_async", "service_of"]
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _MAGIC = b"JIGCACHE1\n"
@@ -83,13 +91,14 @@ class ImageCache:
     def __repr__(self) -> str:
         return f"<ImageCache {self.directory!r} max_bytes={self.max_bytes}>"
 
-    def path_for(self, request: ImageRequest) -> str:
-        key = request.cache_key
+    def path_for(self, request: ImageRequest, service: str = "") -> str:
+        key = _entry_key(request, service)
         return os.path.join(self.directory, key[:2], key + _SUFFIX)
 
-    def get(self, request: ImageRequest) -> GeneratedImage | None:
-        """The cached image for ``request`` marked ``cached=True``, or None (also when damaged)."""
-        path = self.path_for(request)
+    def get(self, request: ImageRequest, service: str = "") -> GeneratedImage | None:
+        """The cached image for ``request`` made by ``service`` (see :func:`service_of`), marked
+        ``cached=True``, or None (also when damaged)."""
+        path = self.path_for(request, service)
         try:
             with open(path, "rb") as handle:
                 raw = handle.read()
@@ -97,7 +106,7 @@ class ImageCache:
             return None
         except OSError:
             return None
-        image = _decode(raw, request.cache_key)
+        image = _decode(raw, _entry_key(request, service))
         if image is None:
             _remove_quietly(path)  # damaged: drop it so the next put starts clean
             return None
@@ -105,9 +114,9 @@ class ImageCache:
             os.utime(path)  # a hit makes the entry recent for LRU pruning
         return image
 
-    def put(self, request: ImageRequest, image: GeneratedImage) -> None:
-        """Store ``image`` as the answer to ``request``, then prune to ``max_bytes``."""
-        write_atomic(self.path_for(request), _encode(image, request.cache_key))
+    def put(self, request: ImageRequest, image: GeneratedImage, service: str = "") -> None:
+        """Store ``image`` as ``service``'s answer to ``request``, then prune to ``max_bytes``."""
+        write_atomic(self.path_for(request, service), _encode(image, _entry_key(request, service)))
         self.prune()
 
     def _preview_path(self, digest: str, fmt: str) -> str:
@@ -170,7 +179,10 @@ class ImageCache:
         """``(path, size, mtime)`` of every entry and preview, skipping ones another process removed."""
         found: list[tuple[str, int, float]] = []
         try:
-            shards = [e for e in os.scandir(self.directory) if e.is_dir() and len(e.name) == 2]
+            # A linked shard could lead anywhere: only real sub-folders are the cache's own.
+            shards = [
+                e for e in os.scandir(self.directory) if e.is_dir(follow_symlinks=False) and len(e.name) == 2
+            ]
         except FileNotFoundError:
             return found
         for shard in shards:
@@ -183,11 +195,23 @@ class ImageCache:
                 if not (wanted or (include_temp and child.name.startswith(".tmp-"))):
                     continue
                 try:
-                    info = child.stat()
+                    info = child.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
                 found.append((child.path, info.st_size, info.st_mtime))
         return found
+
+
+def service_of(client: Any) -> str:
+    """Which service a client talks to, as the cache tells services apart: base URL and account."""
+    settings = client.settings
+    return f"{str(settings.base_url).rstrip('/')} {settings.account_id or ''}"
+
+
+def _entry_key(request: ImageRequest, service: str) -> str:
+    if not service:
+        return request.cache_key
+    return hashlib.sha256(f"{request.cache_key}\n{service}".encode()).hexdigest()
 
 
 def _encode(image: GeneratedImage, key: str) -> bytes:
@@ -221,9 +245,26 @@ def _decode(raw: bytes, key: str) -> GeneratedImage | None:
     try:
         fields = {name: header[name] for name in _FIELDS}
         fields["input_images"] = tuple(fields["input_images"])
-        return GeneratedImage(data=data, cached=True, **fields)
+        image = GeneratedImage(data=data, cached=True, **fields)
     except (KeyError, TypeError):
         return None
+    return image if _is_recorded_image(image) else None
+
+
+def _is_recorded_image(image: GeneratedImage) -> bool:
+    """Whether the bytes are an image of the type and dimensions the entry records. The checksum
+    proves the bytes are the ones written, not that what was written is the image it claims."""
+    if sniff_mime(image.data) != image.mime_type:
+        return False
+    if not (image.width and image.height):
+        return True
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(image.data)) as im:  # reads the header only
+            return bool(im.size == (image.width, image.height))
+    except Exception:  # Pillow raises many types for damaged data
+        return False
 
 
 def _env_megabytes(name: str) -> int | None:
@@ -244,10 +285,10 @@ def _remove_quietly(path: str) -> None:
         os.unlink(path)
 
 
-def _store(cache: ImageCache, request: ImageRequest, image: GeneratedImage) -> None:
+def _store(cache: ImageCache, request: ImageRequest, image: GeneratedImage, service: str) -> None:
     """Write to the cache; a full or read-only disk costs the cache, never the image."""
     try:
-        cache.put(request, image)
+        cache.put(request, image, service)
     except OSError as exc:
         warnings.warn(
             f"Could not write the image cache at {cache.directory} ({exc.strerror or exc}); "
@@ -264,13 +305,14 @@ def fetch(
 
     ``refresh=True`` skips the lookup and replaces the entry with a new sample.
     """
+    service = service_of(client)
     if cache is not None and not refresh:
-        hit = cache.get(request)
+        hit = cache.get(request, service)
         if hit is not None:
             return hit
     image = client.generate(request)
     if cache is not None:
-        _store(cache, request, image)
+        _store(cache, request, image, service)
     return image
 
 
@@ -278,11 +320,12 @@ async def fetch_async(
     client: AsyncClient, request: ImageRequest, cache: ImageCache | None, *, refresh: bool = False
 ) -> GeneratedImage:
     """:func:`fetch` for the async client; file I/O runs in a worker thread."""
+    service = service_of(client)
     if cache is not None and not refresh:
-        hit = await asyncio.to_thread(cache.get, request)
+        hit = await asyncio.to_thread(cache.get, request, service)
         if hit is not None:
             return hit
     image = await client.generate(request)
     if cache is not None:
-        await asyncio.to_thread(_store, cache, request, image)
+        await asyncio.to_thread(_store, cache, request, image, service)
     return image
