@@ -255,3 +255,44 @@ def test_a_full_disk_during_magic_save_is_one_clear_line_and_keeps_the_images(
         assert len(ran.images) == 1 and isinstance(shell.user_ns["fox"], GeneratedImage)  # kept
     assert sorted(p.name for p in folder.iterdir()) == ["a-fox.png"]
     assert (folder / "a-fox.png").read_bytes() == b"precious"
+
+
+def test_a_dangling_link_at_the_name_is_skipped_never_written_through(tmp_path: Path) -> None:
+    missing = tmp_path / "elsewhere" / "target.png"
+    link = tmp_path / "a-fox.png"
+    link.symlink_to(missing)
+    written = save_all([image()], str(tmp_path))  # what --save and panel.save() do
+    assert written == [str(tmp_path / "a-fox-2.png")]
+    assert Path(written[0]).read_bytes().startswith(b"\x89PNG") and not missing.exists()
+    with pytest.raises(FileExistsError, match="already exists"):
+        image().save(link)
+    assert link.is_symlink() and not missing.exists()
+    image().save(link, overwrite=True)  # replaces the link itself, never its target
+    assert not link.is_symlink() and not missing.exists()
+
+
+def test_saving_reports_when_no_free_name_can_be_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "taken.png").write_bytes(b"mine")
+    # Another writer takes every name between the check and the write.
+    monkeypatch.setattr("jupyter_imagegen._files.unique_path", lambda *_: str(tmp_path / "taken.png"))
+    with pytest.raises(FileExistsError, match=f"Could not save a-fox.png in {tmp_path}"):
+        save_all([image()], str(tmp_path))
+    assert (tmp_path / "taken.png").read_bytes() == b"mine"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_saved_images_honour_the_umask_and_the_cache_stays_private(tmp_path: Path, umask: int) -> None:
+    previous = os.umask(umask)
+    try:
+        saved = Path(image().save(tmp_path / "fox.png"))
+        replaced = Path(image().save(tmp_path / "fox.png", overwrite=True))
+        cache = ImageCache(tmp_path / "cache")
+        cache.put(request(), image())
+        entry = Path(cache.path_for(request()))
+    finally:
+        os.umask(previous)
+    assert saved.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert replaced.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert entry.stat().st_mode & 0o777 == 0o600

@@ -116,7 +116,9 @@ class ImageCache:
 
     def put(self, request: ImageRequest, image: GeneratedImage, service: str = "") -> None:
         """Store ``image`` as ``service``'s answer to ``request``, then prune to ``max_bytes``."""
-        write_atomic(self.path_for(request, service), _encode(image, _entry_key(request, service)))
+        write_atomic(
+            self.path_for(request, service), _encode(image, _entry_key(request, service)), private=True
+        )
         self.prune()
 
     def _preview_path(self, digest: str, fmt: str) -> str:
@@ -140,7 +142,7 @@ class ImageCache:
 
     def put_preview(self, digest: str, fmt: str, mime: str, data: bytes) -> None:
         header = f"{mime} {hashlib.sha256(data).hexdigest()}\n".encode("ascii")
-        write_atomic(self._preview_path(digest, fmt), header + data)
+        write_atomic(self._preview_path(digest, fmt), header + data, private=True)
 
     def clear(self) -> None:
         """Delete every entry (and leftover temp files); the directory itself stays."""
