@@ -72,6 +72,17 @@ def test_bad_param_is_a_usage_error(shell: InteractiveShell, emulator: Emulator)
     assert len(emulator.requests) == 0
 
 
+def test_an_empty_param_value_is_a_usage_error(shell: InteractiveShell, emulator: Emulator) -> None:
+    for cell in (
+        "%%imagegen -m @cf/lykon/dreamshaper-8-lcm -p negative_prompt=\nx",
+        "%%imagegen -m @cf/black-forest-labs/flux-1-schnell --param steps=\nx",
+    ):
+        ran = run(shell, cell)
+        assert isinstance(ran.error, UsageError), cell
+        assert "has no value: write " in str(ran.error), ran.error
+    assert len(emulator.requests) == 0
+
+
 def test_variations_are_distinct_samples_in_one_grid(shell: InteractiveShell, emulator: Emulator) -> None:
     ran = run(shell, "%%imagegen -q low -s 1024x1024 -n 3 -o foxes\na fox\n")
     foxes = shell.user_ns["foxes"]
