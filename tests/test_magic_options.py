@@ -124,6 +124,18 @@ def test_grid_expands_lists_into_a_labelled_grid(shell: InteractiveShell, emulat
     assert len(ran.images) == 1 and ran.pil().width > ran.pil().height  # 3 across, 2 down
 
 
+def test_the_image_cap_allows_exactly_the_limit(shell: InteractiveShell, emulator: Emulator) -> None:
+    shell.run_line_magic("config", "ImageGenMagics.max_images = 3")
+    over = run(shell, "%%imagegen -s 256x256 -n 4\na fox\n")
+    assert isinstance(over.error, UsageError) and "4 images; the limit is 3" in over.stderr
+    assert len(emulator.requests) == 0
+    shell.user_ns["two"] = ["ink", "oil"]
+    assert isinstance(run(shell, "%%imagegen -s 256x256 -n 2 --grid\na fox in {two}\n").error, UsageError)
+    assert len(emulator.requests) == 0
+    assert run(shell, "%%imagegen -s 256x256 -n 3 -o three\na fox\n").error is None
+    assert len(shell.user_ns["three"]) == 3 and len(emulator.requests) == 3
+
+
 def test_grid_limits_and_line_form(shell: InteractiveShell, emulator: Emulator) -> None:
     shell.user_ns.update(many=list(range(9)), more=list(range(9)))
     ran = run(shell, "%%imagegen --grid\n{many} {more}\n")
