@@ -301,3 +301,15 @@ def test_prune_and_clear_never_follow_a_link_out_of_the_cache(tmp_path: Path) ->
     cache.clear()
     assert all(victim.read_bytes() == b"precious" for victim in victims)
     assert not (shard / "linked.entry").is_symlink()  # the link itself may go, never its target
+
+
+def test_an_entry_that_is_a_link_is_a_miss(tmp_path: Path) -> None:
+    elsewhere = ImageCache(tmp_path / "elsewhere")
+    req = request()
+    elsewhere.put(req, image_for(req))  # a whole, valid entry, outside this cache
+    cache = ImageCache(tmp_path / "cache")
+    link = Path(cache.path_for(req))
+    link.parent.mkdir(parents=True)
+    link.symlink_to(elsewhere.path_for(req))
+    assert cache.get(req) is None and not link.is_symlink()
+    assert elsewhere.get(req) is not None  # the target is left alone

@@ -100,11 +100,14 @@ class ImageCache:
         ``cached=True``, or None (also when damaged)."""
         path = self.path_for(request, service)
         try:
-            with open(path, "rb") as handle:
+            # A link is never an entry (the cache writes none): it could point anywhere.
+            with open(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
                 raw = handle.read()
         except FileNotFoundError:
             return None
         except OSError:
+            if os.path.islink(path):
+                _remove_quietly(path)
             return None
         image = _decode(raw, _entry_key(request, service))
         if image is None:

@@ -130,7 +130,7 @@ def write_new_file(path: str, payload: bytes, *, overwrite: bool = False) -> str
                 f"{path} already exists: choose another name or pass overwrite=True."
             ) from None
         except OSError:  # file systems without hard links
-            if os.path.exists(path):
+            if os.path.lexists(path):
                 raise FileExistsError(
                     f"{path} already exists: choose another name or pass overwrite=True."
                 ) from None
