@@ -1,6 +1,6 @@
 """ImageCache: generated images on disk, found again by what was asked for.
 
-An entry is keyed by ``ImageRequest.cache_key`` (model, prompt, parameters, input-image hashes and
+An entry (:mod:`._cache_entry`) is keyed by ``ImageRequest.cache_key`` (model, prompt, parameters, input-image hashes and
 variation index; never credentials or gateway settings) together with the service that made it
 (base URL and account id), so an image from the local emulator is never served as the real
 service's, and one server cannot fill the cache for another. It is stored as ONE file: a small JSON header
@@ -24,36 +24,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
-import io
-import json
 import os
-import struct
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._cache_entry import decode_entry, encode_entry, entry_key, service_of
 from ._exceptions import ConfigurationError, ImageGenWarning
 from ._files import write_atomic
-from ._imagebytes import sniff_mime
-from ._result import GeneratedImage
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
     from ._request import ImageRequest
+    from ._result import GeneratedImage
 
 __all__ = ["DEFAULT_MAX_BYTES", "CacheStats", "ImageCache", "fetch", "fetch_async", "service_of"]
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
-_MAGIC = b"JIGCACHE1\n"
 _SUFFIX = ".entry"
 _PREVIEW_SUFFIX = ".preview"
 _STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to a writer that died
-# The GeneratedImage fields an entry stores; ``data`` travels after the header and ``cached`` is
-# decided on read.
-_FIELDS = tuple(f.name for f in dataclasses.fields(GeneratedImage) if f.name not in ("data", "cached"))
 
 
 @dataclass(frozen=True)
@@ -92,7 +84,7 @@ class ImageCache:
         return f"<ImageCache {self.directory!r} max_bytes={self.max_bytes}>"
 
     def path_for(self, request: ImageRequest, service: str = "") -> str:
-        key = _entry_key(request, service)
+        key = entry_key(request, service)
         return os.path.join(self.directory, key[:2], key + _SUFFIX)
 
     def get(self, request: ImageRequest, service: str = "") -> GeneratedImage | None:
@@ -109,7 +101,7 @@ class ImageCache:
             if os.path.islink(path):
                 _remove_quietly(path)
             return None
-        image = _decode(raw, _entry_key(request, service))
+        image = decode_entry(raw, entry_key(request, service))
         if image is None:
             _remove_quietly(path)  # damaged: drop it so the next put starts clean
             return None
@@ -120,7 +112,7 @@ class ImageCache:
     def put(self, request: ImageRequest, image: GeneratedImage, service: str = "") -> None:
         """Store ``image`` as ``service``'s answer to ``request``, then prune to ``max_bytes``."""
         write_atomic(
-            self.path_for(request, service), _encode(image, _entry_key(request, service)), private=True
+            self.path_for(request, service), encode_entry(image, entry_key(request, service)), private=True
         )
         self.prune()
 
@@ -205,71 +197,6 @@ class ImageCache:
                     continue
                 found.append((child.path, info.st_size, info.st_mtime))
         return found
-
-
-def service_of(client: Any) -> str:
-    """Which service a client talks to, as the cache tells services apart: base URL and account."""
-    settings = client.settings
-    return f"{str(settings.base_url).rstrip('/')} {settings.account_id or ''}"
-
-
-def _entry_key(request: ImageRequest, service: str) -> str:
-    if not service:
-        return request.cache_key
-    return hashlib.sha256(f"{request.cache_key}\n{service}".encode()).hexdigest()
-
-
-def _encode(image: GeneratedImage, key: str) -> bytes:
-    header = {name: getattr(image, name) for name in _FIELDS}
-    header["input_images"] = list(image.input_images)
-    header["key"] = key
-    header["sha256"] = hashlib.sha256(image.data).hexdigest()
-    header["size"] = len(image.data)
-    text = json.dumps(header, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
-    return _MAGIC + struct.pack(">I", len(text)) + text + image.data
-
-
-def _decode(raw: bytes, key: str) -> GeneratedImage | None:
-    """The image in an entry file, or None when the file is not a whole, matching entry."""
-    start = len(_MAGIC) + 4
-    if not raw.startswith(_MAGIC) or len(raw) < start:
-        return None
-    (length,) = struct.unpack(">I", raw[len(_MAGIC) : start])
-    try:
-        header: dict[str, Any] = json.loads(raw[start : start + length].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    data = raw[start + length :]
-    if (
-        not isinstance(header, dict)
-        or header.get("key") != key
-        or header.get("size") != len(data)
-        or header.get("sha256") != hashlib.sha256(data).hexdigest()
-    ):
-        return None
-    try:
-        fields = {name: header[name] for name in _FIELDS}
-        fields["input_images"] = tuple(fields["input_images"])
-        image = GeneratedImage(data=data, cached=True, **fields)
-    except (KeyError, TypeError):
-        return None
-    return image if _is_recorded_image(image) else None
-
-
-def _is_recorded_image(image: GeneratedImage) -> bool:
-    """Whether the bytes are an image of the type and dimensions the entry records. The checksum
-    proves the bytes are the ones written, not that what was written is the image it claims."""
-    if sniff_mime(image.data) != image.mime_type:
-        return False
-    if not (image.width and image.height):
-        return True
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(image.data)) as im:  # reads the header only
-            return bool(im.size == (image.width, image.height))
-    except Exception:  # Pillow raises many types for damaged data
-        return False
 
 
 def _env_megabytes(name: str) -> int | None:
