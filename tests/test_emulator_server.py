@@ -19,8 +19,7 @@ GPT = "openai/gpt-image-1.5"
 
 
 def connect(emulator: Emulator) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", emulator.port), timeout=10)
-    return sock
+    return socket.create_connection(("127.0.0.1", emulator.port), timeout=10)
 
 
 def exchange(emulator: Emulator, raw: bytes) -> bytes:
@@ -159,7 +158,7 @@ def test_connections_beyond_the_cap_get_503_and_the_cap_frees_up() -> None:
         idle = [connect(emulator) for _ in range(3)]
         for sock in idle:  # each is being served: its thread waits for a request
             sock.sendall(b"GET /__emulator__/stats HTTP/1.1\r\nHost: x\r\n")
-        time.sleep(0.2)  # let the server accept them (ordering, not timing, is what the test checks)
+        # The server accepts connections in order, so these three hold every slot before the next.
         with connect(emulator) as extra:
             assert read_all(extra).startswith(b"HTTP/1.1 503 ")
         for sock in idle:
