@@ -43,7 +43,7 @@ def emulator_process(latency: float = 0.0) -> Iterator[dict[str, str]]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(f"http://127.0.0.1:{port}/__emulator__/stats", timeout=1)
+                httpx.get(f"http://127.0.0.1:{port}/__emulator__/stats", timeout=1)  # any answer will do
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or proc.poll() is not None:

@@ -8,7 +8,6 @@ import io
 import multiprocessing
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
@@ -22,10 +21,8 @@ from jupyter_imagegen import (
     ImageRequest,
 )
 from jupyter_imagegen import _cache as cache_module
-from jupyter_imagegen._cache import ImageCache, fetch, fetch_async
-
-if TYPE_CHECKING:
-    from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen._cache import ImageCache, fetch, fetch_async, service_of
+from jupyter_imagegen.emulator import Emulator
 
 MODEL = "openai/gpt-image-1.5"
 
@@ -41,14 +38,17 @@ def request(prompt: str = "a red fox", variation: int = 0, **params: object) -> 
 
 
 def image_for(req: ImageRequest, data: bytes | None = None) -> GeneratedImage:
+    data = data or png()
+    with Image.open(io.BytesIO(data)) as im:
+        width, height = im.size
     return GeneratedImage(
-        data=data or png(),
+        data=data,
         mime_type="image/png",
         prompt=req.prompt,
         model=req.model,
         params=dict(req.params),
-        width=16,
-        height=16,
+        width=width,
+        height=height,
         log_id="log-1",
         elapsed=1.5,
         created="2025-01-01T00:00:00+00:00",
@@ -183,7 +183,7 @@ def test_fetch_generates_once_then_hits(tmp_path: Path, emulator: Emulator, clie
     assert second.cached and second.data == first.data and len(emulator.requests) == 1
     fresh = fetch(client, req, cache, refresh=True)
     assert not fresh.cached and len(emulator.requests) == 2
-    assert cache.get(req).data == fresh.data  # type: ignore[union-attr]
+    assert cache.get(req, service_of(client)).data == fresh.data  # type: ignore[union-attr]
     fetch(client, req, None)
     assert len(emulator.requests) == 3
 
@@ -192,7 +192,7 @@ def test_fetch_regenerates_a_corrupt_entry(tmp_path: Path, emulator: Emulator, c
     cache = ImageCache(tmp_path)
     req = client.prepare("a red fox")
     fetch(client, req, cache)
-    Path(cache.path_for(req)).write_bytes(b"JIGCACHE1\n\x00\x00\x00\x05{}")
+    Path(cache.path_for(req, service_of(client))).write_bytes(b"JIGCACHE1\n\x00\x00\x00\x05{}")
     again = fetch(client, req, cache)
     assert not again.cached and len(emulator.requests) == 2
     assert fetch(client, req, cache).cached
@@ -283,3 +283,80 @@ def test_a_rescan_sees_what_other_processes_wrote(tmp_path: Path, monkeypatch: p
     for req in reqs[30:35]:
         mine.put(req, image_for(req))
     assert mine.stats().bytes <= mine.max_bytes
+
+
+def test_an_image_from_one_service_is_never_served_for_another(tmp_path: Path, emulator: Emulator) -> None:
+    cache = ImageCache(tmp_path)
+    with Client(
+        account_id=emulator.account_id, api_token=emulator.token, base_url=emulator.base_url
+    ) as offline:
+        req = offline.prepare("a red fox", quality="low")
+        assert not fetch(offline, req, cache).cached
+        assert fetch(offline, req, cache).cached
+    assert len(emulator.requests) == 1
+    # The same request to another service (another base URL, as real credentials would give) is
+    # a miss: that service makes its own image.
+    with (
+        Emulator(account_id="another-account") as other,
+        Client(account_id=other.account_id, api_token=other.token, base_url=other.base_url) as online,
+    ):
+        fresh = fetch(online, req, cache)
+        assert not fresh.cached and len(other.requests) == 1
+        assert fetch(online, req, cache).cached
+    # Same base URL, another account: a different service too.
+    image = image_for(req)
+    cache.put(req, image, "https://api.cloudflare.com/client/v4 account-a")
+    assert cache.get(req, "https://api.cloudflare.com/client/v4 account-a") is not None
+    assert cache.get(req, "https://api.cloudflare.com/client/v4 account-b") is None
+
+
+@pytest.mark.parametrize(
+    "lie",
+    [
+        {"mime_type": "image/jpeg"},  # PNG bytes recorded as a JPEG
+        {"width": 32, "height": 32},  # other dimensions than the bytes hold
+        {"data": b"<html>not an image</html>"},  # a consistent entry that holds no image
+    ],
+    ids=["type", "dimensions", "not-an-image"],
+)
+def test_an_entry_that_is_not_the_recorded_image_is_made_again(
+    tmp_path: Path, lie: dict[str, object]
+) -> None:
+    from dataclasses import replace
+
+    cache = ImageCache(tmp_path)
+    req = request()
+    cache.put(req, replace(image_for(req), **lie))  # type: ignore[arg-type]
+    assert cache.get(req) is None
+    assert not Path(cache.path_for(req)).exists()
+
+
+def test_prune_and_clear_never_follow_a_link_out_of_the_cache(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victims = [outside / "notes.entry", outside / "photo.preview", outside / ".tmp-old"]
+    for victim in victims:
+        victim.write_bytes(b"precious")
+        os.utime(victim, (1000, 1000))  # old enough to look like a dead writer's temp file
+    cache = ImageCache(tmp_path / "cache", max_bytes=1)
+    req = request()
+    cache.put(req, image_for(req))
+    (tmp_path / "cache" / "zz").symlink_to(outside, target_is_directory=True)
+    shard = Path(cache.path_for(req)).parent
+    (shard / "linked.entry").symlink_to(outside / "notes.entry")
+    cache.prune(max_bytes=0)
+    cache.clear()
+    assert all(victim.read_bytes() == b"precious" for victim in victims)
+    assert not (shard / "linked.entry").is_symlink()  # the link itself may go, never its target
+
+
+def test_an_entry_that_is_a_link_is_a_miss(tmp_path: Path) -> None:
+    elsewhere = ImageCache(tmp_path / "elsewhere")
+    req = request()
+    elsewhere.put(req, image_for(req))  # a whole, valid entry, outside this cache
+    cache = ImageCache(tmp_path / "cache")
+    link = Path(cache.path_for(req))
+    link.parent.mkdir(parents=True)
+    link.symlink_to(elsewhere.path_for(req))
+    assert cache.get(req) is None and not link.is_symlink()
+    assert elsewhere.get(req) is not None  # the target is left alone

@@ -137,6 +137,9 @@ def validate_params(spec: ModelSpec, instance: dict[str, Any]) -> None:
 
 def coerce_param(spec: ModelSpec, name: str, text: str) -> Any:
     """Turn a parameter typed as text (``steps=4`` in the magic, a CLI flag) into its schema type."""
+    if not text.strip():
+        # Sending "" would reach the service as a value; an empty value is a typo, not a choice.
+        raise ValidationError(f"{name} has no value: write {name}=VALUE, or leave the parameter out.")
     rule = spec.properties.get(name, {})
     kind = rule.get("type")
     try:

@@ -21,7 +21,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         prog=prog,
         description="Run a local Cloudflare Workers AI emulator that answers with labelled test images.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s; 0.0.0.0 serves a classroom, see the README)",
+    )
     parser.add_argument(
         "--port", type=int, default=8787, help="port; 0 picks a free one (default: %(default)s)"
     )
