@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
-__all__ = ["DEFAULT_MODEL", "ModelSpec", "get_model", "list_models"]
+__all__ = ["DEFAULT_MODEL", "ModelSpec", "get_model", "list_models", "shipped_model"]
 
 DEFAULT_MODEL = "openai/gpt-image-1.5"
 
@@ -106,6 +106,11 @@ def list_models() -> list[str]:
     ids = sorted(_registry())
     ids.remove(DEFAULT_MODEL)
     return [DEFAULT_MODEL, *ids]
+
+
+def shipped_model(model_id: str) -> ModelSpec | None:
+    """The spec shipped with the package for ``model_id``, or None."""
+    return _registry().get(model_id)
 
 
 def get_model(model_id: str) -> ModelSpec:

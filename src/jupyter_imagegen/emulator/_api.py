@@ -6,10 +6,13 @@ the choice is ours and marked so:
 - unknown path: 404, code 7000 ("No route for that URI"); wrong method: 405, code 7001 (ours);
 - bad or missing token: 401, code 10000; another account id: 404, code 7003;
 - body not JSON, no ``model``/``input`` (proxied route) or no ``prompt``: 400, code 3003;
-- unknown model, or a model called on the other route (a ``@cf/`` model on ``/ai/run`` or a
-  third-party model on ``/ai/run/{model}``): 400, code 5007, "No such model ... or task" (ours:
-  Workers AI answers this for ids it does not host; the gateway's answer is undocumented);
-- schema violations and unreadable input images: 400, code 5004 ("Invalid data");
+- unknown model, or a model called on the other route (a third-party model on
+  ``/ai/run/{model}``, or a ``@cf/`` model on ``/ai/run`` without ``cf-aig-gateway-id``): 400,
+  code 5007, "No such model ... or task" (ours: Workers AI answers this for ids it does not host;
+  the gateway's answer is undocumented). A ``@cf/`` model on ``/ai/run`` with the header is served;
+- inputs that fail the model's schema: 400, code 5006, ``AiError: Bad input: ...`` with
+  ``"result": {}``, as the live service answers; unreadable input images (bad base64, not an
+  image): 400, code 5004 ("Invalid data");
 - request body over 50 MiB: 413, code 3006 (the limit is ours).
 """
 
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from .._models import ModelSpec, get_model
+from .._models import ModelSpec, shipped_model
 from ._faults import (
     BAD_IMAGE_STRING,
     IMAGE_FAULTS,
@@ -89,9 +92,18 @@ class Reply:
         return cls(status, {"content-type": "application/json", **(headers or {})}, body)
 
     @classmethod
-    def error(cls, status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Reply:
+    def error(
+        cls,
+        status: int,
+        code: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        result: Any = None,
+    ) -> Reply:
         errors = [{"code": code, "message": message}]
-        return cls.json(status, {"success": False, "errors": errors, "messages": [], "result": None}, headers)
+        payload = {"success": False, "errors": errors, "messages": [], "result": result}
+        return cls.json(status, payload, headers)
 
     @property
     def size(self) -> int:
@@ -136,10 +148,11 @@ class Service:
     envelope: Envelope = "v4+run"
     image_url_style: ImageUrlStyle = "url"
     url_ttl: float = 60.0
-    single_use_urls: bool = True
+    single_use_urls: bool = False
     file_base: str = ""
     files: FileStore = field(default_factory=FileStore)
     samples: SampleCounter = field(default_factory=SampleCounter)
+    extra_models: dict[str, ModelSpec] = field(default_factory=dict)
 
     def answer(
         self, method: str, path: str, headers: dict[str, str], raw: bytes, fault: FaultSpec | None
@@ -149,7 +162,7 @@ class Service:
         try:
             reply = self._answer(method, path, headers, raw, fault)
         except ServiceError as exc:
-            reply = Reply.error(exc.status, exc.code, exc.message)
+            reply = Reply.error(exc.status, exc.code, exc.message, result=exc.result)
         except Exception as exc:  # an emulator bug: answer like a failing service, and say why
             traceback.print_exc()
             reply = Reply.error(500, 3000, f"Internal error in the emulator: {exc!r}")
@@ -185,7 +198,7 @@ class Service:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ServiceError(400, 3003, "Incomplete request: the body is not valid JSON") from None
-        spec, inputs = self._model_and_inputs(route.group(2), body)
+        spec, inputs = self._model_and_inputs(route.group(2), body, headers)
         job = check_request(spec, inputs)
         sample = self.samples.next(job.request_key)
         data = render_image(
@@ -204,7 +217,9 @@ class Service:
             return self._base64_answer(data, fault)
         return self._binary_answer(job, data, fault)
 
-    def _model_and_inputs(self, path_model: str | None, body: Any) -> tuple[ModelSpec, Any]:
+    def _model_and_inputs(
+        self, path_model: str | None, body: Any, headers: dict[str, str]
+    ) -> tuple[ModelSpec, Any]:
         if path_model is not None:
             model, inputs, route = unquote(path_model), body, "hosted"
         else:
@@ -213,17 +228,23 @@ class Service:
             if "input" not in body:
                 raise ServiceError(400, 3003, "Incomplete request: 'input' (the model's inputs) is required")
             model, inputs, route = body["model"], body["input"], "proxied"
-        spec = get_model(model)
-        if not spec.known:
+        spec = self.model(model)
+        if spec is None:
             raise ServiceError(400, 5007, f"No such model {model} or task")
-        if spec.hosting != route:
+        # Workers AI models are also served on /ai/run when the gateway is named (CONTRACT §1).
+        gateway_named = bool(headers.get("cf-aig-gateway-id"))
+        if spec.hosting != route and not (spec.hosting == "hosted" and gateway_named):
             where = (
-                f"/ai/run/{model}"
+                f"/ai/run/{model}, or on /ai/run with a cf-aig-gateway-id header"
                 if spec.hosting == "hosted"
                 else '/ai/run with {"model": ..., "input": ...}'
             )
             raise ServiceError(400, 5007, f"No such model {model} or task on this route (call it on {where})")
         return spec, inputs
+
+    def model(self, model_id: str) -> ModelSpec | None:
+        """The model the account serves under ``model_id``: a shipped one or one added from a file."""
+        return self.extra_models.get(model_id) or shipped_model(model_id)
 
     def _fault_answer(self, fault: FaultSpec | None) -> Reply | None:
         if fault is None:

@@ -49,8 +49,12 @@ def _parser() -> argparse.ArgumentParser:
         help="answer with URLs or data URIs",
     )
     parser.add_argument(
-        "--reusable-urls", action="store_true", help="let an image URL be fetched more than once"
+        "--single-use-urls",
+        action="store_true",
+        help="strict mode: an image URL works for one download only (default: until it expires)",
     )
+    # The old opt-in, now the default: still accepted so existing scripts keep working.
+    parser.add_argument("--reusable-urls", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
     return parser
 
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             token=args.token,
             latency=args.latency,
             url_ttl=args.url_ttl,
-            single_use_urls=not args.reusable_urls,
+            single_use_urls=args.single_use_urls,
             envelope=args.envelope,
             image_url_style=args.image_url_style,
             log=None if args.quiet else lambda line: print(line, flush=True),

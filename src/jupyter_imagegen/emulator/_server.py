@@ -28,8 +28,9 @@ class Emulator:
     :meth:`start` or ``with Emulator() as emulator:``, or in the calling thread with
     :meth:`serve_forever`. :meth:`stop` shuts the server and its connections; it is idempotent.
 
-    ``latency`` delays every API request (seconds). Image URLs last ``url_ttl`` seconds and, with
-    ``single_use_urls``, only until their first download. ``envelope`` picks how URL-answering
+    ``latency`` delays every API request (seconds). Image URLs can be fetched again and again for
+    ``url_ttl`` seconds, like the service's public objects; with ``single_use_urls`` (a strict
+    mode for tests) only until their first download. ``envelope`` picks how URL-answering
     models wrap their result: ``"v4"``, ``"run"`` or ``"v4+run"`` (CONTRACT §3), and
     ``image_url_style`` whether they answer with a ``"url"`` or a ``"data-uri"``. ``log``, when
     given, receives one line per request.
@@ -44,7 +45,7 @@ class Emulator:
         token: str = "emulator-token",
         latency: float = 0.0,
         url_ttl: float = 60.0,
-        single_use_urls: bool = True,
+        single_use_urls: bool = False,
         envelope: Envelope = "v4+run",
         image_url_style: ImageUrlStyle = "url",
         log: Callable[[str], None] | None = None,
