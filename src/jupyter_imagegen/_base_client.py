@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._catalog import catalog_model
 from ._config import Secret, Settings
 from ._exceptions import (
     APIConnectionError,
@@ -24,6 +25,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._imagebytes import verify_image
+from ._models import shipped_model
 from ._offline import is_loopback_host
 from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
@@ -108,6 +110,8 @@ class BaseClient:
     ) -> ImageRequest:
         """Validate a request without sending it; raises :class:`ValidationError` on bad input."""
         gateway = GatewayOptions(gateway_id, skip_cache, cache_ttl, cache_key, metadata, request_timeout_ms)
+        if shipped_model(model or self.model) is None:  # a new model: its schema, with our credentials
+            catalog_model(model or self.model, client=self)
         return ImageRequest.create(
             prompt, model=model or self.model, images=images, gateway=gateway, variation=variation, **params
         )

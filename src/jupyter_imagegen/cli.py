@@ -22,13 +22,18 @@ __all__ = ["main"]
 CREDENTIALS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(model_help: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imagegen", description="Generate images with Cloudflare Workers AI."
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    gen = commands.add_parser("generate", help="generate one or more images from a prompt")
+    gen = commands.add_parser(
+        "generate",
+        help="generate one or more images from a prompt",
+        epilog=model_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     gen.add_argument("prompt", help="what the image should show")
     gen.add_argument("-m", "--model", help="model id (default: $IMAGEGEN_MODEL or openai/gpt-image-1.5)")
     gen.add_argument("-q", "--quality", help="low, medium, high or auto (gpt-image models)")
@@ -46,7 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("-n", type=int, default=1, help="number of variations")
     gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
 
-    commands.add_parser("models", help="list the models the package knows")
+    listing = commands.add_parser(
+        "models", help="list the shipped models and those the account's live catalog offers"
+    )
+    listing.add_argument("--refresh", action="store_true", help="read the live catalog again now")
+    listing.add_argument("--task", default="Text-to-Image", help="catalog task (default: %(default)s)")
 
     emu = commands.add_parser("emulator", help="run the local Cloudflare emulator", add_help=False)
     emu.add_argument("args", nargs=argparse.REMAINDER)
@@ -98,15 +107,38 @@ def _generate(args: argparse.Namespace) -> int:
     return 1 if results.errors else 0
 
 
-def _models() -> int:
-    from ._models import get_model, list_models
+def _models(args: argparse.Namespace) -> int:
+    from ._catalog import models
+    from ._models import get_model
 
-    for model_id in list_models():
+    for model_id in models(args.task, refresh=args.refresh):
         spec = get_model(model_id)
         params = ", ".join(spec.parameters) or "-"
         edits = f"edits up to {spec.max_images}" if spec.max_images else "no edits"
-        print(f"{model_id:48} {spec.output_kind:12} {edits:16} {params}")
+        origin = "" if spec.origin == "shipped" else f" [{spec.origin}]"
+        print(f"{model_id:48} {spec.output_kind:12} {edits:16} {params}{origin}")
     return 0
+
+
+def _model_help(argv: list[str]) -> str | None:
+    """For ``generate --help -m MODEL``: that model's parameters, as an epilog."""
+    if argv[:1] != ["generate"] or not {"-h", "--help"} & set(argv):
+        return None
+    peek = argparse.ArgumentParser(add_help=False)
+    peek.add_argument("-m", "--model")
+    model = peek.parse_known_args(argv[1:])[0].model
+    if not model:
+        return None
+    from ._model_schema import describe_parameter
+    from ._models import get_model
+
+    spec = get_model(model)
+    if not spec.known:
+        why = f" ({spec.note})" if spec.note else ""
+        return f"{model}: not a known model{why}; its parameters are sent unchecked."
+    lines = [f"parameters of {model} (pass with -p NAME=VALUE):"]
+    lines += [f"  {describe_parameter(name, rule)}" for name, rule in spec.parameters.items()]
+    return "\n".join(lines)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -156,12 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .emulator import main as emulator_main
 
         return int(emulator_main(argv[1:]))
-    args = _parser().parse_args(argv)
+    args = _parser(_model_help(argv)).parse_args(argv)
     try:
         if args.command == "generate":
             return _generate(args)
         if args.command == "models":
-            return _models()
+            return _models(args)
         if args.command == "batch":
             from ._batch_cli import run as run_batch
 

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 from .._models import ModelSpec, shipped_model
+from ._catalog import CatalogEntry, schema_result, search_answer
 from ._faults import (
     BAD_IMAGE_STRING,
     IMAGE_FAULTS,
@@ -50,6 +51,7 @@ Envelope = Literal["v4", "run", "v4+run"]
 ImageUrlStyle = Literal["url", "data-uri"]
 
 _ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/run(?:/(.+))?")
+_CATALOG_ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/models/(search|schema)")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _MODERATION_TEXT = (
     "Your request was rejected by the safety system. If you believe this is an error, contact us at "
@@ -152,15 +154,26 @@ class Service:
     file_base: str = ""
     files: FileStore = field(default_factory=FileStore)
     samples: SampleCounter = field(default_factory=SampleCounter)
-    extra_models: dict[str, ModelSpec] = field(default_factory=dict)
+    added: dict[str, CatalogEntry] = field(default_factory=dict)  # from --models DIR
+    catalog_readable: bool = True
 
     def answer(
-        self, method: str, path: str, headers: dict[str, str], raw: bytes, fault: FaultSpec | None
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        raw: bytes,
+        fault: FaultSpec | None,
+        query: str = "",
     ) -> Reply:
         """The reply to one API request, ``fault`` applied; never raises for bad input."""
         proxied = bool((found := _ROUTE.fullmatch(path)) and found.group(2) is None)
         try:
-            reply = self._answer(method, path, headers, raw, fault)
+            catalog = _CATALOG_ROUTE.fullmatch(path)
+            if catalog is not None:
+                reply = self._catalog_answer(method, catalog, headers, query, fault)
+            else:
+                reply = self._answer(method, path, headers, raw, fault)
         except ServiceError as exc:
             reply = Reply.error(exc.status, exc.code, exc.message, result=exc.result)
         except Exception as exc:  # an emulator bug: answer like a failing service, and say why
@@ -177,20 +190,36 @@ class Service:
             reply.cut_after = reply.size // 2
         return reply
 
+    def _admit(self, method: str, allowed: str, path: str, account: str, headers: dict[str, str]) -> None:
+        if method != allowed:
+            raise ServiceError(405, 7001, f"Method {method} not allowed")
+        if headers.get("authorization", "") != f"Bearer {self.token}":
+            raise ServiceError(401, 10000, "Authentication error")
+        if account != self.account_id:
+            raise ServiceError(
+                404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?"
+            )
+
+    def _catalog_answer(
+        self, method: str, route: re.Match[str], headers: dict[str, str], query: str, fault: FaultSpec | None
+    ) -> Reply:
+        self._admit(method, "GET", route.group(0), route.group(1), headers)
+        if not self.catalog_readable:
+            raise ServiceError(401, 10000, "Authentication error")
+        early = self._fault_answer(fault)
+        if early is not None:
+            return early
+        if route.group(2) == "search":
+            return Reply.json(200, search_answer(self.added, query))
+        return Reply.json(200, _v4(schema_result(self.added, query)))
+
     def _answer(
         self, method: str, path: str, headers: dict[str, str], raw: bytes, fault: FaultSpec | None
     ) -> Reply:
         route = _ROUTE.fullmatch(path)
         if route is None:
             raise ServiceError(404, 7000, "No route for that URI")
-        if method != "POST":
-            raise ServiceError(405, 7001, f"Method {method} not allowed")
-        if headers.get("authorization", "") != f"Bearer {self.token}":
-            raise ServiceError(401, 10000, "Authentication error")
-        if route.group(1) != self.account_id:
-            raise ServiceError(
-                404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?"
-            )
+        self._admit(method, "POST", path, route.group(1), headers)
         early = self._fault_answer(fault)
         if early is not None:
             return early
@@ -244,7 +273,8 @@ class Service:
 
     def model(self, model_id: str) -> ModelSpec | None:
         """The model the account serves under ``model_id``: a shipped one or one added from a file."""
-        return self.extra_models.get(model_id) or shipped_model(model_id)
+        entry = self.added.get(model_id)
+        return entry.spec if entry is not None else shipped_model(model_id)
 
     def _fault_answer(self, fault: FaultSpec | None) -> Reply | None:
         if fault is None:

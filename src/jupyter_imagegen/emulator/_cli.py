@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     # The old opt-in, now the default: still accepted so existing scripts keep working.
     parser.add_argument("--reusable-urls", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--models",
+        metavar="DIR",
+        help="add the models described by DIR/*.json (catalog schema files) to the catalog and routes",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
     return parser
 
@@ -95,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             envelope=args.envelope,
             image_url_style=args.image_url_style,
             log=None if args.quiet else lambda line: print(line, flush=True),
+            models_dir=args.models,
         )
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)

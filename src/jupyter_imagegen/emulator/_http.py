@@ -143,14 +143,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         started = time.monotonic()
-        path = urlsplit(self.path).path
+        path, query = urlsplit(self.path).path, urlsplit(self.path).query
         headers = {name.lower(): value for name, value in self.headers.items()}
         if path.startswith("/__emulator__/"):
             self._control(path)
         elif path.startswith("/files/"):
             self._file(path, headers, started)
         elif path.startswith("/client/v4/"):
-            self._api(path, headers, started)
+            self._api(path, headers, started, query)
         else:
             self._read_body()
             self._send(Reply.error(404, 7000, "No route for that URI"))
@@ -180,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Wait; False when the server began stopping meanwhile."""
         return seconds <= 0 or not self._http.stopping.wait(seconds)
 
-    def _api(self, path: str, headers: dict[str, str], started: float) -> None:
+    def _api(self, path: str, headers: dict[str, str], started: float, query: str = "") -> None:
         emulator = self._http.emulator
         try:
             raw: bytes | None = self._read_body()
@@ -193,7 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = parse_fault_header(headers[FAULT_HEADER])
             except ValueError as exc:
                 header_problem = str(exc)
-        else:
+        elif "/ai/models/" not in path:  # injected faults are for model calls, not catalog reads
             fault = emulator._faults.take()
         record = RecordedRequest(
             self.command,
@@ -214,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
                 413, 3006, f"Request too large (the emulator's limit is {MAX_REQUEST_BYTES} bytes)"
             )
         else:
-            reply = emulator._service.answer(self.command, path, headers, raw, fault)
+            reply = emulator._service.answer(self.command, path, headers, raw, fault, query)
         status = self._send(reply, lambda sent: emulator._requests.finish(record, sent))
         emulator._log_line(
             f"{self.command} {path} -> {status or 'dropped'}" + (f" [{record.fault}]" if fault else "")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, get_args
 
 from ._api import Envelope, ImageUrlStyle, Service
+from ._catalog import load_models_dir
 from ._faults import Fault, FaultQueue, FaultSpec
 from ._http import EmulatorHTTPServer
 from ._state import RecordedRequest, RequestLog
@@ -33,7 +35,8 @@ class Emulator:
     mode for tests) only until their first download. ``envelope`` picks how URL-answering
     models wrap their result: ``"v4"``, ``"run"`` or ``"v4+run"`` (CONTRACT §3), and
     ``image_url_style`` whether they answer with a ``"url"`` or a ``"data-uri"``. ``log``, when
-    given, receives one line per request.
+    given, receives one line per request. ``models_dir`` adds the models described by its
+    ``*.json`` files to the catalog and the run routes (see ``_catalog``).
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class Emulator:
         envelope: Envelope = "v4+run",
         image_url_style: ImageUrlStyle = "url",
         log: Callable[[str], None] | None = None,
+        models_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if envelope not in get_args(Envelope):
             raise ValueError(f"envelope must be one of {', '.join(get_args(Envelope))}, got {envelope!r}")
@@ -62,6 +66,8 @@ class Emulator:
             url_ttl=float(url_ttl),
             single_use_urls=single_use_urls,
         )
+        if models_dir is not None:
+            self._service.added = load_models_dir(models_dir)
         self._faults = FaultQueue()
         self._requests = RequestLog()
         self._file_requests = RequestLog()
@@ -119,6 +125,16 @@ class Emulator:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < math.inf:
             raise ValueError(f"latency must be a non-negative number of seconds, got {seconds!r}")
         self._latency = float(seconds)
+
+    @property
+    def catalog_readable(self) -> bool:
+        """False makes catalog reads answer 401/10000, as for a token without ``Workers AI Read``
+        (CONTRACT §5), while model calls still work."""
+        return self._service.catalog_readable
+
+    @catalog_readable.setter
+    def catalog_readable(self, readable: bool) -> None:
+        self._service.catalog_readable = bool(readable)
 
     # Lifecycle.
 
@@ -180,7 +196,8 @@ class Emulator:
     # Faults, records and counters.
 
     def inject(self, kind: Fault | str, *, times: int = 1, **options: Any) -> None:
-        """Queue fault ``kind`` for the next ``times`` API requests (after any already queued).
+        """Queue fault ``kind`` for the next ``times`` model calls (after any already queued);
+        catalog reads (``/ai/models/...``) never take a queued fault.
 
         See :class:`Fault` for the kinds and their options; ValueError for an unknown kind or
         option.
