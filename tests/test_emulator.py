@@ -237,8 +237,6 @@ def test_workers_ai_model_on_the_gateway_route_is_served_when_the_gateway_is_nam
         (b"{not json", "/ai/run"),
         (b'{"model": "openai/gpt-image-1.5"}', "/ai/run"),
         (b'{"input": {"prompt": "x"}}', "/ai/run"),
-        (b'{"model": "openai/gpt-image-1.5", "input": {"size": "256x256"}}', "/ai/run"),
-        (b'{"steps": 4}', f"/ai/run/{FLUX}"),
     ],
 )
 def test_incomplete_request_is_400_code_3003(
@@ -247,6 +245,24 @@ def test_incomplete_request_is_400_code_3003(
     url = f"{emulator.base_url}/accounts/{emulator.account_id}{path}"
     headers = {"authorization": f"Bearer {emulator.token}", "content-type": "application/json"}
     assert error_of(http.post(url, content=body, headers=headers))[:2] == (400, 3003)
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (b'{"model": "openai/gpt-image-1.5", "input": {"size": "256x256"}}', "/ai/run"),
+        (b'{"steps": 4}', f"/ai/run/{FLUX}"),
+    ],
+)
+def test_missing_prompt_is_a_schema_failure_400_code_5006(
+    http: httpx.Client, emulator: Emulator, body: bytes, path: str
+) -> None:
+    url = f"{emulator.base_url}/accounts/{emulator.account_id}{path}"
+    headers = {"authorization": f"Bearer {emulator.token}", "content-type": "application/json"}
+    status, code, message = error_of(http.post(url, content=body, headers=headers))
+    assert (
+        (status, code) == (400, 5006) and message.startswith("AiError: Bad input: ") and "'prompt'" in message
+    )
 
 
 def test_unknown_path_and_method(http: httpx.Client, emulator: Emulator) -> None:

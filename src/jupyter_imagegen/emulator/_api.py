@@ -5,15 +5,16 @@ the choice is ours and marked so:
 
 - unknown path: 404, code 7000 ("No route for that URI"); wrong method: 405, code 7001 (ours);
 - bad or missing token: 401, code 10000; another account id: 404, code 7003;
-- body not JSON, no ``model``/``input`` (proxied route) or no ``prompt``: 400, code 3003;
+- body not JSON, or no ``model``/``input`` (proxied route): 400, code 3003;
 - unknown model, or a model called on the other route (a third-party model on
   ``/ai/run/{model}``, or a ``@cf/`` model on ``/ai/run`` without ``cf-aig-gateway-id``): 400,
   code 5007, "No such model ... or task" (ours: Workers AI answers this for ids it does not host;
   the gateway's answer is undocumented). A ``@cf/`` model on ``/ai/run`` with the header is served;
-- inputs that fail the model's schema: 400, code 5006, ``AiError: Bad input: ...`` with
-  ``"result": {}``, as the live service answers; unreadable input images (bad base64, not an
+- inputs that fail the model's schema, a missing ``prompt`` included: 400, code 5006,
+  ``AiError: Bad input: ...`` with ``"result": {}``, as the live service answers; unreadable input images (bad base64, not an
   image): 400, code 5004 ("Invalid data");
-- request body over 50 MiB: 413, code 3006 (the limit is ours).
+- request body over 50 MiB: 413, code 3006 (the limit is ours);
+- ``GET .../ai/models/search`` and ``.../ai/models/schema``: the catalog (``_catalog``).
 """
 
 from __future__ import annotations

@@ -179,8 +179,10 @@ def check_request(spec: ModelSpec, inputs: Any) -> Job:
     """The job a request describes; ServiceError with Cloudflare's status and code when invalid."""
     if not isinstance(inputs, dict):
         raise ServiceError(400, 3003, "Incomplete request: the model input must be a JSON object")
-    if inputs.get("prompt") is None:
-        raise ServiceError(400, 3003, "Incomplete request: required property 'prompt' is missing")
+    if inputs.get("prompt") is None:  # a schema failure too, in the live service's words
+        raise ServiceError(
+            400, 5006, "AiError: Bad input: Error: required properties at '/' are 'prompt'", result={}
+        )
     problems = schema_problems(spec.input_schema, inputs)
     if problems:
         # The live service's words and shape for a schema failure (CONTRACT §4).
