@@ -5,6 +5,7 @@ parameters and generates with it, and a catalog that cannot be read never stops 
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -119,6 +120,33 @@ def test_a_new_model_is_checked_offline_then_generates_end_to_end(emulator: Emul
     forget()  # a new process: the schema comes from disk, not the network
     assert get_model(NEW_MODEL).parameters["steps"]["maximum"] == 8
     assert catalog_reads(emulator, "schema") == 1
+
+
+def test_the_answers_content_type_corrects_a_vague_output_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vague = "@cf/acme/vague"
+    folder = write_model_dir(tmp_path / "models")
+    schema = {"input": {"type": "object", "properties": {"prompt": {"type": "string"}}}, "output": {}}
+    model_file = {
+        "name": vague,
+        "schema": schema,
+        "output_kind": "binary",
+        "binary_content_type": "image/png",
+    }
+    (folder / "vague.json").write_text(json.dumps(model_file), encoding="utf-8")
+    with Emulator(models_dir=folder) as emu:
+        for name, value in emu.env.items():
+            monkeypatch.setenv(name, value)
+        with Client() as client:
+            assert (
+                client.prepare("a fox", model=vague).spec.output_kind == "base64-json"
+            )  # the schema's guess
+            image = client.generate("a fox", model=vague)
+    assert image.mime_type == "image/png"
+    assert (get_model(vague).output_kind, get_model(vague).binary_content_type) == ("binary", "image/png")
+    forget()  # a new process remembers what the answer showed
+    assert get_model(vague).output_kind == "binary"
 
 
 def test_the_command_line_lists_checks_and_generates_with_the_new_model(

@@ -10,6 +10,7 @@ model falls back to a schema saved earlier or to being sent unchecked, with one 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import threading
 import time
@@ -22,14 +23,14 @@ import httpx
 from ._catalog_store import CatalogStore
 from ._exceptions import ImageGenError, ImageGenWarning
 from ._model_schema import spec_from_schema
-from ._models import ModelSpec, list_models
+from ._models import ModelSpec, OutputKind, list_models
 from ._version import __version__
 
 if TYPE_CHECKING:
     from ._base_client import BaseClient
     from ._client import Client
 
-__all__ = ["CatalogUnavailable", "catalog_model", "forget", "models"]
+__all__ = ["CatalogUnavailable", "catalog_model", "forget", "learn_shape", "models"]
 
 DEFAULT_TASK = "Text-to-Image"
 PER_PAGE = 100
@@ -158,7 +159,7 @@ def _read_schema(model_id: str, service: Client) -> tuple[ModelSpec, float]:
     saved = store.read("schema", model_id)
     if saved is not None and saved[1]:
         with contextlib.suppress(ValueError):
-            return spec_from_schema(model_id, saved[0]), store.ttl
+            return _with_seen_shape(spec_from_schema(model_id, saved[0]), store), store.ttl
     try:
         schema = _get(service, "schema", {"model": model_id}).get("result")
     except _NotListed:
@@ -177,7 +178,30 @@ def _read_schema(model_id: str, service: Client) -> tuple[ModelSpec, float]:
     except ValueError as exc:
         return ModelSpec.unknown(model_id, f"its schema in the live catalog is unusable: {exc}"), RETRY_AFTER
     store.write("schema", model_id, schema)
-    return spec, store.ttl
+    return _with_seen_shape(spec, store), store.ttl
+
+
+def _with_seen_shape(spec: ModelSpec, store: CatalogStore) -> ModelSpec:
+    """The spec with the answer shape its answers showed, when that differs from its schema's."""
+    seen = store.read("shape", spec.id)
+    if seen is None or not isinstance(seen[0], dict):
+        return spec
+    kind, content_type = seen[0].get("kind"), seen[0].get("content_type")
+    if kind not in ("url", "base64-json", "binary"):
+        return spec
+    return dataclasses.replace(spec, output_kind=kind, binary_content_type=content_type)
+
+
+def learn_shape(model_id: str, kind: OutputKind, content_type: str | None) -> None:
+    """Record the shape a catalog model's answer came in (its content type says more than an
+    output schema that is vague or wrong); kept beside its schema."""
+    with _lock:
+        hit = _memo.get(model_id)
+        if hit is None or hit[2] is None or hit[0].output_kind == kind:
+            return
+        mime = content_type if kind == "binary" else None
+        _memo[model_id] = (dataclasses.replace(hit[0], output_kind=kind, binary_content_type=mime), *hit[1:])
+    CatalogStore(*hit[2]).write("shape", model_id, {"kind": kind, "content_type": mime})
 
 
 def catalog_model(model_id: str, client: BaseClient | None = None) -> ModelSpec:

@@ -10,6 +10,8 @@ not (ours). A model file is one JSON object::
 (``schema`` may also be spread at the top level as ``input`` and ``output``). The output schema
 decides the answer's shape exactly as the client reads it (``_model_schema``): a string with an
 image ``contentType`` is a binary answer, an object with an ``image`` URL or base64 string is JSON.
+An emulator-only ``"output_kind"`` (``url``, ``base64-json`` or ``binary``) overrides it, to play a
+model whose output schema is vague or wrong.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -102,6 +104,12 @@ def load_models_dir(directory: str | os.PathLike[str]) -> dict[str, CatalogEntry
                 raise ValueError("it has no 'name' (the model id)")
             schema = raw.get("schema", {"input": raw.get("input"), "output": raw.get("output")})
             spec = spec_from_schema(name, schema)
+            forced = raw.get("output_kind")  # emulator only: play a model whose schema says less
+            if forced is not None:
+                if forced not in ("url", "base64-json", "binary"):
+                    raise ValueError("'output_kind' must be url, base64-json or binary")
+                mime = raw.get("binary_content_type", "image/png") if forced == "binary" else None
+                spec = replace(spec, output_kind=forced, binary_content_type=mime)
         except (OSError, ValueError, AttributeError) as exc:
             raise ValueError(f"model file {path}: {exc}") from None
         task = str(raw.get("task", _TASK))
