@@ -183,8 +183,10 @@ def test_the_command_line_lists_checks_and_generates_with_the_new_model(
     assert made.returncode == 0, made.stderr
     assert _png_size((tmp_path / "fox.png").read_bytes()) == (64, 64)
     searches = catalog_reads(emulator, "search")
+    assert catalog_reads(emulator, "schema") == 1  # read once, then from disk by every command
     assert imagegen("models", "--refresh").returncode == 0
     assert catalog_reads(emulator, "search") == searches + 1
+    assert catalog_reads(emulator, "schema") == 2  # a refresh reads the schemas again too
 
 
 def test_the_magic_helps_checks_and_generates_with_the_new_model(emulator: Emulator) -> None:

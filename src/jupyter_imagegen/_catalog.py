@@ -44,6 +44,8 @@ _MODEL_ID = re.compile(r"(@cf/)?[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za
 _TOKEN_ADVICE = "the API token may not read the live model catalog: give it the Workers AI Read permission"
 
 _lock = threading.Lock()
+# Saved entries older than this (a time.time()) are stale: set by a refresh.
+_stale_before = 0.0
 # model id -> (spec, monotonic expiry, the (base URL, account) it was read for)
 _memo: dict[str, tuple[ModelSpec, float, tuple[str, str] | None]] = {}
 
@@ -56,10 +58,14 @@ class _NotListed(Exception):
     """The catalog answered, and has no such model."""
 
 
-def forget() -> None:
-    """Drop what this process remembers of the catalog (the disk copy stays)."""
+def forget(*, refresh: bool = False) -> None:
+    """Drop what this process remembers of the catalog; with ``refresh`` the disk copy also
+    counts as stale (it is still used if the catalog cannot be read again)."""
+    global _stale_before
     with _lock:
         _memo.clear()
+        if refresh:
+            _stale_before = time.time()
 
 
 @contextlib.contextmanager
@@ -156,10 +162,10 @@ def _resolve(model_id: str, client: BaseClient | None) -> tuple[ModelSpec, float
 
 def _read_schema(model_id: str, service: Client) -> tuple[ModelSpec, float]:
     store = _store(service)
-    saved = store.read("schema", model_id)
+    saved = store.read("schema", model_id, stale_before=_stale_before)
     if saved is not None and saved[1]:
         with contextlib.suppress(ValueError):
-            return _with_seen_shape(spec_from_schema(model_id, saved[0]), store), store.ttl
+            return _with_seen_shape(spec_from_schema(model_id, saved[0]), store), _keep(store)
     try:
         schema = _get(service, "schema", {"model": model_id}).get("result")
     except _NotListed:
@@ -178,7 +184,12 @@ def _read_schema(model_id: str, service: Client) -> tuple[ModelSpec, float]:
     except ValueError as exc:
         return ModelSpec.unknown(model_id, f"its schema in the live catalog is unusable: {exc}"), RETRY_AFTER
     store.write("schema", model_id, schema)
-    return _with_seen_shape(spec, store), store.ttl
+    return _with_seen_shape(spec, store), _keep(store)
+
+
+def _keep(store: CatalogStore) -> float:
+    # In memory at least a minute, even with a lifetime of 0: one request reads its spec often.
+    return max(store.ttl, 60.0)
 
 
 def _with_seen_shape(spec: ModelSpec, store: CatalogStore) -> ModelSpec:
@@ -227,7 +238,7 @@ def models(task: str = DEFAULT_TASK, *, refresh: bool = False, client: BaseClien
     and whatever was saved earlier, with one warning line."""
     shipped = list_models()
     if refresh:
-        forget()
+        forget(refresh=True)  # schemas too are read again, each on its next use
     with _service(client) as service:
         if service is None:
             return shipped

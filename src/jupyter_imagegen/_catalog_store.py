@@ -49,13 +49,16 @@ class CatalogStore:
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         return os.path.join(self.directory, f"{kind}-{digest}.json")
 
-    def read(self, kind: str, key: str) -> tuple[Any, bool] | None:
+    def read(self, kind: str, key: str, *, stale_before: float = 0.0) -> tuple[Any, bool] | None:
+        """The saved value and whether it is fresh: younger than the lifetime, and saved after
+        ``stale_before`` (a time.time() when the user asked for a refresh)."""
         try:
             with open(self._path(kind, key), encoding="utf-8") as handle:
                 saved = json.load(handle)
             if not isinstance(saved, dict) or saved.get("key") != key:
                 return None
-            return saved["value"], time.time() - float(saved["saved"]) < self.ttl
+            when = float(saved["saved"])
+            return saved["value"], time.time() - when < self.ttl and when >= stale_before
         except (OSError, ValueError, KeyError, TypeError):
             return None  # missing or damaged: read the catalog again
 
