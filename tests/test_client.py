@@ -28,6 +28,7 @@ from jupyter_imagegen import (
     list_models,
 )
 from jupyter_imagegen._files import read_provenance
+from jupyter_imagegen._request import ImageRequest
 from jupyter_imagegen.emulator import Emulator
 
 SMALL = {
@@ -89,6 +90,20 @@ def test_unknown_model_is_sent_and_the_services_answer_explained(client: Client)
     with pytest.warns(ImageGenWarning), pytest.raises(BadRequestError) as info:
         client.generate("a fox", model="acme/not-a-model")
     assert info.value.code == 5007
+
+
+def test_schema_and_image_rejections_carry_the_services_own_message(client: Client) -> None:
+    # Built directly, skipping the offline check, to see what the service says.
+    over = ImageRequest("a fox", "@cf/black-forest-labs/flux-1-schnell", {"steps": 99})
+    with pytest.raises(BadRequestError) as schema:
+        client.generate(over)
+    assert (schema.value.status_code, schema.value.code) == (400, 5006)
+    assert (schema.value.service_message or "").startswith("AiError: Bad input: steps:")
+    assert "AiError: Bad input: steps:" in str(schema.value)
+    broken = ImageRequest("a fox", "openai/gpt-image-1.5", {"size": "256x256"}, images=(b"not an image",))
+    with pytest.raises(BadRequestError) as image:
+        client.generate(broken)
+    assert image.value.code == 5004 and "images[0]" in (image.value.service_message or "")
 
 
 def test_wrong_account_is_not_found(emulator: Emulator) -> None:

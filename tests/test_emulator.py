@@ -91,8 +91,10 @@ def image_bytes(http: httpx.Client, response: httpx.Response) -> bytes:
 
 def error_of(response: httpx.Response) -> tuple[int, int, str]:
     body = response.json()
-    assert body["success"] is False and body["messages"] == [] and body["result"] is None
     (error,) = body["errors"]
+    # A schema failure carries an empty object as its result, like the live service's answer.
+    assert body["result"] == ({} if error["code"] == 5006 else None)
+    assert body["success"] is False and body["messages"] == []
     return response.status_code, error["code"], error["message"]
 
 
@@ -213,7 +215,20 @@ def test_model_on_the_other_route_is_400_code_5007(http: httpx.Client, emulator:
     assert (
         error_of(hosted_on_proxied)[:2] == (400, 5007) and f"/ai/run/{FLUX}" in error_of(hosted_on_proxied)[2]
     )
+    assert "cf-aig-gateway-id" in error_of(hosted_on_proxied)[2]
     assert error_of(proxied_on_hosted)[:2] == (400, 5007)
+
+
+@pytest.mark.parametrize("model", [FLUX, "@cf/bytedance/stable-diffusion-xl-lightning"])
+def test_workers_ai_model_on_the_gateway_route_is_served_when_the_gateway_is_named(
+    http: httpx.Client, emulator: Emulator, model: str
+) -> None:
+    headers = {"authorization": f"Bearer {emulator.token}", "cf-aig-gateway-id": "default"}
+    run = f"{emulator.base_url}/accounts/{emulator.account_id}/ai/run"
+    body = {"model": model, "input": {"prompt": "x", **({} if model == FLUX else {"width": 256})}}
+    response = http.post(run, json=body, headers=headers)
+    with Image.open(io.BytesIO(image_bytes(http, response))) as image:
+        assert image.width == (1024 if model == FLUX else 256)
 
 
 @pytest.mark.parametrize(
@@ -222,8 +237,6 @@ def test_model_on_the_other_route_is_400_code_5007(http: httpx.Client, emulator:
         (b"{not json", "/ai/run"),
         (b'{"model": "openai/gpt-image-1.5"}', "/ai/run"),
         (b'{"input": {"prompt": "x"}}', "/ai/run"),
-        (b'{"model": "openai/gpt-image-1.5", "input": {"size": "256x256"}}', "/ai/run"),
-        (b'{"steps": 4}', f"/ai/run/{FLUX}"),
     ],
 )
 def test_incomplete_request_is_400_code_3003(
@@ -232,6 +245,24 @@ def test_incomplete_request_is_400_code_3003(
     url = f"{emulator.base_url}/accounts/{emulator.account_id}{path}"
     headers = {"authorization": f"Bearer {emulator.token}", "content-type": "application/json"}
     assert error_of(http.post(url, content=body, headers=headers))[:2] == (400, 3003)
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (b'{"model": "openai/gpt-image-1.5", "input": {"size": "256x256"}}', "/ai/run"),
+        (b'{"steps": 4}', f"/ai/run/{FLUX}"),
+    ],
+)
+def test_missing_prompt_is_a_schema_failure_400_code_5006(
+    http: httpx.Client, emulator: Emulator, body: bytes, path: str
+) -> None:
+    url = f"{emulator.base_url}/accounts/{emulator.account_id}{path}"
+    headers = {"authorization": f"Bearer {emulator.token}", "content-type": "application/json"}
+    status, code, message = error_of(http.post(url, content=body, headers=headers))
+    assert (
+        (status, code) == (400, 5006) and message.startswith("AiError: Bad input: ") and "'prompt'" in message
+    )
 
 
 def test_unknown_path_and_method(http: httpx.Client, emulator: Emulator) -> None:
@@ -251,11 +282,12 @@ def test_unknown_path_and_method(http: httpx.Client, emulator: Emulator) -> None
         (SDXL, {"width": 100}, "width"),
     ],
 )
-def test_schema_violation_is_400_code_5004_naming_the_field(
+def test_schema_violation_is_400_code_5006_bad_input_naming_the_field(
     http: httpx.Client, emulator: Emulator, model: str, params: dict[str, Any], field: str
 ) -> None:
     status, code, message = error_of(call(http, emulator, model, params))
-    assert (status, code) == (400, 5004) and f"{field}:" in message
+    assert (status, code) == (400, 5006) and message.startswith("AiError: Bad input: ")
+    assert f"{field}:" in message
 
 
 # Input images.
@@ -339,21 +371,23 @@ def test_identical_requests_give_distinct_samples_until_reset(http: httpx.Client
     assert image_bytes(http, call(http, emulator, GPT, SMALL)) == samples[0]
 
 
-def test_image_url_is_single_use_and_gets_no_credentials(http: httpx.Client, emulator: Emulator) -> None:
+def test_image_url_is_reusable_until_it_expires_and_gets_no_credentials(
+    http: httpx.Client, emulator: Emulator
+) -> None:
     url = image_string(call(http, emulator, GPT, SMALL))
-    assert http.get(url).headers["content-type"] == "image/png"
-    assert http.get(url).status_code == 404
-    first, second = emulator.file_requests
-    assert "authorization" not in first.headers and (first.status, second.status) == (200, 404)
+    first, second = http.get(url), http.get(url)
+    assert first.headers["content-type"] == "image/png" and second.content == first.content
+    assert [r.status for r in emulator.file_requests] == [200, 200]
+    assert all("authorization" not in r.headers for r in emulator.file_requests)
     assert emulator.requests[0].headers["authorization"] == f"Bearer {emulator.token}"
 
 
-def test_image_url_expiry_and_reuse_are_configurable(http: httpx.Client) -> None:
+def test_image_url_expiry_and_strict_single_use_are_configurable(http: httpx.Client) -> None:
     with Emulator(url_ttl=0) as emu:
         assert http.get(image_string(call(http, emu, GPT, SMALL))).status_code == 404
-    with Emulator(single_use_urls=False) as emu:
+    with Emulator(single_use_urls=True) as emu:
         url = image_string(call(http, emu, GPT, SMALL))
-        assert [http.get(url).status_code for _ in range(3)] == [200, 200, 200]
+        assert [http.get(url).status_code for _ in range(3)] == [200, 404, 404]
 
 
 # Faults.
@@ -535,7 +569,7 @@ def test_control_endpoints(emulator: Emulator) -> None:
         "api_requests": 4,
         "file_requests": 1,
         "faults_pending": 0,
-        "files_stored": 1,
+        "files_stored": 2,  # downloaded or not, both URLs stay until they expire
         "latency": 0.01,
     }
     http.post(f"{control}/faults", json={"kind": "reset"})

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from ._batch import abatch, batch
     from ._batch_result import BatchResult
+    from ._catalog import models
     from ._client import AsyncClient, Client
     from ._models import ModelSpec, get_model, list_models
     from ._panel import ImageGenPanel
@@ -78,6 +79,7 @@ __all__ = [
     "generate_many",
     "get_model",
     "list_models",
+    "models",
 ]
 
 _LAZY = {
@@ -94,6 +96,7 @@ _LAZY = {
     "batch": "._batch",
     "get_model": "._models",
     "list_models": "._models",
+    "models": "._catalog",
 }
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._catalog import catalog_model, learn_shape
 from ._config import Secret, Settings
 from ._exceptions import (
     APIConnectionError,
@@ -24,6 +25,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._imagebytes import verify_image
+from ._models import shipped_model
 from ._offline import is_loopback_host
 from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
@@ -42,6 +44,14 @@ _TIMEOUT_PHASES = {
     httpx.WriteTimeout: "write",
     httpx.PoolTimeout: "pool",
 }
+
+
+def _learn_shape(model: str, answer: Answer, content_type: str | None) -> None:
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if answer.url is not None:
+        learn_shape(model, "url", None)
+    else:
+        learn_shape(model, "binary" if mime.startswith("image/") else "base64-json", mime or None)
 
 
 class BearerToken(httpx.Auth):
@@ -108,6 +118,8 @@ class BaseClient:
     ) -> ImageRequest:
         """Validate a request without sending it; raises :class:`ValidationError` on bad input."""
         gateway = GatewayOptions(gateway_id, skip_cache, cache_ttl, cache_key, metadata, request_timeout_ms)
+        if shipped_model(model or self.model) is None:  # a new model: its schema, with our credentials
+            catalog_model(model or self.model, client=self)
         return ImageRequest.create(
             prompt, model=model or self.model, images=images, gateway=gateway, variation=variation, **params
         )
@@ -156,7 +168,10 @@ class BaseClient:
         try:
             if status >= 300:
                 raise error_from_response(status, headers, body, model=request.model)
-            return parse_answer(status, headers, body, model=request.model)
+            answer = parse_answer(status, headers, body, model=request.model)
+            if request.spec.origin == "catalog":
+                _learn_shape(request.model, answer, headers.get("content-type"))
+            return answer
         except ImageGenError as exc:
             error = exc
         # Raised from here, without the parser's frames and with the raw answer dropped: a

@@ -306,6 +306,17 @@ class ImageGenMagics(Magics):
         return source
 
 
+def _help_with_models(doc: str = ImageGenMagics.imagegen.__doc__ or "") -> str:
+    from ._magic_help import help_with_models
+
+    return help_with_models(doc)
+
+
+# ``%imagegen?`` asks an object's getdoc() before its docstring: the help then lists every model's
+# parameters, live catalog ones included. (setattr: mypy knows no such attribute on a function.)
+setattr(ImageGenMagics.imagegen, "getdoc", _help_with_models)  # noqa: B010
+
+
 def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]

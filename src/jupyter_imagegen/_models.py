@@ -1,8 +1,9 @@
 """The model registry: what each Cloudflare image model accepts and how it answers.
 
 The schemas are the ones Cloudflare publishes in its model catalog, shipped as package data in
-``models/*.json``. A model that is not in the registry still works: it is sent unvalidated on the
-route its id implies (``@cf/...`` hosted, anything else proxied) and a warning says so.
+``models/*.json``. A model that is not shipped is looked up in the account's live catalog
+(``_catalog``); one that is in neither still works: it is sent unvalidated on the route its id
+implies (``@cf/...`` hosted, anything else proxied) and a warning says so.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
-__all__ = ["DEFAULT_MODEL", "ModelSpec", "get_model", "list_models"]
+__all__ = ["DEFAULT_MODEL", "ModelSpec", "get_model", "list_models", "shipped_model"]
 
 DEFAULT_MODEL = "openai/gpt-image-1.5"
 
@@ -39,6 +40,10 @@ class ModelSpec:
     binary_content_type: str | None = None
     pricing: Any = field(default=None, repr=False)
     known: bool = True
+    # "shipped" with the package, read from the live "catalog", or "unknown" (sent unchecked).
+    origin: str = "shipped"
+    # Why a model is unknown when the live catalog could not say (shown with the warning).
+    note: str | None = field(default=None, compare=False)
 
     @property
     def properties(self) -> dict[str, dict[str, Any]]:
@@ -75,11 +80,11 @@ class ModelSpec:
         return int(self.properties[name].get("maxItems", 16))
 
     @classmethod
-    def unknown(cls, model_id: str) -> ModelSpec:
+    def unknown(cls, model_id: str, note: str | None = None) -> ModelSpec:
         hosting: Hosting = "hosted" if model_id.startswith("@cf/") else "proxied"
         schema: dict[str, Any] = {"type": "object", "properties": {"prompt": {"type": "string"}}}
         kind: OutputKind = "base64-json" if hosting == "hosted" else "url"
-        return cls(model_id, hosting, kind, schema, known=False)
+        return cls(model_id, hosting, kind, schema, known=False, origin="unknown", note=note)
 
 
 @functools.cache
@@ -108,6 +113,17 @@ def list_models() -> list[str]:
     return [DEFAULT_MODEL, *ids]
 
 
+def shipped_model(model_id: str) -> ModelSpec | None:
+    """The spec shipped with the package for ``model_id``, or None."""
+    return _registry().get(model_id)
+
+
 def get_model(model_id: str) -> ModelSpec:
-    """The registry's spec for ``model_id``, or an unvalidated spec for a model it does not know."""
-    return _registry().get(model_id) or ModelSpec.unknown(model_id)
+    """The shipped spec for ``model_id``, else the live catalog's (read once, then kept on disk),
+    else an unvalidated spec."""
+    shipped = _registry().get(model_id)
+    if shipped is not None:
+        return shipped
+    from ._catalog import catalog_model  # reaches the network: loaded only for a model not shipped
+
+    return catalog_model(model_id)

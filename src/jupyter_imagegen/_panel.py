@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
+from ._catalog import models
 from ._exceptions import ImageGenError, ImageGenWarning, ValidationError
-from ._models import DEFAULT_MODEL, list_models
+from ._models import DEFAULT_MODEL
 from ._panel_actions import PanelActions
 from ._panel_jobs import Job, JobRunner
 from ._panel_state import (
@@ -96,11 +97,13 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         self._params_by_model: dict[str, dict[str, Any]] = {}
         self._last_error: BaseException | None = None
         chosen = model or self._default_model()
+        chosen_info = model_info(chosen)  # first: a new model's schema is read (and saved) here
+        offered = models()  # shipped ones and the live catalog's (read at most once a day)
         super().__init__(
             prompt=prompt,
             model=chosen,
-            models=list_models(),
-            model_info=model_info(chosen),
+            models=offered if chosen in offered else [*offered, chosen],
+            model_info=chosen_info,
             params=dict(params or {}),
             variations=variations,
             gateway=dict(EMPTY_GATEWAY),

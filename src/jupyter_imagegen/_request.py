@@ -93,8 +93,9 @@ class ImageRequest:
         spec = get_model(model)
         if not spec.known:
             known = ", ".join(list_models())
+            why = f" ({spec.note})" if spec.note else ""
             warnings.warn(
-                f"{model!r} is not a model jupyter-imagegen knows ({known}); "
+                f"{model!r} is not a model jupyter-imagegen knows ({known}){why}; "
                 "its parameters are sent unchecked.",
                 ImageGenWarning,
                 stacklevel=3,

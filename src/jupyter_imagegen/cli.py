@@ -21,13 +21,18 @@ from ._exceptions import ImageGenError, ValidationError
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(model_help: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imagegen", description="Generate images with Cloudflare Workers AI."
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    gen = commands.add_parser("generate", help="generate one or more images from a prompt")
+    gen = commands.add_parser(
+        "generate",
+        help="generate one or more images from a prompt",
+        epilog=model_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     gen.add_argument("prompt", help="what the image should show")
     gen.add_argument("-m", "--model", help="model id (default: $IMAGEGEN_MODEL or openai/gpt-image-1.5)")
     gen.add_argument("-q", "--quality", help="low, medium, high or auto (gpt-image models)")
@@ -45,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("-n", type=int, default=1, help="number of variations")
     gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
 
-    commands.add_parser("models", help="list the models the package knows")
+    listing = commands.add_parser(
+        "models", help="list the shipped models and those the account's live catalog offers"
+    )
+    listing.add_argument("--refresh", action="store_true", help="read the live catalog again now")
+    listing.add_argument("--task", default="Text-to-Image", help="catalog task (default: %(default)s)")
 
     emu = commands.add_parser("emulator", help="run the local Cloudflare emulator", add_help=False)
     emu.add_argument("args", nargs=argparse.REMAINDER)
@@ -97,15 +106,17 @@ def _generate(args: argparse.Namespace) -> int:
     return 1 if results.errors else 0
 
 
-def _models() -> int:
-    from ._models import get_model, list_models
+def _models(args: argparse.Namespace) -> int:
+    from ._catalog import models
+    from ._models import get_model
 
     print(f"{'MODEL':48} {'OUTPUT':12} {'EDITS':16} PARAMETERS")
-    for model_id in list_models():
+    for model_id in models(args.task, refresh=args.refresh):
         spec = get_model(model_id)
         params = ", ".join(spec.parameters) or "-"
         edits = f"up to {spec.max_images} images" if spec.max_images else "no"
-        print(f"{model_id:48} {spec.output_kind:12} {edits:16} {params}")
+        origin = "" if spec.origin == "shipped" else f" [{spec.origin}]"
+        print(f"{model_id:48} {spec.output_kind:12} {edits:16} {params}{origin}")
     sys.stdout.flush()  # a closed pipe shows here, where main() handles it, not at exit
     return 0
 
@@ -122,6 +133,27 @@ def _one_line_warning(
     print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
+def _model_help(argv: list[str]) -> str | None:
+    """For ``generate --help -m MODEL``: that model's parameters, as an epilog."""
+    if argv[:1] != ["generate"] or not {"-h", "--help"} & set(argv):
+        return None
+    peek = argparse.ArgumentParser(add_help=False)
+    peek.add_argument("-m", "--model")
+    model = peek.parse_known_args(argv[1:])[0].model
+    if not model:
+        return None
+    from ._model_schema import describe_parameter
+    from ._models import get_model
+
+    spec = get_model(model)
+    if not spec.known:
+        why = f" ({spec.note})" if spec.note else ""
+        return f"{model}: not a known model{why}; its parameters are sent unchecked."
+    lines = [f"parameters of {model} (pass with -p NAME=VALUE):"]
+    lines += [f"  {describe_parameter(name, rule)}" for name, rule in spec.parameters.items()]
+    return "\n".join(lines)
+
+
 def _quiet_stdout() -> None:
     """After a closed pipe (``imagegen models | head -2``), stop writing without a traceback."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -135,13 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .emulator import main as emulator_main
 
         return int(emulator_main(argv[1:], prog="imagegen emulator"))
-    args = _parser().parse_args(argv)
+    args = _parser(_model_help(argv)).parse_args(argv)
     warnings.showwarning = _one_line_warning
     try:
         if args.command == "generate":
             return _generate(args)
         if args.command == "models":
-            return _models()
+            return _models(args)
         if args.command == "batch":
             from ._batch_cli import run as run_batch
 

@@ -87,14 +87,27 @@ def _user_settings(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def servers(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def servers(
+    chromium: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Servers]:
     base = tmp_path_factory.mktemp("jupyter")
+    # A test module may start the emulator with more options (e.g. --models DIR).
+    emulator_args: list[str] = getattr(request.module, "emulator_args", lambda folder: [])(base)
     root, home = base / "root", base / "home"
     root.mkdir()
     emulator_log, lab_log = base / "emulator.log", base / "lab.log"
     logs = contextlib.ExitStack()
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_imagegen.emulator", "--port", "0", "--token", API_TOKEN],
+        [
+            sys.executable,
+            "-m",
+            "jupyter_imagegen.emulator",
+            "--port",
+            "0",
+            "--token",
+            API_TOKEN,
+            *emulator_args,
+        ],
         stdout=logs.enter_context(emulator_log.open("wb")),
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -5,12 +5,16 @@ the choice is ours and marked so:
 
 - unknown path: 404, code 7000 ("No route for that URI"); wrong method: 405, code 7001 (ours);
 - bad or missing token: 401, code 10000; another account id: 404, code 7003;
-- body not JSON, no ``model``/``input`` (proxied route) or no ``prompt``: 400, code 3003;
-- unknown model, or a model called on the other route (a ``@cf/`` model on ``/ai/run`` or a
-  third-party model on ``/ai/run/{model}``): 400, code 5007, "No such model ... or task" (ours:
-  Workers AI answers this for ids it does not host; the gateway's answer is undocumented);
-- schema violations and unreadable input images: 400, code 5004 ("Invalid data");
-- request body over 50 MiB: 413, code 3006 (the limit is ours).
+- body not JSON, or no ``model``/``input`` (proxied route): 400, code 3003;
+- unknown model, or a model called on the other route (a third-party model on
+  ``/ai/run/{model}``, or a ``@cf/`` model on ``/ai/run`` without ``cf-aig-gateway-id``): 400,
+  code 5007, "No such model ... or task" (ours: Workers AI answers this for ids it does not host;
+  the gateway's answer is undocumented). A ``@cf/`` model on ``/ai/run`` with the header is served;
+- inputs that fail the model's schema, a missing ``prompt`` included: 400, code 5006,
+  ``AiError: Bad input: ...`` with ``"result": {}``, as the live service answers; unreadable input images (bad base64, not an
+  image): 400, code 5004 ("Invalid data");
+- request body over 50 MiB: 413, code 3006 (the limit is ours);
+- ``GET .../ai/models/search`` and ``.../ai/models/schema``: the catalog (``_catalog``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from .._models import ModelSpec, get_model
+from .._models import ModelSpec, shipped_model
+from ._catalog import CatalogEntry, schema_result, search_answer
 from ._faults import (
     BAD_IMAGE_STRING,
     IMAGE_FAULTS,
@@ -49,6 +54,7 @@ Envelope = Literal["v4", "run", "v4+run"]
 ImageUrlStyle = Literal["url", "data-uri"]
 
 _ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/run(?:/(.+))?")
+_CATALOG_ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/models/(search|schema)")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _MODERATION_TEXT = (
     "Your request was rejected by the safety system. If you believe this is an error, contact us at "
@@ -91,9 +97,18 @@ class Reply:
         return cls(status, {"content-type": "application/json", **(headers or {})}, body)
 
     @classmethod
-    def error(cls, status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Reply:
+    def error(
+        cls,
+        status: int,
+        code: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        result: Any = None,
+    ) -> Reply:
         errors = [{"code": code, "message": message}]
-        return cls.json(status, {"success": False, "errors": errors, "messages": [], "result": None}, headers)
+        payload = {"success": False, "errors": errors, "messages": [], "result": result}
+        return cls.json(status, payload, headers)
 
     @property
     def size(self) -> int:
@@ -151,20 +166,32 @@ class Service:
     envelope: Envelope = "v4+run"
     image_url_style: ImageUrlStyle = "url"
     url_ttl: float = 60.0
-    single_use_urls: bool = True
+    single_use_urls: bool = False
     file_base: str = ""
     files: FileStore = field(default_factory=FileStore)
     samples: SampleCounter = field(default_factory=SampleCounter)
+    added: dict[str, CatalogEntry] = field(default_factory=dict)  # from --models DIR
+    catalog_readable: bool = True
 
     def answer(
-        self, method: str, path: str, headers: dict[str, str], raw: bytes, fault: FaultSpec | None
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        raw: bytes,
+        fault: FaultSpec | None,
+        query: str = "",
     ) -> Reply:
         """The reply to one API request, ``fault`` applied; never raises for bad input."""
         proxied = bool((found := _ROUTE.fullmatch(path)) and found.group(2) is None)
         try:
-            reply = self._answer(method, path, headers, raw, fault)
+            catalog = _CATALOG_ROUTE.fullmatch(path)
+            if catalog is not None:
+                reply = self._catalog_answer(method, catalog, headers, query, fault)
+            else:
+                reply = self._answer(method, path, headers, raw, fault)
         except ServiceError as exc:
-            reply = Reply.error(exc.status, exc.code, exc.message)
+            reply = Reply.error(exc.status, exc.code, exc.message, result=exc.result)
         except Exception as exc:  # an emulator bug: answer like a failing service, and say why
             traceback.print_exc()
             reply = Reply.error(500, 3000, f"Internal error in the emulator: {exc!r}")
@@ -179,20 +206,36 @@ class Service:
             reply.cut_after = reply.size // 2
         return reply
 
+    def _admit(self, method: str, allowed: str, path: str, account: str, headers: dict[str, str]) -> None:
+        if method != allowed:
+            raise ServiceError(405, 7001, f"Method {method} not allowed")
+        if headers.get("authorization", "") != f"Bearer {self.token}":
+            raise ServiceError(401, 10000, "Authentication error")
+        if account != self.account_id:
+            raise ServiceError(
+                404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?"
+            )
+
+    def _catalog_answer(
+        self, method: str, route: re.Match[str], headers: dict[str, str], query: str, fault: FaultSpec | None
+    ) -> Reply:
+        self._admit(method, "GET", route.group(0), route.group(1), headers)
+        if not self.catalog_readable:
+            raise ServiceError(401, 10000, "Authentication error")
+        early = self._fault_answer(fault)
+        if early is not None:
+            return early
+        if route.group(2) == "search":
+            return Reply.json(200, search_answer(self.added, query))
+        return Reply.json(200, _v4(schema_result(self.added, query)))
+
     def _answer(
         self, method: str, path: str, headers: dict[str, str], raw: bytes, fault: FaultSpec | None
     ) -> Reply:
         route = _ROUTE.fullmatch(path)
         if route is None:
             raise ServiceError(404, 7000, "No route for that URI")
-        if method != "POST":
-            raise ServiceError(405, 7001, f"Method {method} not allowed")
-        if headers.get("authorization", "") != f"Bearer {self.token}":
-            raise ServiceError(401, 10000, "Authentication error")
-        if route.group(1) != self.account_id:
-            raise ServiceError(
-                404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?"
-            )
+        self._admit(method, "POST", path, route.group(1), headers)
         early = self._fault_answer(fault)
         if early is not None:
             return early
@@ -200,7 +243,7 @@ class Service:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ServiceError(400, 3003, "Incomplete request: the body is not valid JSON") from None
-        spec, inputs = self._model_and_inputs(route.group(2), body)
+        spec, inputs = self._model_and_inputs(route.group(2), body, headers)
         job = check_request(spec, inputs)
         sample = self.samples.next(job.request_key)
         data = render_image(
@@ -219,7 +262,9 @@ class Service:
             return self._base64_answer(data, fault)
         return self._binary_answer(job, data, fault)
 
-    def _model_and_inputs(self, path_model: str | None, body: Any) -> tuple[ModelSpec, Any]:
+    def _model_and_inputs(
+        self, path_model: str | None, body: Any, headers: dict[str, str]
+    ) -> tuple[ModelSpec, Any]:
         if path_model is not None:
             model, inputs, route = unquote(path_model), body, "hosted"
         else:
@@ -228,17 +273,24 @@ class Service:
             if "input" not in body:
                 raise ServiceError(400, 3003, "Incomplete request: 'input' (the model's inputs) is required")
             model, inputs, route = body["model"], body["input"], "proxied"
-        spec = get_model(model)
-        if not spec.known:
+        spec = self.model(model)
+        if spec is None:
             raise ServiceError(400, 5007, f"No such model {model} or task")
-        if spec.hosting != route:
+        # Workers AI models are also served on /ai/run when the gateway is named (docs/cloudflare.md §1).
+        gateway_named = bool(headers.get("cf-aig-gateway-id"))
+        if spec.hosting != route and not (spec.hosting == "hosted" and gateway_named):
             where = (
-                f"/ai/run/{model}"
+                f"/ai/run/{model}, or on /ai/run with a cf-aig-gateway-id header"
                 if spec.hosting == "hosted"
                 else '/ai/run with {"model": ..., "input": ...}'
             )
             raise ServiceError(400, 5007, f"No such model {model} or task on this route (call it on {where})")
         return spec, inputs
+
+    def model(self, model_id: str) -> ModelSpec | None:
+        """The model the account serves under ``model_id``: a shipped one or one added from a file."""
+        entry = self.added.get(model_id)
+        return entry.spec if entry is not None else shipped_model(model_id)
 
     def _fault_answer(self, fault: FaultSpec | None) -> Reply | None:
         if fault is None:

@@ -53,7 +53,16 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="answer with URLs or data URIs",
     )
     parser.add_argument(
-        "--reusable-urls", action="store_true", help="let an image URL be fetched more than once"
+        "--single-use-urls",
+        action="store_true",
+        help="strict mode: an image URL works for one download only (default: until it expires)",
+    )
+    # The old opt-in, now the default: still accepted so existing scripts keep working.
+    parser.add_argument("--reusable-urls", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--models",
+        metavar="DIR",
+        help="add the models described by DIR/*.json (catalog schema files) to the catalog and routes",
     )
     parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
     return parser
@@ -93,10 +102,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m jupyter_imagegen.
             token=args.token,
             latency=args.latency,
             url_ttl=args.url_ttl,
-            single_use_urls=not args.reusable_urls,
+            single_use_urls=args.single_use_urls,
             envelope=args.envelope,
             image_url_style=args.image_url_style,
             log=None if args.quiet else lambda line: print(line, flush=True),
+            models_dir=args.models,
         )
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)

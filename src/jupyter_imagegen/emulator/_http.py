@@ -119,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         started = time.monotonic()
-        path = urlsplit(self.path).path
+        path, query = urlsplit(self.path).path, urlsplit(self.path).query
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
             if path.startswith("/__emulator__/"):
@@ -127,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif path.startswith("/files/"):
                 self._file(path, headers, started)
             elif path.startswith("/client/v4/"):
-                self._api(path, headers, started)
+                self._api(path, headers, started, query)
             else:
                 self._read_body()
                 self._send(Reply.error(404, 7000, "No route for that URI"))
@@ -188,7 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Wait; False when the server began stopping meanwhile."""
         return seconds <= 0 or not self._http.stopping.wait(seconds)
 
-    def _api(self, path: str, headers: dict[str, str], started: float) -> None:
+    def _api(self, path: str, headers: dict[str, str], started: float, query: str = "") -> None:
         emulator = self._http.emulator
         try:
             raw: bytes | None = self._read_body()
@@ -201,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = parse_fault_header(headers[FAULT_HEADER])
             except ValueError as exc:
                 header_problem = str(exc)
-        else:
+        elif "/ai/models/" not in path:  # injected faults are for model calls, not catalog reads
             fault = emulator._faults.take()
         record = RecordedRequest(
             self.command,
@@ -223,7 +223,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         else:
             with files_served_from(self._reached(headers)):
-                reply = emulator._service.answer(self.command, path, headers, raw, fault)
+                reply = emulator._service.answer(self.command, path, headers, raw, fault, query)
         status = self._send(reply, lambda sent: emulator._requests.finish(record, sent))
         emulator._log_line(
             f"{self.command} {path} -> {status or 'dropped'}" + (f" [{record.fault}]" if fault else "")

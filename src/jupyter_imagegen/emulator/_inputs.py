@@ -53,11 +53,12 @@ _MAX_INPUT_PIXELS = 64_000_000
 class ServiceError(Exception):
     """An answer Cloudflare would give instead of an image: HTTP status, error code, message."""
 
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(self, status: int, code: int, message: str, *, result: Any = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.result = result
 
 
 @dataclass
@@ -178,12 +179,15 @@ def check_request(spec: ModelSpec, inputs: Any) -> Job:
     """The job a request describes; ServiceError with Cloudflare's status and code when invalid."""
     if not isinstance(inputs, dict):
         raise ServiceError(400, 3003, "Incomplete request: the model input must be a JSON object")
-    if inputs.get("prompt") is None:
-        raise ServiceError(400, 3003, "Incomplete request: required property 'prompt' is missing")
+    if inputs.get("prompt") is None:  # a schema failure too, in the live service's words
+        raise ServiceError(
+            400, 5006, "AiError: Bad input: Error: required properties at '/' are 'prompt'", result={}
+        )
     problems = schema_problems(spec.input_schema, inputs)
     if problems:
+        # The live service's words and shape for a schema failure (docs/cloudflare.md §4).
         listed = "; ".join(str(p) for p in problems)
-        raise _invalid(f"Invalid input for {spec.id}: {listed}")
+        raise ServiceError(400, 5006, f"AiError: Bad input: {listed}", result={})
     edit_source: Image.Image | None = None
     images = _input_images(spec, inputs)
     for index, (where, value) in enumerate(images):

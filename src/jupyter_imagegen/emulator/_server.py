@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, get_args
 
 from ._api import Envelope, ImageUrlStyle, Service
+from ._catalog import load_models_dir
 from ._faults import MAX_SECONDS, Fault, FaultQueue, FaultSpec
 from ._http import EmulatorHTTPServer
 from ._state import RecordedRequest, RequestLog
@@ -27,12 +29,15 @@ class Emulator:
     :meth:`start` or ``with Emulator() as emulator:``, or in the calling thread with
     :meth:`serve_forever`. :meth:`stop` shuts the server and its connections; it is idempotent.
 
-    ``latency`` delays every API request (seconds). Image URLs last ``url_ttl`` seconds and, with
-    ``single_use_urls``, only until their first download. ``envelope`` picks how URL-answering
+    ``latency`` delays every API request (seconds). Image URLs can be fetched again and again for
+    ``url_ttl`` seconds, like the service's public objects; with ``single_use_urls`` (a strict
+    mode for tests) only until their first download. ``envelope`` picks how URL-answering
     models wrap their result: ``"v4"``, ``"run"`` or ``"v4+run"`` (docs/cloudflare.md §3), and
     ``image_url_style`` whether they answer with a ``"url"`` or a ``"data-uri"``. ``log``, when
     given, receives one line per request. At most ``max_connections`` connections are served at
     once, and a request must arrive whole within ``read_timeout`` seconds (see :mod:`._http`).
+    ``models_dir`` adds the models described by its ``*.json`` files to the catalog and the run
+    routes (see ``_catalog``).
     """
 
     def __init__(
@@ -44,12 +49,13 @@ class Emulator:
         token: str = "emulator-token",
         latency: float = 0.0,
         url_ttl: float = 60.0,
-        single_use_urls: bool = True,
+        single_use_urls: bool = False,
         envelope: Envelope = "v4+run",
         image_url_style: ImageUrlStyle = "url",
         log: Callable[[str], None] | None = None,
         max_connections: int = EmulatorHTTPServer.max_connections,
         read_timeout: float = EmulatorHTTPServer.read_seconds,
+        models_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if envelope not in get_args(Envelope):
             raise ValueError(f"envelope must be one of {', '.join(get_args(Envelope))}, got {envelope!r}")
@@ -63,6 +69,8 @@ class Emulator:
             url_ttl=float(url_ttl),
             single_use_urls=single_use_urls,
         )
+        if models_dir is not None:
+            self._service.added = load_models_dir(models_dir)
         self._faults = FaultQueue()
         self._requests = RequestLog()
         self._file_requests = RequestLog()
@@ -127,6 +135,16 @@ class Emulator:
             raise ValueError(f"latency must be 0 to {MAX_SECONDS:g} seconds, got {seconds!r}")
         self._latency = float(seconds)
 
+    @property
+    def catalog_readable(self) -> bool:
+        """False makes catalog reads answer 401/10000, as for a token without ``Workers AI Read``
+        (docs/cloudflare.md §5), while model calls still work."""
+        return self._service.catalog_readable
+
+    @catalog_readable.setter
+    def catalog_readable(self, readable: bool) -> None:
+        self._service.catalog_readable = bool(readable)
+
     # Lifecycle.
 
     def start(self) -> Emulator:
@@ -187,7 +205,8 @@ class Emulator:
     # Faults, records and counters.
 
     def inject(self, kind: Fault | str, *, times: int = 1, **options: Any) -> None:
-        """Queue fault ``kind`` for the next ``times`` API requests (after any already queued).
+        """Queue fault ``kind`` for the next ``times`` model calls (after any already queued);
+        catalog reads (``/ai/models/...``) never take a queued fault.
 
         See :class:`Fault` for the kinds and their options; ValueError for an unknown kind or
         option.
