@@ -76,6 +76,8 @@ def test_kernel_interrupt_cancels_requests_and_keeps_finished_images(
     client.execute_interactive(
         "print(len(foxes), all(f.cached for f in foxes))",
         timeout=30,
-        output_hook=lambda msg: outputs.append(msg["content"].get("text", "")),
+        output_hook=lambda msg: outputs.append(
+            msg["content"].get("text") or msg["content"].get("evalue") or ""
+        ),
     )
-    assert "2 True" in "".join(outputs)
+    assert "2 True" in "".join(outputs), outputs
