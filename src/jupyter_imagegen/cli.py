@@ -5,6 +5,7 @@ imagegen batch prompts.csv --out images/ --rpm 600
 imagegen models
 imagegen emulator --port 8787
 imagegen lab notebooks/quickstart.ipynb
+imagegen app --port 8866
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("notebook", nargs="?", default="notebooks/quickstart.ipynb")
     lab.add_argument("--port", type=int, default=8888)
     lab.add_argument("--no-browser", action="store_true")
+
+    app = commands.add_parser("app", help="serve the control panel alone as a web page (Voilà)")
+    app.add_argument("--port", type=int, default=8866)
+    app.add_argument("--no-browser", action="store_true")
+    app.add_argument("--theme", choices=("light", "dark"), default="light")
 
     from ._batch_cli import add_parser as add_batch_parser
 
@@ -166,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._batch_cli import run as run_batch
 
             return run_batch(args)
+        if args.command == "app":
+            from ._app import serve_app
+
+            return serve_app(port=args.port, open_browser=not args.no_browser, theme=args.theme)
         return _lab(args)
     except ValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
