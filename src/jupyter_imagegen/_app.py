@@ -52,6 +52,7 @@ def _notebook(folder: pathlib.Path) -> pathlib.Path:
     import json
 
     cell: dict[str, Any] = {
+        "id": "panel",
         "cell_type": "code",
         "metadata": {},
         "outputs": [],

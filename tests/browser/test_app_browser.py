@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import test_panel_browser as ui
-from axe_support import axe_violations, describe
+from axe_support import axe_violations, contrast_failures, describe
 from browser_support import ARTIFACTS, STARTUP_TIMEOUT
 
 from jupyter_imagegen.emulator import Emulator
@@ -100,6 +100,7 @@ def test_the_app_generates_without_the_token_reaching_the_page(page: Any, app: t
     assert thumb.get_attribute("alt") == "a lighthouse for the workshop"
     found = axe_violations(page)
     assert found == [], describe(found)
+    assert contrast_failures(page) == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import test_panel_browser as ui
-from axe_support import axe_violations, describe
+from axe_support import axe_violations, contrast_failures, describe
 from browser_support import ARTIFACTS, LOCAL, TOKEN, Servers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,6 +44,8 @@ def lab_theme(servers: Servers, theme: str) -> Iterator[None]:
 def assert_accessible(page: Any, when: str) -> None:
     found = axe_violations(page)
     assert found == [], f"axe-core, {when}:\n{describe(found)}"
+    low = contrast_failures(page)
+    assert low == [], f"contrast below 4.5:1, {when}: {low}"
 
 
 def focus_outline(page: Any) -> str:
