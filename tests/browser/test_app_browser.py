@@ -37,7 +37,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def app(chromium: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def app(chromium: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
     """``imagegen app`` with no credentials and private Jupyter folders; stopped by SIGTERM."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "IMAGEGEN_", "JUPYTER"))}
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
@@ -48,7 +48,15 @@ def app(chromium: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     log = tmp_path / "app.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_imagegen", "app", "--port", str(port), "--no-browser"],
+            [
+                sys.executable,
+                "-m",
+                "jupyter_imagegen",
+                "app",
+                f"--port={port}",
+                "--no-browser",
+                f"--theme={request.param}",
+            ],
             env=env,
             cwd=tmp_path,
             stdout=out,
@@ -77,8 +85,12 @@ def app(chromium: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
             process.wait(timeout=10)
 
 
-def test_the_app_generates_without_the_token_reaching_the_page(page: Any, app: tuple[str, Path]) -> None:
+@pytest.mark.parametrize("app", ["light", "dark"], indirect=True)
+def test_the_app_generates_without_the_token_reaching_the_page(
+    page: Any, app: tuple[str, Path], request: pytest.FixtureRequest
+) -> None:
     url, log = app
+    theme = request.node.callspec.params["app"]
     output = log.read_text()
     assert "OFFLINE MODE: images come from the local Cloudflare EMULATOR" in output
     assert "CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set" in output
@@ -88,6 +100,7 @@ def test_the_app_generates_without_the_token_reaching_the_page(page: Any, app: t
     page.goto(url)
     panel = page.locator(".jig-panel")
     ui.expect(panel).to_be_visible()
+    assert page.locator("body").get_attribute("data-jp-theme-light") == str(theme == "light").lower()
     ui.expect(page.get_by_role("note")).to_contain_text("OFFLINE MODE")
     assert page.locator(".jp-InputArea").count() == 0  # the panel alone, no code
 
@@ -102,7 +115,7 @@ def test_the_app_generates_without_the_token_reaching_the_page(page: Any, app: t
     assert found == [], describe(found)
     assert contrast_failures(page) == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"app-{theme}.png"), full_page=True)
 
     # 400 px wide: nothing scrolls sideways, Generate and the image are on screen.
     page.set_viewport_size({"width": 400, "height": 900})
@@ -112,7 +125,7 @@ def test_the_app_generates_without_the_token_reaching_the_page(page: Any, app: t
     for part in (panel.locator(".jig-generate"), panel.locator(".jig-prompt"), thumb):
         box = part.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 400, box
-    page.screenshot(path=str(ARTIFACTS / "app-narrow-400.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"app-{theme}-400px.png"), full_page=True)
 
     # The token: not in the page, not in the widget state or anything else the kernel sent.
     assert frames, "the page never talked to its kernel"
