@@ -92,6 +92,15 @@ def test_axe_finds_nothing_serious_in_notebook_7(page: Any, servers: Servers) ->
     ui.expect(panel.locator(".jig-card")).to_have_count(1)
     ui.expect(panel.locator(".jig-thumb").first).to_have_js_property("complete", True)
     assert_accessible(page, "Notebook 7, after generating")
+
+    # A refused request: its reason is announced, and the failed row passes too.
+    servers.emulator("faults", {"kind": "moderation", "times": 1})
+    panel.locator(".jig-prompt").fill("a lighthouse the safety system refuses")
+    panel.locator(".jig-generate").click()
+    ui.expect(panel.locator(".jig-job").first).to_have_attribute("data-state", "failed")
+    ui.expect(panel.locator("[role='status']")).to_contain_text("Failed: ")
+    ui.expect(panel.locator("[role='status']")).to_contain_text("rejected by the safety system")
+    assert_accessible(page, "Notebook 7, a failed request")
     ui.shot(page, "notebook7-axe")
     assert ui.panel_errors(page) == []
 
