@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,17 +30,20 @@ def free_port() -> int:
 def emulator_process(latency: float = 0.0) -> Iterator[dict[str, str]]:
     """Run ``python -m jupyter_imagegen.emulator`` and yield the environment that points at it."""
     port = free_port()
+    # The emulator's stderr goes to a file that is shown if the benchmark fails, so a crash in
+    # the server is reported rather than seen as a client error.
+    errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in the finally below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter_imagegen.emulator", "--port", str(port), "--latency", str(latency)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=errors,
     )
     base = f"http://127.0.0.1:{port}/client/v4"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(f"http://127.0.0.1:{port}/__emulator__/stats", timeout=1)
+                httpx.get(f"http://127.0.0.1:{port}/__emulator__/stats", timeout=1)  # any answer will do
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or proc.poll() is not None:
@@ -50,9 +54,16 @@ def emulator_process(latency: float = 0.0) -> Iterator[dict[str, str]]:
             "CLOUDFLARE_API_TOKEN": "emulator-token",
             "CLOUDFLARE_BASE_URL": base,
         }
+    except BaseException:
+        errors.seek(0)
+        text = errors.read().strip()
+        if text:
+            print(f"--- the emulator's stderr ---\n{text}", file=sys.stderr)
+        raise
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        errors.close()
 
 
 def machine() -> str:

@@ -70,7 +70,8 @@ def main() -> None:
         stats_url = env["CLOUDFLARE_BASE_URL"].replace("/client/v4", "/__emulator__/stats")
 
         def requests_so_far() -> int:
-            return int(httpx.get(stats_url).json()["api_requests"])
+            auth = {"authorization": f"Bearer {env['CLOUDFLARE_API_TOKEN']}"}
+            return int(httpx.get(stats_url, headers=auth).json()["api_requests"])
 
         cold_start, cold, _ = run_once(folder)
         cold_requests = requests_so_far()

@@ -80,7 +80,9 @@ def child(count: int, rpm: float, trace: bool) -> dict[str, Any]:
 
 def run_child(env: dict[str, str], count: int, rpm: float, trace: bool = False) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", str(count), str(rpm), "1" if trace else "0"]
-    done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the batch child failed ({done.returncode}):\n{done.stderr.strip()}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 

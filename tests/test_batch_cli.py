@@ -139,6 +139,24 @@ def test_user_errors_are_one_line_and_exit_2(
     assert err.startswith(message) and err.count("\n") == 1, err
 
 
+def test_an_empty_param_value_is_refused_before_anything_is_sent(
+    emulator_env: Emulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for argv in (
+        ["generate", "a fox", "-m", LIGHTNING, "-p", "negative_prompt="],
+        ["generate", "a fox", "-m", LIGHTNING, "-p", "num_steps= "],
+        ["batch", str(csv_file(tmp_path)), "--out", "out", "-m", LIGHTNING, "-p", "negative_prompt="],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and " has no value: write " in err and err.count("\n") == 1, err
+    assert emulator_env.requests == [] and not list(tmp_path.glob("*.png"))
+
+
 def test_a_missing_input_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["batch", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.startswith("error: Cannot read ")

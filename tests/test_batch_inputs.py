@@ -160,6 +160,52 @@ def test_file_problems_are_one_clear_line(tmp_path: Path, name: str, text: str, 
         load(write(tmp_path, name, text))
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("name", ["prompts.csv", "prompts.txt", "prompts.jsonl"])
+def test_files_with_a_byte_order_mark_are_read(tmp_path: Path, encoding: str, name: str) -> None:
+    text = {
+        "prompts.csv": "prompt,label\ncafé crème,été\n",
+        "prompts.txt": "café crème\n",
+        "prompts.jsonl": '{"prompt": "café crème"}\n',
+    }[name]
+    path = tmp_path / name
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    path.write_bytes(bom + text.encode(encoding))
+    assert [item.request.prompt for item in load(path)] == ["café crème"]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            "prompt\na fox\ncafé crème\n".encode("latin-1"),
+            r"^line 3 of in\.csv is not UTF-8 text; save it as UTF-8",
+        ),
+        (
+            "prompt\na fox\n".encode("utf-16-le"),
+            r"^line 1 of in\.csv holds NUL bytes \(UTF-16 without a byte-order mark\?\)",
+        ),
+        (
+            b'prompt\na fox\n"' + b"x" * (128 * 1024 + 1) + b'"\n',
+            r"^line 3 of in\.csv cannot be read as CSV: field larger than field limit",
+        ),
+        (
+            b"prompt\n" + b"y" * (128 * 1024 + 1) + b"\n",
+            r"^line 2 of in\.csv cannot be read as CSV: .*at most 128 KB",
+        ),
+    ],
+    ids=["latin-1", "utf-16-without-bom", "quoted-field-over-128k", "field-over-128k"],
+)
+def test_unreadable_files_are_one_line_naming_file_and_line(
+    tmp_path: Path, data: bytes, expected: str
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(data)
+    with pytest.raises(ValidationError, match=expected) as info:
+        load(path)
+    assert "\n" not in str(info.value)
+
+
 def test_sources_that_are_not_batches(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match=r"Cannot read .*missing\.csv"):
         load(str(tmp_path / "missing.csv"))

@@ -8,7 +8,6 @@ import io
 import multiprocessing
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
@@ -21,10 +20,9 @@ from jupyter_imagegen import (
     ImageGenWarning,
     ImageRequest,
 )
-from jupyter_imagegen._cache import ImageCache, fetch, fetch_async
-
-if TYPE_CHECKING:
-    from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen import _cache as cache_module
+from jupyter_imagegen._cache import ImageCache, fetch, fetch_async, service_of
+from jupyter_imagegen.emulator import Emulator
 
 MODEL = "openai/gpt-image-1.5"
 
@@ -40,14 +38,17 @@ def request(prompt: str = "a red fox", variation: int = 0, **params: object) -> 
 
 
 def image_for(req: ImageRequest, data: bytes | None = None) -> GeneratedImage:
+    data = data or png()
+    with Image.open(io.BytesIO(data)) as im:
+        width, height = im.size
     return GeneratedImage(
-        data=data or png(),
+        data=data,
         mime_type="image/png",
         prompt=req.prompt,
         model=req.model,
         params=dict(req.params),
-        width=16,
-        height=16,
+        width=width,
+        height=height,
         log_id="log-1",
         elapsed=1.5,
         created="2025-01-01T00:00:00+00:00",
@@ -113,7 +114,8 @@ def test_lru_pruning_keeps_the_recently_used(tmp_path: Path) -> None:
     one = ImageCache(tmp_path / "probe")
     one.put(reqs[0], image_for(reqs[0]))
     size = one.stats().bytes
-    cache = ImageCache(tmp_path / "c", max_bytes=3 * size)
+    # Room for three and a half: a prune frees down to PRUNE_TO of the cap, which is one entry here.
+    cache = ImageCache(tmp_path / "c", max_bytes=3 * size + size // 2)
     for age, req in enumerate(reqs[:3]):
         cache.put(req, image_for(req))
         os.utime(cache.path_for(req), (1000 + age, 1000 + age))  # distinct, ordered times
@@ -181,7 +183,7 @@ def test_fetch_generates_once_then_hits(tmp_path: Path, emulator: Emulator, clie
     assert second.cached and second.data == first.data and len(emulator.requests) == 1
     fresh = fetch(client, req, cache, refresh=True)
     assert not fresh.cached and len(emulator.requests) == 2
-    assert cache.get(req).data == fresh.data  # type: ignore[union-attr]
+    assert cache.get(req, service_of(client)).data == fresh.data  # type: ignore[union-attr]
     fetch(client, req, None)
     assert len(emulator.requests) == 3
 
@@ -190,7 +192,7 @@ def test_fetch_regenerates_a_corrupt_entry(tmp_path: Path, emulator: Emulator, c
     cache = ImageCache(tmp_path)
     req = client.prepare("a red fox")
     fetch(client, req, cache)
-    Path(cache.path_for(req)).write_bytes(b"JIGCACHE1\n\x00\x00\x00\x05{}")
+    Path(cache.path_for(req, service_of(client))).write_bytes(b"JIGCACHE1\n\x00\x00\x00\x05{}")
     again = fetch(client, req, cache)
     assert not again.cached and len(emulator.requests) == 2
     assert fetch(client, req, cache).cached
@@ -236,3 +238,125 @@ def test_previews_are_stored_by_image_digest_and_checked(tmp_path: Path) -> None
     assert cache.stats().entries == 0 and cache.stats().bytes > 0  # counted in size, not as an image
     cache.clear()
     assert not list(tmp_path.rglob("*.preview"))
+
+
+def test_writes_do_not_list_the_folder_until_the_cap_or_a_rescan_is_due(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = ImageCache(tmp_path)
+    listings = []
+    real_files = cache._files
+    monkeypatch.setattr(cache, "_files", lambda **kw: listings.append(1) or real_files(**kw))
+    reqs = [request(f"prompt {i}") for i in range(40)]
+    for req in reqs:
+        cache.put(req, image_for(req))
+    assert len(listings) == 1  # the first write measures the folder; the rest add to the total
+    for req in reqs:
+        assert cache.get(req) is not None
+    assert len(listings) == 1  # lookups open one file by name, never list
+
+
+def test_the_running_total_keeps_the_cache_under_its_cap(tmp_path: Path) -> None:
+    reqs = [request(f"prompt {i:03d}") for i in range(30)]
+    probe = ImageCache(tmp_path / "probe")
+    probe.put(reqs[0], image_for(reqs[0]))
+    size = probe.stats().bytes
+    cache = ImageCache(tmp_path / "c", max_bytes=10 * size)
+    for req in reqs:
+        cache.put(req, image_for(req))
+        assert cache.stats().bytes <= cache.max_bytes
+    assert cache.get(reqs[-1]) is not None  # the newest survives every prune
+
+
+def test_a_rescan_sees_what_other_processes_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "RESCAN_EVERY", 5)
+    reqs = [request(f"prompt {i:03d}") for i in range(40)]
+    probe = ImageCache(tmp_path / "probe")
+    probe.put(reqs[0], image_for(reqs[0]))
+    size = probe.stats().bytes
+    mine = ImageCache(tmp_path / "c", max_bytes=12 * size)
+    other = ImageCache(tmp_path / "c", max_bytes=10**12)  # another kernel with a larger cap
+    mine.put(reqs[0], image_for(reqs[0]))
+    for req in reqs[1:30]:
+        other.put(req, image_for(req))
+    assert mine.stats().bytes > mine.max_bytes  # this process has not looked yet
+    for req in reqs[30:35]:
+        mine.put(req, image_for(req))
+    assert mine.stats().bytes <= mine.max_bytes
+
+
+def test_an_image_from_one_service_is_never_served_for_another(tmp_path: Path, emulator: Emulator) -> None:
+    cache = ImageCache(tmp_path)
+    with Client(
+        account_id=emulator.account_id, api_token=emulator.token, base_url=emulator.base_url
+    ) as offline:
+        req = offline.prepare("a red fox", quality="low")
+        assert not fetch(offline, req, cache).cached
+        assert fetch(offline, req, cache).cached
+    assert len(emulator.requests) == 1
+    # The same request to another service (another base URL, as real credentials would give) is
+    # a miss: that service makes its own image.
+    with (
+        Emulator(account_id="another-account") as other,
+        Client(account_id=other.account_id, api_token=other.token, base_url=other.base_url) as online,
+    ):
+        fresh = fetch(online, req, cache)
+        assert not fresh.cached and len(other.requests) == 1
+        assert fetch(online, req, cache).cached
+    # Same base URL, another account: a different service too.
+    image = image_for(req)
+    cache.put(req, image, "https://api.cloudflare.com/client/v4 account-a")
+    assert cache.get(req, "https://api.cloudflare.com/client/v4 account-a") is not None
+    assert cache.get(req, "https://api.cloudflare.com/client/v4 account-b") is None
+
+
+@pytest.mark.parametrize(
+    "lie",
+    [
+        {"mime_type": "image/jpeg"},  # PNG bytes recorded as a JPEG
+        {"width": 32, "height": 32},  # other dimensions than the bytes hold
+        {"data": b"<html>not an image</html>"},  # a consistent entry that holds no image
+    ],
+    ids=["type", "dimensions", "not-an-image"],
+)
+def test_an_entry_that_is_not_the_recorded_image_is_made_again(
+    tmp_path: Path, lie: dict[str, object]
+) -> None:
+    from dataclasses import replace
+
+    cache = ImageCache(tmp_path)
+    req = request()
+    cache.put(req, replace(image_for(req), **lie))  # type: ignore[arg-type]
+    assert cache.get(req) is None
+    assert not Path(cache.path_for(req)).exists()
+
+
+def test_prune_and_clear_never_follow_a_link_out_of_the_cache(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victims = [outside / "notes.entry", outside / "photo.preview", outside / ".tmp-old"]
+    for victim in victims:
+        victim.write_bytes(b"precious")
+        os.utime(victim, (1000, 1000))  # old enough to look like a dead writer's temp file
+    cache = ImageCache(tmp_path / "cache", max_bytes=1)
+    req = request()
+    cache.put(req, image_for(req))
+    (tmp_path / "cache" / "zz").symlink_to(outside, target_is_directory=True)
+    shard = Path(cache.path_for(req)).parent
+    (shard / "linked.entry").symlink_to(outside / "notes.entry")
+    cache.prune(max_bytes=0)
+    cache.clear()
+    assert all(victim.read_bytes() == b"precious" for victim in victims)
+    assert not (shard / "linked.entry").is_symlink()  # the link itself may go, never its target
+
+
+def test_an_entry_that_is_a_link_is_a_miss(tmp_path: Path) -> None:
+    elsewhere = ImageCache(tmp_path / "elsewhere")
+    req = request()
+    elsewhere.put(req, image_for(req))  # a whole, valid entry, outside this cache
+    cache = ImageCache(tmp_path / "cache")
+    link = Path(cache.path_for(req))
+    link.parent.mkdir(parents=True)
+    link.symlink_to(elsewhere.path_for(req))
+    assert cache.get(req) is None and not link.is_symlink()
+    assert elsewhere.get(req) is not None  # the target is left alone

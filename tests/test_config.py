@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import pickle
 
 import httpx
@@ -38,11 +39,22 @@ def test_keyword_beats_environment_beats_default() -> None:
     assert Settings.resolve(env=env).base_url == "http://127.0.0.1:1/v4"
 
 
-def test_missing_credentials_name_the_variables_without_echoing_values() -> None:
+@pytest.mark.parametrize("in_jupyter", [True, False])
+def test_missing_credentials_name_the_variables_without_echoing_values(
+    in_jupyter: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # IPython marks its shells (kernels included) with builtins.__IPYTHON__; a terminal has none.
+    if in_jupyter:
+        monkeypatch.setattr(builtins, "__IPYTHON__", True, raising=False)
+    else:
+        monkeypatch.delattr(builtins, "__IPYTHON__", raising=False)
     with pytest.raises(ConfigurationError) as info:
         Settings.resolve(env={"CLOUDFLARE_API_TOKEN": TOKEN}).require_credentials()
     text = str(info.value)
-    assert "CLOUDFLARE_ACCOUNT_ID" in text and "getpass" in text and "emulator" in text
+    assert "CLOUDFLARE_ACCOUNT_ID" in text and "emulator" in text
+    # Advice that fits where it is read: getpass and %env mean nothing in a shell.
+    assert ("getpass" in text and "%env" in text) is in_jupyter
+    assert ("export CLOUDFLARE_ACCOUNT_ID" in text) is not in_jupyter
     assert TOKEN not in text
     with pytest.raises(ConfigurationError, match="CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN"):
         Settings.resolve(env={}).require_credentials()

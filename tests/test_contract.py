@@ -1,30 +1,62 @@
-"""The response parser against every JSON example in the service contract (CONTRACT.md)."""
+"""The client against the service contract written in docs/cloudflare.md and the model schemas
+shipped in the package: every JSON example, every error row and the documented inputs."""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
-import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jupyter_imagegen import APIStatusError, ContentPolicyError, ServerError
 from jupyter_imagegen._imagebytes import verify_image
+from jupyter_imagegen._models import get_model, list_models
 from jupyter_imagegen._response import error_from_response, parse_answer
+from jupyter_imagegen._retry import is_retryable
 
-CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "cloudflare" / "CONTRACT.md"
-MODELS = CONTRACT.parent / "models"
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACT = ROOT / "docs" / "cloudflare.md"
+MODELS = ROOT / "src" / "jupyter_imagegen" / "models"
+URL = "https://pub-example.r2.dev/image.png"
+
+# The error tree the README promises, by HTTP status.
+CLASS_BY_STATUS = {
+    400: "BadRequestError",
+    401: "AuthenticationError",
+    402: "InsufficientCreditsError",
+    403: "PermissionDeniedError",
+    404: "NotFoundError",
+    408: "APIStatusError",
+    413: "BadRequestError",
+    429: "RateLimitError",
+    500: "ServerError",
+    502: "ServerError",
+    503: "ServerError",
+}
 
 
-def _contract_text() -> str:
-    if not CONTRACT.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CONTRACT} is missing: CI must run with shared/ beside the repository")
-        pytest.skip(f"{CONTRACT} not found (shared/ is not beside this checkout)")
+def contract_text() -> str:
     return CONTRACT.read_text(encoding="utf-8")
+
+
+def section(number: int) -> str:
+    """The text of ``## {number}.`` up to the next section."""
+    found = re.search(rf"^## {number}\. .*?(?=^## |\Z)", contract_text(), flags=re.S | re.M)
+    assert found is not None, f"docs/cloudflare.md has no section {number}"
+    return found.group(0)
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The body rows of the Markdown tables in ``text``, cells stripped."""
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("|") and not line.startswith("|---"):
+            rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return [row for row in rows if row[0] not in ("HTTP", "field", "models", "route")]
 
 
 def _tiny_png() -> str:
@@ -35,98 +67,91 @@ def _tiny_png() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _json_examples(text: str) -> list[dict[str, object]]:
-    # The contract elides image payloads: "https://..." is a URL, a bare "..." base64 data.
-    text = text.replace('"https://..."', '"https://pub-example.r2.dev/image.png"')
+def json_examples() -> list[dict[str, Any]]:
+    # The page elides image payloads: "https://..." is a URL, a bare "..." base64 data.
+    text = contract_text().replace('"https://..."', f'"{URL}"')
     text = text.replace('"image": "..."', f'"image": "{_tiny_png()}"')
-    text = text.replace('"code": N,', '"code": 5007,')
-    candidates = re.findall(r"```json\n(.*?)```", text, flags=re.S)
-    blocks = [line for block in candidates for line in block.strip().splitlines()]
-    inline = re.findall(r"`(\{.*?\})`", text)
+    blocks = re.findall(r"```json\n(.*?)```", text, flags=re.S)
     found = []
-    for raw in [*blocks, *inline]:
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            continue  # shorthand like {gateway: {id: 'default'}} is prose, not an example
-        if isinstance(value, dict):
-            found.append(value)
+    for line in (line for block in blocks for line in block.strip().splitlines()):
+        value = json.loads(line)  # every line of a json block is one complete example
+        assert isinstance(value, dict)
+        found.append(value)
     return found
 
 
-def test_contract_has_the_examples_this_suite_expects() -> None:
-    examples = _json_examples(_contract_text())
-    successes = [
-        e for e in examples if "result" in e and e.get("success") is not False and e.get("state") != "Failed"
-    ]
-    failures = [e for e in examples if e.get("success") is False or e.get("state") == "Failed"]
-    assert len(successes) >= 3
-    assert len(failures) >= 2
+def _holds_image(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "image" in value or any(_holds_image(v) for v in value.values())
+    return False
+
+
+def _is_failure(example: dict[str, Any]) -> bool:
+    return example.get("success") is False or example.get("state") == "Failed"
+
+
+def test_the_contract_page_has_the_examples_this_suite_expects() -> None:
+    examples = json_examples()
+    images = [e for e in examples if not _is_failure(e) and _holds_image(e)]
+    failures = [e for e in examples if _is_failure(e)]
+    assert len(images) >= 3 and len(failures) >= 2
+    assert "Workers AI Read" in section(5)
 
 
 def test_every_success_envelope_yields_the_image() -> None:
-    for example in _json_examples(_contract_text()):
-        if example.get("success") is False or example.get("state") == "Failed" or "result" not in example:
+    for example in json_examples():
+        if _is_failure(example) or not _holds_image(example):
             continue
         answer = parse_answer(200, {}, json.dumps(example).encode(), model="openai/gpt-image-1.5")
         if answer.url is not None:
-            assert answer.url == "https://pub-example.r2.dev/image.png"
+            assert answer.url == URL
         else:
             assert answer.image is not None and verify_image(answer.image)[0] == "image/png"
 
 
 def test_every_error_envelope_becomes_an_api_error() -> None:
-    for example in _json_examples(_contract_text()):
+    for example in json_examples():
         if example.get("success") is False:
             error = error_from_response(400, {}, json.dumps(example).encode(), model="m")
             assert isinstance(error, APIStatusError)
-            assert error.code == example["errors"][0]["code"]  # type: ignore[index]
+            assert error.code == example["errors"][0]["code"]
+            assert example["errors"][0]["message"] in str(error)
         elif example.get("state") == "Failed":
             with pytest.raises(ServerError) as info:
                 parse_answer(200, {}, json.dumps(example).encode(), model="m")
-            assert info.value.code == "provider_unavailable"
+            assert info.value.code == example["error"]["code"]
 
 
-def test_catalog_raw_responses_parse() -> None:
-    _contract_text()
+def test_catalog_raw_responses_shipped_with_each_model_parse() -> None:
+    parsed = 0
     for path in sorted(MODELS.glob("*.json")):
         raw = json.loads(path.read_text())["example_raw_response"]
         if raw is None:
             continue
         answer = parse_answer(200, {}, json.dumps(raw).encode(), model=path.stem)
         assert answer.url == raw["result"]["image"]
+        parsed += 1
+    assert parsed >= 1
 
 
-def test_packaged_model_schemas_match_the_contract() -> None:
-    _contract_text()
-    packaged = Path(__file__).resolve().parents[1] / "src" / "jupyter_imagegen" / "models"
-    shared = {p.name: json.loads(p.read_text()) for p in MODELS.glob("*.json")}
-    ours = {p.name: json.loads(p.read_text()) for p in packaged.glob("*.json")}
-    assert ours == shared
+def _error_rows() -> list[tuple[int, int, bool]]:
+    """(status, code, retried) for every code in the error table; ``5xx`` as 500, 502 and 503."""
+    rows = []
+    for status, codes, _meaning, retried in table_rows(section(4)):
+        statuses = [500, 502, 503] if status == "5xx" else [int(status)]
+        numbers = [3001] if codes == "any" else [int(c) for c in codes.split(",")]
+        rows += [(s, n, retried.startswith("yes")) for s in statuses for n in numbers]
+    return rows
 
 
-@pytest.mark.parametrize(
-    "status,code,cls_name",
-    [
-        (400, 5007, "BadRequestError"),
-        (400, 5004, "BadRequestError"),
-        (400, 3003, "BadRequestError"),
-        (401, 10000, "AuthenticationError"),
-        (402, 2021, "InsufficientCreditsError"),
-        (403, 3023, "PermissionDeniedError"),
-        (403, 5016, "PermissionDeniedError"),
-        (404, 3042, "NotFoundError"),
-        (404, 7003, "NotFoundError"),
-        (408, 3007, "APIStatusError"),
-        (413, 3006, "BadRequestError"),
-        (429, 3036, "RateLimitError"),
-        (429, 3040, "RateLimitError"),
-        (429, 2003, "RateLimitError"),
-        (500, 3001, "ServerError"),
-        (503, 3001, "ServerError"),
-    ],
-)
-def test_every_error_row_maps_to_its_class(status: int, code: int, cls_name: str) -> None:
+def test_the_error_table_is_complete() -> None:
+    rows = _error_rows()
+    assert {status for status, _, _ in rows} == set(CLASS_BY_STATUS)
+    assert len(rows) >= 20
+
+
+@pytest.mark.parametrize("status,code,retried", _error_rows())
+def test_every_error_row_maps_to_its_class_and_retry_rule(status: int, code: int, retried: bool) -> None:
     body = {
         "success": False,
         "errors": [{"code": code, "message": "said by the service"}],
@@ -134,9 +159,33 @@ def test_every_error_row_maps_to_its_class(status: int, code: int, cls_name: str
         "result": None,
     }
     error = error_from_response(status, {"cf-aig-log-id": "log-1"}, json.dumps(body).encode(), model="m")
-    assert type(error).__name__ == cls_name
+    assert type(error).__name__ == CLASS_BY_STATUS[status]
     assert (error.status_code, error.code, error.log_id) == (status, code, "log-1")
     assert "said by the service" in str(error)
+    assert is_retryable(error) is retried
+
+
+def test_documented_inputs_match_the_packaged_schema() -> None:
+    spec = get_model("openai/gpt-image-1.5")
+    documented = {row[0].strip("`"): row for row in table_rows(section(2))}
+    assert set(documented) == set(spec.properties)
+    assert spec.input_schema["required"] == ["prompt"] and "required" in documented["prompt"][1]
+    for name, (_, kind, values) in documented.items():
+        rule = spec.properties[name]
+        if kind == "enum":
+            assert re.findall(r"`([^`]+)`", values) == rule["enum"], name
+        if "at most" in kind:
+            assert f"at most {rule['maxItems']}" in kind
+
+
+def test_every_packaged_model_is_in_the_output_table_with_its_shape() -> None:
+    shape = {"third-party": "url", "some hosted": "base64-json", "other hosted": "binary"}
+    documented = {
+        model: shape[family]
+        for family, _holds, examples in table_rows(section(3))
+        for model in re.findall(r"`([^`]+)`", examples)
+    }
+    assert documented == {model: get_model(model).output_kind for model in list_models()}
 
 
 def test_moderation_refusal_is_a_content_policy_error_with_the_providers_words() -> None:

@@ -519,8 +519,9 @@ def test_fault_header_overrides_the_queue_and_bad_faults_are_refused(
 # Control endpoints, concurrency, CLI.
 
 
-def test_control_endpoints(http: httpx.Client, emulator: Emulator) -> None:
+def test_control_endpoints(emulator: Emulator) -> None:
     control = f"http://127.0.0.1:{emulator.port}/__emulator__"
+    http = httpx.Client(timeout=10, headers={"authorization": f"Bearer {emulator.token}"})
     assert http.post(f"{control}/faults", json={"kind": "server_error", "times": 2, "status": 502}).json()[
         "ok"
     ]
@@ -541,6 +542,7 @@ def test_control_endpoints(http: httpx.Client, emulator: Emulator) -> None:
     assert http.post(f"{control}/reset").json() == {"ok": True}
     assert http.get(f"{control}/stats").json()["api_requests"] == 0 and emulator.requests == []
     assert call(http, emulator, GPT, SMALL).status_code == 200  # the queued reset fault was cleared
+    http.close()
 
 
 def test_concurrent_requests_overlap(emulator: Emulator) -> None:
@@ -566,11 +568,13 @@ def test_chunked_request_body(http: httpx.Client, emulator: Emulator) -> None:
     assert response.status_code == 200 and emulator.requests[0].json["prompt"] == "chunks"
 
 
-def test_cli_serves_until_terminated(http: httpx.Client) -> None:
+@pytest.mark.parametrize("program", [["jupyter_imagegen.emulator"], ["jupyter_imagegen", "emulator"]])
+def test_cli_serves_until_terminated(http: httpx.Client, program: list[str]) -> None:
+    # python -m jupyter_imagegen.emulator, and `imagegen emulator` as the README shows it
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "jupyter_imagegen.emulator", "--port", str(port), "--token", "t0k"]
+    command = [sys.executable, "-m", *program, "--port", str(port), "--token", "t0k"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}/client/v4/accounts/emulator-account/ai/run/{FLUX}"

@@ -72,6 +72,17 @@ def test_bad_param_is_a_usage_error(shell: InteractiveShell, emulator: Emulator)
     assert len(emulator.requests) == 0
 
 
+def test_an_empty_param_value_is_a_usage_error(shell: InteractiveShell, emulator: Emulator) -> None:
+    for cell in (
+        "%%imagegen -m @cf/lykon/dreamshaper-8-lcm -p negative_prompt=\nx",
+        "%%imagegen -m @cf/black-forest-labs/flux-1-schnell --param steps=\nx",
+    ):
+        ran = run(shell, cell)
+        assert isinstance(ran.error, UsageError), cell
+        assert "has no value: write " in str(ran.error), ran.error
+    assert len(emulator.requests) == 0
+
+
 def test_variations_are_distinct_samples_in_one_grid(shell: InteractiveShell, emulator: Emulator) -> None:
     ran = run(shell, "%%imagegen -q low -s 1024x1024 -n 3 -o foxes\na fox\n")
     foxes = shell.user_ns["foxes"]
@@ -111,6 +122,18 @@ def test_grid_expands_lists_into_a_labelled_grid(shell: InteractiveShell, emulat
     assert info["rows"] == ["cat", "owl"] and info["columns"] == ["ink", "oil", "clay"]
     assert [g.prompt for g in shell.user_ns["grid"]][:3] == ["a cat in ink", "a cat in oil", "a cat in clay"]
     assert len(ran.images) == 1 and ran.pil().width > ran.pil().height  # 3 across, 2 down
+
+
+def test_the_image_cap_allows_exactly_the_limit(shell: InteractiveShell, emulator: Emulator) -> None:
+    shell.run_line_magic("config", "ImageGenMagics.max_images = 3")
+    over = run(shell, "%%imagegen -s 256x256 -n 4\na fox\n")
+    assert isinstance(over.error, UsageError) and "4 images; the limit is 3" in over.stderr
+    assert len(emulator.requests) == 0
+    shell.user_ns["two"] = ["ink", "oil"]
+    assert isinstance(run(shell, "%%imagegen -s 256x256 -n 2 --grid\na fox in {two}\n").error, UsageError)
+    assert len(emulator.requests) == 0
+    assert run(shell, "%%imagegen -s 256x256 -n 3 -o three\na fox\n").error is None
+    assert len(shell.user_ns["three"]) == 3 and len(emulator.requests) == 3
 
 
 def test_grid_limits_and_line_form(shell: InteractiveShell, emulator: Emulator) -> None:

@@ -63,8 +63,15 @@ def test_lab_without_credentials_serves_the_quickstart_on_the_emulator(tmp_path:
             assert lab.poll() is None, Path(log.name).read_text()
             assert time.monotonic() < deadline, "JupyterLab did not start"
             time.sleep(0.5)
+        # The launcher prints the URL that opens the notebook once the server answers.
+        url = f"http://127.0.0.1:{port}/lab/tree/quickstart.ipynb?token=main-job-test"
+        while url not in Path(log.name).read_text():
+            assert lab.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()
+            time.sleep(0.2)
         output = Path(log.name).read_text()
         assert "OFFLINE MODE" in output and "EMULATOR" in output
+        page = httpx.get(url, timeout=10)
+        assert page.status_code == 200 and "JupyterLab" in page.text
         notebook = httpx.get(
             f"http://127.0.0.1:{port}/api/contents/quickstart.ipynb",
             params={"token": "main-job-test", "content": "0"},

@@ -4,6 +4,9 @@ the emulator, then again (Restart & Run All) with every %%imagegen cell served f
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,41 @@ def status_lines(notebook: nbformat.NotebookNode) -> list[str]:
     ]
 
 
+def sent_prompts(emulator: Emulator) -> list[str]:
+    bodies = [request.json for request in emulator.requests if isinstance(request.json, dict)]
+    return [str(body.get("input", body).get("prompt")) for body in bodies]
+
+
+def assert_prompts_read_right(emulator: Emulator) -> None:
+    """What a teacher checks first: "a axolotl", "an cat" and leftover {names} in a prompt."""
+    prompts = sent_prompts(emulator)
+    assert prompts
+    for prompt in prompts:
+        assert not re.search(r"\b[Aa] [aeiouAEIOU]", prompt), prompt
+        assert not re.search(r"\b[Aa]n [^aeiouAEIOU\W]", prompt), prompt
+        assert "{" not in prompt and "}" not in prompt, prompt
+
+
+def assert_outputs_are_ignored_by_git(folder: Path) -> None:
+    """Every file a notebook wrote beside itself would be ignored in notebooks/ of a checkout."""
+    if not (NOTEBOOKS.parent / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    written = [
+        str(Path("notebooks") / path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and "cache" not in path.relative_to(folder).parts
+    ]
+    assert written
+    shown = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--verbose", "--non-matching", *written],
+        cwd=NOTEBOOKS.parent,
+        capture_output=True,
+        text=True,
+    )
+    not_ignored = [line.split("\t")[-1] for line in shown.stdout.splitlines() if line.startswith("::")]
+    assert not not_ignored, f"add to .gitignore: {not_ignored}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(UNCACHED))
 def test_notebook_runs_top_to_bottom_then_again_from_the_cache(
@@ -77,6 +115,8 @@ def test_notebook_runs_top_to_bottom_then_again_from_the_cache(
         assert len(json.dumps(output)) <= NOTEBOOK_BUDGET  # what the image adds to the .ipynb
     assert not any(text.startswith("generating") for text in status_lines(first))  # placeholders finished
     assert (tmp_path / ("generated" if name == "quickstart.ipynb" else "gallery")).is_dir()
+    assert_prompts_read_right(emulator_env)
+    assert_outputs_are_ignored_by_git(tmp_path)
 
     second = execute(name, tmp_path)
     assert len(emulator_env.requests) - cold_requests == UNCACHED[name]

@@ -66,6 +66,8 @@ def test_generate_is_disabled_with_the_reason_while_the_form_is_invalid(emulator
         assert panel.jobs == []
         front.set(params={"size": "512x512"}, variations=9)
         assert panel.validity == {"valid": False, "reason": "Variations must be 1 to 8, got 9."}
+        front.set(variations=8)  # exactly the cap is allowed
+        assert panel.validity == {"valid": True, "reason": ""}
         front.set(variations=1)
         assert panel.validity == {"valid": True, "reason": ""}
         assert panel.error == ""

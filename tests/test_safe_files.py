@@ -10,6 +10,7 @@ import os
 import threading
 import unicodedata
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from IPython.core.error import UsageError
 from PIL import Image
 
 from jupyter_imagegen import GeneratedImage, ImageGenWarning, ImageRequest
-from jupyter_imagegen._cache import ImageCache, fetch
+from jupyter_imagegen._cache import ImageCache, fetch, service_of
 from jupyter_imagegen._files import read_provenance, safe_filename, write_atomic, write_new_file
 from jupyter_imagegen._session import save_all
 from jupyter_imagegen.emulator import Emulator
@@ -29,6 +30,8 @@ from magic_support import ipython_shell, run
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{p}{i}" for p in ("COM", "LPT") for i in range(10))}
 FORBIDDEN = set('<>:"/\\|?*') | {chr(i) for i in range(32)} | {"\x7f"}
 EXAMPLES = 300
+SERVICE = SimpleNamespace(base_url="http://127.0.0.1:9/client/v4", account_id="stub")  # never contacted
+SERVICE_KEY = service_of(SimpleNamespace(settings=SERVICE))
 
 
 def png(color: str = "teal") -> bytes:
@@ -187,6 +190,8 @@ def test_a_full_disk_costs_the_cache_never_the_image(tmp_path: Path, monkeypatch
     cache.put(kept, image("kept"))
 
     class Stub:
+        settings = SERVICE
+
         def generate(self, req: ImageRequest) -> GeneratedImage:
             return image(req.prompt)
 
@@ -197,7 +202,7 @@ def test_a_full_disk_costs_the_cache_never_the_image(tmp_path: Path, monkeypatch
     assert made.prompt == "new" and not made.cached
     hit = cache.get(kept)
     assert hit is not None and hit.cached and hit.data == image("kept").data
-    assert cache.get(request("new")) is None and leftovers(tmp_path) == []
+    assert cache.get(request("new"), SERVICE_KEY) is None and leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -214,22 +219,24 @@ def test_a_full_disk_costs_the_cache_never_the_image(tmp_path: Path, monkeypatch
 def test_a_damaged_cache_entry_is_made_again_and_the_others_stay(tmp_path: Path, damage: Any) -> None:
     cache = ImageCache(tmp_path / "cache")
     good, bad = request("good"), request("bad")
-    cache.put(good, image("good"))
-    cache.put(bad, image("bad", color="red"))
-    entry = Path(cache.path_for(bad))
+    cache.put(good, image("good"), SERVICE_KEY)
+    cache.put(bad, image("bad", color="red"), SERVICE_KEY)
+    entry = Path(cache.path_for(bad, SERVICE_KEY))
     entry.write_bytes(damage(entry.read_bytes()))
     calls: list[str] = []
 
     class Stub:
+        settings = SERVICE
+
         def generate(self, req: ImageRequest) -> GeneratedImage:
             calls.append(req.prompt)
             return image(req.prompt, color="blue")
 
     again = fetch(Stub(), bad, cache)  # type: ignore[arg-type]
     assert calls == ["bad"] and not again.cached  # a miss: made again, no exception
-    repaired = cache.get(bad)
+    repaired = cache.get(bad, SERVICE_KEY)
     assert repaired is not None and repaired.data == again.data
-    still = cache.get(good)
+    still = cache.get(good, SERVICE_KEY)
     assert still is not None and still.data == image("good").data
 
 
@@ -248,3 +255,44 @@ def test_a_full_disk_during_magic_save_is_one_clear_line_and_keeps_the_images(
         assert len(ran.images) == 1 and isinstance(shell.user_ns["fox"], GeneratedImage)  # kept
     assert sorted(p.name for p in folder.iterdir()) == ["a-fox.png"]
     assert (folder / "a-fox.png").read_bytes() == b"precious"
+
+
+def test_a_dangling_link_at_the_name_is_skipped_never_written_through(tmp_path: Path) -> None:
+    missing = tmp_path / "elsewhere" / "target.png"
+    link = tmp_path / "a-fox.png"
+    link.symlink_to(missing)
+    written = save_all([image()], str(tmp_path))  # what --save and panel.save() do
+    assert written == [str(tmp_path / "a-fox-2.png")]
+    assert Path(written[0]).read_bytes().startswith(b"\x89PNG") and not missing.exists()
+    with pytest.raises(FileExistsError, match="already exists"):
+        image().save(link)
+    assert link.is_symlink() and not missing.exists()
+    image().save(link, overwrite=True)  # replaces the link itself, never its target
+    assert not link.is_symlink() and not missing.exists()
+
+
+def test_saving_reports_when_no_free_name_can_be_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "taken.png").write_bytes(b"mine")
+    # Another writer takes every name between the check and the write.
+    monkeypatch.setattr("jupyter_imagegen._files.unique_path", lambda *_: str(tmp_path / "taken.png"))
+    with pytest.raises(FileExistsError, match=f"Could not save a-fox.png in {tmp_path}"):
+        save_all([image()], str(tmp_path))
+    assert (tmp_path / "taken.png").read_bytes() == b"mine"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_saved_images_honour_the_umask_and_the_cache_stays_private(tmp_path: Path, umask: int) -> None:
+    previous = os.umask(umask)
+    try:
+        saved = Path(image().save(tmp_path / "fox.png"))
+        replaced = Path(image().save(tmp_path / "fox.png", overwrite=True))
+        cache = ImageCache(tmp_path / "cache")
+        cache.put(request(), image())
+        entry = Path(cache.path_for(request()))
+    finally:
+        os.umask(previous)
+    assert saved.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert replaced.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert entry.stat().st_mode & 0o777 == 0o600

@@ -17,10 +17,9 @@ import tempfile
 from typing import Any
 
 from ._exceptions import ConfigurationError
+from ._lab import CREDENTIALS, _raise_interrupt
 
 __all__ = ["APP_CELL", "offline_banner_html", "serve_app"]
-
-CREDENTIALS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
 
 APP_CELL = """\
 from IPython.display import HTML, display
@@ -71,10 +70,6 @@ def _notebook(folder: pathlib.Path) -> pathlib.Path:
     path = folder / "imagegen.ipynb"
     path.write_text(json.dumps(notebook), encoding="utf-8")
     return path
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def serve_app(*, port: int, open_browser: bool, theme: str) -> int:

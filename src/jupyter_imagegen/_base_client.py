@@ -130,7 +130,7 @@ class BaseClient:
         return [self._to_request(item, common) for item in items]
 
     def _api_call(self, request: ImageRequest) -> tuple[str, dict[str, str], dict[str, Any], httpx.Auth]:
-        """URL, headers, JSON body and credentials of the API call (CONTRACT §1).
+        """URL, headers, JSON body and credentials of the API call (docs/cloudflare.md §1).
 
         The token travels in an :class:`httpx.Auth`, never in the headers dict: tracebacks that
         show local variables (``%xmode Verbose``, an interrupted cell) must not print it.

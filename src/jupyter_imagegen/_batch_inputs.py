@@ -12,8 +12,10 @@ error. Invalid rows are all reported at once and nothing is sent.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
+import io
 import json
 import math
 import os
@@ -117,10 +119,11 @@ def _file_rows(path: str) -> Iterator[_Row]:
     if kind is None:
         raise ValidationError(f"{name}: use a .csv, .tsv, .jsonl or .txt file.")
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
+        with open(path, "rb") as raw:
+            data = raw.read()
     except OSError as exc:
         raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    with handle:
+    with io.StringIO(_decode(data, name), newline="") as handle:
         if kind == "txt":
             for lineno, line in enumerate(handle, 1):
                 if line.strip():
@@ -129,6 +132,32 @@ def _file_rows(path: str) -> Iterator[_Row]:
             yield from _jsonl_rows(handle, name)
         else:
             yield from _csv_rows(handle, name, path.lower().endswith(".tsv"))
+
+
+def _decode(data: bytes, name: str) -> str:
+    """The text of an input file: UTF-8, or UTF-8/UTF-16 with a byte-order mark."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            data, chosen = data[len(bom) :], encoding
+            break
+    else:
+        chosen = "utf-8"
+    fix = "save it as UTF-8 (in Excel: CSV UTF-8)"
+    try:
+        text = data.decode(chosen)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n" if chosen == "utf-8" else "\n".encode(chosen)) + 1
+        raise ValidationError(f"line {line} of {name} is not {chosen.upper()[:6]} text; {fix}.") from None
+    if "\x00" in text:  # UTF-16 without its byte-order mark decodes as UTF-8 full of NULs
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ValidationError(
+            f"line {line} of {name} holds NUL bytes (UTF-16 without a byte-order mark?); {fix}."
+        )
+    return text
 
 
 def _jsonl_rows(handle: Iterable[str], name: str) -> Iterator[_Row]:
@@ -149,7 +178,12 @@ def _jsonl_rows(handle: Iterable[str], name: str) -> Iterator[_Row]:
 def _csv_rows(handle: Any, name: str, tabs: bool) -> Iterator[_Row]:
     first = handle.readline()
     delimiters = ("\t",) if tabs else (",", ";", "\t")
-    headers = [[h.strip().lower() for h in next(csv.reader([first], delimiter=d), [])] for d in delimiters]
+    try:
+        headers = [
+            [h.strip().lower() for h in next(csv.reader([first], delimiter=d), [])] for d in delimiters
+        ]
+    except csv.Error as exc:
+        raise ValidationError(f"line 1 of {name} cannot be read as a header: {exc}.") from None
     found = next((i for i, header in enumerate(headers) if "prompt" in header), None)
     if found is None:
         shown = ", ".join(repr(h) for h in headers[0]) or "none"
@@ -159,7 +193,16 @@ def _csv_rows(handle: Any, name: str, tabs: bool) -> Iterator[_Row]:
         )
     delimiter, header = delimiters[found], headers[found]
     reader = csv.reader(handle, delimiter=delimiter)
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over the 128 KB field limit, an unclosed quote...
+            raise ValidationError(
+                f"line {reader.line_num + 1} of {name} cannot be read as {'TSV' if tabs else 'CSV'}: {exc}"
+                " (a cell holds at most 128 KB; put long text in a .jsonl file)."
+            ) from None
         if not any(cell.strip() for cell in cells):
             continue
         where = f"line {reader.line_num + 1} of {name}"

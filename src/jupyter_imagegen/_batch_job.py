@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ._batch_inputs import BatchItem
-from ._batch_plan import adopt, entry_for, is_settled, scan_folder
+from ._batch_plan import adopt, clash, entry_for, is_settled, made_for_another, scan_folder
 from ._batch_progress import BatchCounters
 from ._batch_result import BatchResult
 from ._exceptions import (
@@ -32,6 +32,7 @@ from ._exceptions import (
     InsufficientCreditsError,
     PermissionDeniedError,
     RateLimitError,
+    ValidationError,
 )
 from ._manifest import Manifest, ManifestEntry
 from ._pricing import estimate_total
@@ -123,14 +124,32 @@ class BatchJob:
             self._final[item.index] = entry
             if entry.done:
                 self._remove_other_files(item, keep=entry.file)
+        self._refuse_clashes(todo, known)
         return todo
 
+    def _refuse_clashes(self, todo: list[BatchItem], known: Mapping[int, ManifestEntry]) -> None:
+        """Stop before sending anything when an item would replace an image made for another request."""
+        clashes = [
+            name
+            for item in todo
+            if (name := clash(item, known.get(item.index), self._on_disk.get(item.stem, []), self.out_dir))
+        ]
+        if clashes:
+            more = f" and {len(clashes) - 1} more" if len(clashes) > 1 else ""
+            raise ValidationError(
+                f"{self.out_dir} already holds images of an earlier batch with other parameters "
+                f"({clashes[0]}{more}); nothing was sent. Write this batch to another folder, or move "
+                "the earlier images away first: a batch never overwrites finished work."
+            )
+
     def _remove_other_files(self, item: BatchItem, keep: str | None) -> None:
-        """Delete this item's files other than ``keep`` (an earlier run's copy in another format)."""
+        """Delete this item's files other than ``keep`` (an earlier run's copy in another format),
+        never an image that was made for another request."""
         for name in self._on_disk.get(item.stem, []):
-            if name != keep:
+            path = os.path.join(self.out_dir, name)
+            if name != keep and not made_for_another(item, path):
                 with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(self.out_dir, name))
+                    os.unlink(path)
 
     async def _generate(self, todo: list[BatchItem]) -> None:
         from ._client import AsyncClient

@@ -4,6 +4,10 @@ interrupted run saved without recording them (they are adopted, not paid for aga
 An item is finished when its index has a manifest entry for the same request (same
 ``cache_key``), "done" with its file present at the recorded size, or "failed" when failures are
 not being retried. A changed input at an index is a new item.
+
+A rerun never destroys an earlier run's work: when an image already at an item's file name was
+made for another request (other parameters, another model), the run is refused before anything
+is sent (:func:`clash`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from ._batch_inputs import BatchItem
 from ._files import read_provenance
 from ._manifest import ManifestEntry, now_iso
 
-__all__ = ["adopt", "entry_for", "is_settled", "scan_folder"]
+__all__ = ["adopt", "clash", "entry_for", "is_settled", "made_for_another", "scan_folder"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bin")
 
@@ -67,21 +71,45 @@ def is_settled(entry: ManifestEntry, item: BatchItem, folder: str, *, retry_fail
     return entry.bytes is None or size == entry.bytes
 
 
-def adopt(item: BatchItem, names: list[str], folder: str) -> ManifestEntry | None:
-    """An entry for an image of ``item`` among ``names`` whose embedded provenance matches it."""
+def _wanted(item: BatchItem) -> dict[str, Any]:
     request = item.request
-    wanted = {
+    return {
         "prompt": request.prompt,
         "model": request.model,
         "params": json.loads(json.dumps(dict(request.params), default=str)),
         "variation": request.variation,
         "input_images": list(request.image_hashes),
     }
+
+
+def _provenance(path: str) -> dict[str, Any] | None:
+    try:
+        return read_provenance(path)
+    except Exception:  # not a readable image
+        return None
+
+
+def made_for_another(item: BatchItem, path: str) -> bool:
+    """Whether the file at ``path`` is an image whose provenance names a request other than ``item``'s."""
+    found = _provenance(path)
+    return found is not None and any(found.get(k) != v for k, v in _wanted(item).items())
+
+
+def clash(item: BatchItem, entry: ManifestEntry | None, names: list[str], folder: str) -> str | None:
+    """The name of an earlier image that generating ``item`` would replace although another request
+    made it (the manifest or the file's provenance says so), or None."""
+    if entry is not None and entry.done and entry.file in names and entry.key != item.request.cache_key:
+        return entry.file
+    return next((name for name in names if made_for_another(item, os.path.join(folder, name))), None)
+
+
+def adopt(item: BatchItem, names: list[str], folder: str) -> ManifestEntry | None:
+    """An entry for an image of ``item`` among ``names`` whose embedded provenance matches it."""
+    wanted = _wanted(item)
     for name in names:
         path = os.path.join(folder, name)
-        try:
-            found = read_provenance(path) or {}
-        except Exception:  # not a readable image: the new one will replace it
+        found = _provenance(path)
+        if found is None:  # not a readable image: the new one will replace it
             continue
         if all(found.get(key) == value for key, value in wanted.items()):
             size = os.path.getsize(path)

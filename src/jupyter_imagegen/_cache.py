@@ -1,51 +1,59 @@
 """ImageCache: generated images on disk, found again by what was asked for.
 
-An entry is keyed by ``ImageRequest.cache_key`` (model, prompt, parameters, input-image hashes and
-variation index; never credentials or gateway settings) and stored as ONE file: a small JSON header
+An entry (:mod:`._cache_entry`) is keyed by ``ImageRequest.cache_key`` (model, prompt, parameters, input-image hashes and
+variation index; never credentials or gateway settings) together with the service that made it
+(base URL and account id), so an image from the local emulator is never served as the real
+service's, and one server cannot fill the cache for another. It is stored as ONE file: a small JSON header
 (the image's provenance and the sha256 of its bytes) followed by the original image bytes. One file
 per entry means a write is a single atomic rename, so several kernels can share a cache directory
-and a reader sees a whole entry or none. An entry that fails its checksum is deleted and reported
-as a miss, so the image is generated again rather than the cell failing.
+and a reader sees a whole entry or none. An entry that fails its checksum, or whose bytes are not
+an image of the recorded type and dimensions, is deleted and reported as a miss, so the image is
+generated again rather than the cell failing.
 
 Display previews (the compact JPEG/PNG a notebook embeds) are stored too, keyed by the sha256 of
 the original image and the display format, so Restart & Run All neither decodes nor re-encodes.
 
-The directory is bounded: after each write the least recently used files (by modification time,
-which a hit refreshes) are deleted until the total is under ``max_bytes``.
+The directory is bounded without listing it on every write: each process keeps a running total
+of the bytes on disk, measured by one scan on its first write and then advanced by what it writes
+itself. Only when that total passes ``max_bytes`` (or every ``RESCAN_EVERY`` writes, so other
+kernels' writes are seen too) does it list the folder and delete the least recently used files (by
+modification time, which a hit refreshes) down to ``PRUNE_TO`` of the cap, so the next scan is
+many writes away. A write therefore costs the same on a full cache as on an empty one; the cap may
+be overshot by what other processes wrote since this one's last scan. Pruning and clearing never
+follow a symbolic link: a link in the cache folder is at most removed itself, and nothing outside
+the folder is touched. Cache files are private to the user (mode 0600): they are the user's own
+store, never meant to be shared.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
-import json
 import os
-import struct
+import threading
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._cache_entry import decode_entry, encode_entry, entry_key, service_of
 from ._exceptions import ConfigurationError, ImageGenWarning
 from ._files import write_atomic
-from ._result import GeneratedImage
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, Client
     from ._request import ImageRequest
+    from ._result import GeneratedImage
 
-__all__ = ["DEFAULT_MAX_BYTES", "CacheStats", "ImageCache", "fetch", "fetch_async"]
+__all__ = ["DEFAULT_MAX_BYTES", "CacheStats", "ImageCache", "fetch", "fetch_async", "service_of"]
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
-_MAGIC = b"JIGCACHE1\n"
 _SUFFIX = ".entry"
 _PREVIEW_SUFFIX = ".preview"
 _STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to a writer that died
-# The GeneratedImage fields an entry stores; ``data`` travels after the header and ``cached`` is
-# decided on read.
-_FIELDS = tuple(f.name for f in dataclasses.fields(GeneratedImage) if f.name not in ("data", "cached"))
+RESCAN_EVERY = 256  # writes between two listings of the folder, at most
+PRUNE_TO = 0.9  # a prune frees room for many writes, not just the one that crossed the cap
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,12 @@ class ImageCache:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}.")
         self.directory = os.path.abspath(os.fspath(directory))
         self.max_bytes = max_bytes
+        # Bytes on disk as this process last measured them plus what it wrote since; None until
+        # the first write measures it. Guarded by a lock because the panel and batch write from
+        # worker threads.
+        self._total: int | None = None
+        self._writes_since_scan = 0
+        self._lock = threading.Lock()
 
     @classmethod
     def default(cls, max_bytes: int | None = None) -> ImageCache:
@@ -83,21 +97,25 @@ class ImageCache:
     def __repr__(self) -> str:
         return f"<ImageCache {self.directory!r} max_bytes={self.max_bytes}>"
 
-    def path_for(self, request: ImageRequest) -> str:
-        key = request.cache_key
+    def path_for(self, request: ImageRequest, service: str = "") -> str:
+        key = entry_key(request, service)
         return os.path.join(self.directory, key[:2], key + _SUFFIX)
 
-    def get(self, request: ImageRequest) -> GeneratedImage | None:
-        """The cached image for ``request`` marked ``cached=True``, or None (also when damaged)."""
-        path = self.path_for(request)
+    def get(self, request: ImageRequest, service: str = "") -> GeneratedImage | None:
+        """The cached image for ``request`` made by ``service`` (see :func:`service_of`), marked
+        ``cached=True``, or None (also when damaged)."""
+        path = self.path_for(request, service)
         try:
-            with open(path, "rb") as handle:
+            # A link is never an entry (the cache writes none): it could point anywhere.
+            with open(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
                 raw = handle.read()
         except FileNotFoundError:
             return None
         except OSError:
+            if os.path.islink(path):
+                _remove_quietly(path)
             return None
-        image = _decode(raw, request.cache_key)
+        image = decode_entry(raw, entry_key(request, service))
         if image is None:
             _remove_quietly(path)  # damaged: drop it so the next put starts clean
             return None
@@ -105,10 +123,12 @@ class ImageCache:
             os.utime(path)  # a hit makes the entry recent for LRU pruning
         return image
 
-    def put(self, request: ImageRequest, image: GeneratedImage) -> None:
-        """Store ``image`` as the answer to ``request``, then prune to ``max_bytes``."""
-        write_atomic(self.path_for(request), _encode(image, request.cache_key))
-        self.prune()
+    def put(self, request: ImageRequest, image: GeneratedImage, service: str = "") -> None:
+        """Store ``image`` as ``service``'s answer to ``request``; prune when the running total
+        passes ``max_bytes`` (see the module docstring: no folder listing per write)."""
+        data = encode_entry(image, entry_key(request, service))
+        write_atomic(self.path_for(request, service), data, private=True)
+        self._account(len(data))
 
     def _preview_path(self, digest: str, fmt: str) -> str:
         return os.path.join(self.directory, digest[:2], f"{digest}.{fmt}{_PREVIEW_SUFFIX}")
@@ -131,12 +151,30 @@ class ImageCache:
 
     def put_preview(self, digest: str, fmt: str, mime: str, data: bytes) -> None:
         header = f"{mime} {hashlib.sha256(data).hexdigest()}\n".encode("ascii")
-        write_atomic(self._preview_path(digest, fmt), header + data)
+        write_atomic(self._preview_path(digest, fmt), header + data, private=True)
+        self._account(len(header) + len(data))
+
+    def _account(self, written: int) -> None:
+        """Add a write to the running total; list and prune the folder only when it is due."""
+        with self._lock:
+            due = (
+                self._total is None
+                or self._total + written > self.max_bytes
+                or self._writes_since_scan + 1 >= RESCAN_EVERY
+            )
+            if not due:
+                assert self._total is not None
+                self._total += written
+                self._writes_since_scan += 1
+                return
+        self._scan_and_prune(self.max_bytes, int(self.max_bytes * PRUNE_TO))
 
     def clear(self) -> None:
         """Delete every entry (and leftover temp files); the directory itself stays."""
         for path, _, _ in self._files(include_temp=True):
             _remove_quietly(path)
+        with self._lock:
+            self._total, self._writes_since_scan = 0, 0
 
     def stats(self) -> CacheStats:
         """Entries (images) held, and the bytes of every file, previews included."""
@@ -148,6 +186,11 @@ class ImageCache:
         """Delete least recently used files until the total is at most ``max_bytes``;
         returns how many were deleted. Safe to run from several processes at once."""
         limit = self.max_bytes if max_bytes is None else max_bytes
+        return self._scan_and_prune(limit, limit)
+
+    def _scan_and_prune(self, trigger: int, target: int) -> int:
+        """List the folder; if it holds more than ``trigger`` bytes, delete the least recently
+        used files down to ``target``. Resets the running total to what is left."""
         now = time.time()
         entries = []
         for path, size, mtime in self._files(include_temp=True):
@@ -158,19 +201,25 @@ class ImageCache:
             entries.append((mtime, size, path))
         total = sum(size for _, size, _ in entries)
         removed = 0
-        for _, size, path in sorted(entries):
-            if total <= limit:
-                break
-            _remove_quietly(path)
-            total -= size
-            removed += 1
+        if total > trigger:
+            for _, size, path in sorted(entries):
+                if total <= target:
+                    break
+                _remove_quietly(path)
+                total -= size
+                removed += 1
+        with self._lock:
+            self._total, self._writes_since_scan = total, 0
         return removed
 
     def _files(self, *, include_temp: bool = False) -> list[tuple[str, int, float]]:
         """``(path, size, mtime)`` of every entry and preview, skipping ones another process removed."""
         found: list[tuple[str, int, float]] = []
         try:
-            shards = [e for e in os.scandir(self.directory) if e.is_dir() and len(e.name) == 2]
+            # A linked shard could lead anywhere: only real sub-folders are the cache's own.
+            shards = [
+                e for e in os.scandir(self.directory) if e.is_dir(follow_symlinks=False) and len(e.name) == 2
+            ]
         except FileNotFoundError:
             return found
         for shard in shards:
@@ -183,47 +232,11 @@ class ImageCache:
                 if not (wanted or (include_temp and child.name.startswith(".tmp-"))):
                     continue
                 try:
-                    info = child.stat()
+                    info = child.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
                 found.append((child.path, info.st_size, info.st_mtime))
         return found
-
-
-def _encode(image: GeneratedImage, key: str) -> bytes:
-    header = {name: getattr(image, name) for name in _FIELDS}
-    header["input_images"] = list(image.input_images)
-    header["key"] = key
-    header["sha256"] = hashlib.sha256(image.data).hexdigest()
-    header["size"] = len(image.data)
-    text = json.dumps(header, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
-    return _MAGIC + struct.pack(">I", len(text)) + text + image.data
-
-
-def _decode(raw: bytes, key: str) -> GeneratedImage | None:
-    """The image in an entry file, or None when the file is not a whole, matching entry."""
-    start = len(_MAGIC) + 4
-    if not raw.startswith(_MAGIC) or len(raw) < start:
-        return None
-    (length,) = struct.unpack(">I", raw[len(_MAGIC) : start])
-    try:
-        header: dict[str, Any] = json.loads(raw[start : start + length].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    data = raw[start + length :]
-    if (
-        not isinstance(header, dict)
-        or header.get("key") != key
-        or header.get("size") != len(data)
-        or header.get("sha256") != hashlib.sha256(data).hexdigest()
-    ):
-        return None
-    try:
-        fields = {name: header[name] for name in _FIELDS}
-        fields["input_images"] = tuple(fields["input_images"])
-        return GeneratedImage(data=data, cached=True, **fields)
-    except (KeyError, TypeError):
-        return None
 
 
 def _env_megabytes(name: str) -> int | None:
@@ -244,10 +257,10 @@ def _remove_quietly(path: str) -> None:
         os.unlink(path)
 
 
-def _store(cache: ImageCache, request: ImageRequest, image: GeneratedImage) -> None:
+def _store(cache: ImageCache, request: ImageRequest, image: GeneratedImage, service: str) -> None:
     """Write to the cache; a full or read-only disk costs the cache, never the image."""
     try:
-        cache.put(request, image)
+        cache.put(request, image, service)
     except OSError as exc:
         warnings.warn(
             f"Could not write the image cache at {cache.directory} ({exc.strerror or exc}); "
@@ -264,13 +277,14 @@ def fetch(
 
     ``refresh=True`` skips the lookup and replaces the entry with a new sample.
     """
+    service = service_of(client)
     if cache is not None and not refresh:
-        hit = cache.get(request)
+        hit = cache.get(request, service)
         if hit is not None:
             return hit
     image = client.generate(request)
     if cache is not None:
-        _store(cache, request, image)
+        _store(cache, request, image, service)
     return image
 
 
@@ -278,11 +292,12 @@ async def fetch_async(
     client: AsyncClient, request: ImageRequest, cache: ImageCache | None, *, refresh: bool = False
 ) -> GeneratedImage:
     """:func:`fetch` for the async client; file I/O runs in a worker thread."""
+    service = service_of(client)
     if cache is not None and not refresh:
-        hit = await asyncio.to_thread(cache.get, request)
+        hit = await asyncio.to_thread(cache.get, request, service)
         if hit is not None:
             return hit
     image = await client.generate(request)
     if cache is not None:
-        await asyncio.to_thread(_store, cache, request, image)
+        await asyncio.to_thread(_store, cache, request, image, service)
     return image

@@ -1,6 +1,6 @@
 """The sync :class:`Client` and the async :class:`AsyncClient`: only the I/O lives here.
 
-Each call is: build the API request, send it (retrying what CONTRACT §4 says is worth retrying),
+Each call is: build the API request, send it (retrying what docs/cloudflare.md §4 says is worth retrying),
 read the answer capped in size, fetch the image URL without credentials if the model answers
 with one, and check the bytes are an image.
 """

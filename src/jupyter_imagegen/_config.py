@@ -6,6 +6,7 @@ through a traceback, a log line or a widget state by accident.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,12 +41,24 @@ def environment_fingerprint() -> str:
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 
-_HOW_TO_SET = (
-    "Set it in the environment before starting Jupyter (export {name}=...), or in a cell with "
+# Where the message is read decides the advice: a shell sets variables with export, a notebook
+# should never show the token (getpass, not %env).
+_HOW_TO_SET_IN_JUPYTER = (
+    "Set it in the environment before starting Jupyter, or in a cell with "
     "`import os, getpass; os.environ['{name}'] = getpass.getpass()` so it is never shown; "
-    "avoid `%env {name}=...`, which prints the value. For offline use, start the bundled "
-    "emulator: `imagegen emulator`."
+    "avoid `%env {name}=...`, which prints the value. For offline use, start Jupyter with "
+    "`imagegen lab`, which runs the bundled emulator."
 )
+_HOW_TO_SET_IN_TERMINAL = (
+    "Set both in the environment: `export CLOUDFLARE_ACCOUNT_ID=... CLOUDFLARE_API_TOKEN=...` "
+    "(a token with Workers AI Read). For offline use, run `imagegen emulator` and export the "
+    "variables it prints."
+)
+
+
+def _how_to_set(name: str) -> str:
+    in_ipython = hasattr(builtins, "__IPYTHON__")  # set by every IPython shell, kernels included
+    return (_HOW_TO_SET_IN_JUPYTER if in_ipython else _HOW_TO_SET_IN_TERMINAL).format(name=name)
 
 
 class Secret:
@@ -151,7 +164,7 @@ class Settings:
         ]
         if missing:
             names = " and ".join(missing)
-            raise ConfigurationError(f"{names} not set. " + _HOW_TO_SET.format(name=missing[0]))
+            raise ConfigurationError(f"{names} not set. " + _how_to_set(missing[0]))
         assert self.account_id is not None and self.api_token is not None
         return self.account_id, self.api_token.get()
 

@@ -1,4 +1,8 @@
-"""Writing files safely: atomically, never over an existing file, with provenance embedded."""
+"""Writing files safely: atomically, never over an existing file, with provenance embedded.
+
+A saved image gets the permissions any new file gets (``0666`` less the umask), as if the user
+had written it; only the cache asks for ``private=True`` (``0600``): it is the user's own store.
+"""
 
 from __future__ import annotations
 
@@ -62,7 +66,21 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     return json.loads(text) if isinstance(text, str) else None
 
 
-def _write_temp(path: str, payload: bytes) -> str:
+def _umask() -> int:
+    """The process umask, read without changing it where the platform allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it, then put it back
+    os.umask(mask)
+    return mask
+
+
+def _write_temp(path: str, payload: bytes, *, private: bool = False) -> str:
     """``payload`` in a new temp file beside ``path``, on disk. An error (a full disk...) names
     ``path`` rather than the temp file, and leaves nothing behind."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -70,6 +88,8 @@ def _write_temp(path: str, payload: bytes) -> str:
     temp = ""
     try:
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+        if not private and hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a saved image is a normal file
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -84,9 +104,10 @@ def _write_temp(path: str, payload: bytes) -> str:
     return temp
 
 
-def write_atomic(path: str, payload: bytes) -> None:
-    """Replace ``path`` with ``payload`` so a reader sees the old or the new file, never half."""
-    temp = _write_temp(path, payload)
+def write_atomic(path: str, payload: bytes, *, private: bool = False) -> None:
+    """Replace ``path`` with ``payload`` so a reader sees the old or the new file, never half.
+    ``private`` keeps the file to its owner (0600) whatever the umask."""
+    temp = _write_temp(path, payload, private=private)
     try:
         os.replace(temp, path)
     except BaseException:
@@ -109,7 +130,7 @@ def write_new_file(path: str, payload: bytes, *, overwrite: bool = False) -> str
                 f"{path} already exists: choose another name or pass overwrite=True."
             ) from None
         except OSError:  # file systems without hard links
-            if os.path.exists(path):
+            if os.path.lexists(path):
                 raise FileExistsError(
                     f"{path} already exists: choose another name or pass overwrite=True."
                 ) from None
@@ -153,10 +174,11 @@ def safe_filename(text: str, *, max_length: int = 60, fallback: str = "image") -
 
 
 def unique_path(folder: str, stem: str, extension: str) -> str:
-    """``folder/stem.ext``, or ``stem-2.ext``, ``stem-3.ext``... whichever does not exist yet."""
+    """``folder/stem.ext``, or ``stem-2.ext``, ``stem-3.ext``... whichever does not exist yet.
+    A link counts as existing even when it points nowhere: a save never writes through one."""
     candidate = os.path.join(folder, stem + extension)
     counter = 2
-    while os.path.exists(candidate):
+    while os.path.lexists(candidate):
         candidate = os.path.join(folder, f"{stem}-{counter}{extension}")
         counter += 1
     return candidate

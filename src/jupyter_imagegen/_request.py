@@ -26,7 +26,7 @@ _CACHE_TTL_RANGE = (60, 2_592_000)
 
 @dataclass(frozen=True)
 class GatewayOptions:
-    """Per-request AI Gateway settings, sent as ``cf-aig-*`` headers (CONTRACT §1)."""
+    """Per-request AI Gateway settings, sent as ``cf-aig-*`` headers (docs/cloudflare.md §1)."""
 
     gateway_id: str | None = None
     skip_cache: bool = False

@@ -1,4 +1,4 @@
-"""Reading Cloudflare's answers: every envelope and output shape of CONTRACT §3, and every
+"""Reading Cloudflare's answers: every envelope and output shape of docs/cloudflare.md §3, and every
 error of §4 turned into the matching exception with a message that says what to do.
 """
 
@@ -84,7 +84,9 @@ def _first_error(payload: Any) -> tuple[int | str | None, str | None]:
 
 def _advice(cls: type[APIStatusError], code: int | str | None, model: str) -> str:
     if cls is AuthenticationError:
-        return "Check CLOUDFLARE_API_TOKEN: it must be a current API token with Workers AI and AI Gateway permissions."
+        return (
+            "Check CLOUDFLARE_API_TOKEN: it must be a current API token with the Workers AI Read permission."
+        )
     if cls is InsufficientCreditsError:
         return "Add credits to the account's AI Gateway, then run again."
     if cls is PermissionDeniedError:

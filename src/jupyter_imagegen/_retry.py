@@ -1,4 +1,4 @@
-"""When to try a failed request again, and how long to wait first (CONTRACT §4)."""
+"""When to try a failed request again, and how long to wait first (docs/cloudflare.md §4)."""
 
 from __future__ import annotations
 

@@ -152,6 +152,11 @@ def save_all(images: Sequence[GeneratedImage], folder: str) -> list[str]:
                 break
             except FileExistsError:
                 continue
+        else:
+            raise FileExistsError(
+                f"Could not save {stem}{image.extension} in {folder}: every free name was taken "
+                "while saving; choose another folder."
+            )
     return written
 
 

@@ -65,6 +65,15 @@ def _type_ok(value: Any, type_name: str) -> bool:
     return isinstance(value, _TYPES.get(type_name, (object,)))
 
 
+def _span(low: float | None, high: float | None) -> str:
+    """A range as a person says it: at most 20, at least 1, between 1 and 20."""
+    if low is None:
+        return f"at most {high}"
+    if high is None:
+        return f"at least {low}"
+    return f"between {low} and {high}"
+
+
 def _field_problems(name: str, rule: dict[str, Any], value: Any) -> list[Problem]:
     type_name = rule.get("type")
     if isinstance(type_name, str) and not _type_ok(value, type_name):
@@ -78,8 +87,7 @@ def _field_problems(name: str, rule: dict[str, Any], value: Any) -> list[Problem
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         low, high = rule.get("minimum"), rule.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
-            span = f"{'-inf' if low is None else low} to {'inf' if high is None else high}"
-            found.append(Problem(name, f"{value} is out of range (allowed: {span})"))
+            found.append(Problem(name, f"{value} is out of range: it must be {_span(low, high)}"))
     if isinstance(value, str):
         if len(value) < rule.get("minLength", 0):
             found.append(Problem(name, f"must be at least {rule['minLength']} character(s) long"))
@@ -129,6 +137,9 @@ def validate_params(spec: ModelSpec, instance: dict[str, Any]) -> None:
 
 def coerce_param(spec: ModelSpec, name: str, text: str) -> Any:
     """Turn a parameter typed as text (``steps=4`` in the magic, a CLI flag) into its schema type."""
+    if not text.strip():
+        # Sending "" would reach the service as a value; an empty value is a typo, not a choice.
+        raise ValidationError(f"{name} has no value: write {name}=VALUE, or leave the parameter out.")
     rule = spec.properties.get(name, {})
     kind = rule.get("type")
     try:

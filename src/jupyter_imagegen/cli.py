@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from ._exceptions import ImageGenError, ValidationError
 
 __all__ = ["main"]
-
-CREDENTIALS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,8 +53,8 @@ def _parser() -> argparse.ArgumentParser:
 
     lab = commands.add_parser("lab", help="open JupyterLab (on the emulator when no credentials are set)")
     lab.add_argument("notebook", nargs="?", default="notebooks/quickstart.ipynb")
-    lab.add_argument("--port", type=int, default=8888)
-    lab.add_argument("--no-browser", action="store_true")
+    lab.add_argument("--port", type=int, help="port (default: 8888, or the next free one)")
+    lab.add_argument("--no-browser", action="store_true", help="print the URL; do not open a browser")
 
     app = commands.add_parser("app", help="serve the control panel alone as a web page (Voilà)")
     app.add_argument("--port", type=int, default=8866)
@@ -107,53 +106,33 @@ def _generate(args: argparse.Namespace) -> int:
 def _models() -> int:
     from ._models import get_model, list_models
 
+    print(f"{'MODEL':48} {'OUTPUT':12} {'EDITS':16} PARAMETERS")
     for model_id in list_models():
         spec = get_model(model_id)
         params = ", ".join(spec.parameters) or "-"
-        edits = f"edits up to {spec.max_images}" if spec.max_images else "no edits"
+        edits = f"up to {spec.max_images} images" if spec.max_images else "no"
         print(f"{model_id:48} {spec.output_kind:12} {edits:16} {params}")
+    sys.stdout.flush()  # a closed pipe shows here, where main() handles it, not at exit
     return 0
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Warnings as a terminal user reads them: one line, no source file or line of ours."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
-def _lab(args: argparse.Namespace) -> int:
-    """JupyterLab on the notebook; with no credentials, on an in-process emulator, said loudly."""
-    import signal
-    import subprocess
-
-    from ._offline import emulator_banner
-
-    env = dict(os.environ)
-    emulator = None
-    if not all(env.get(name) for name in CREDENTIALS):
-        from .emulator import Emulator
-
-        emulator = Emulator(port=0).start()
-        env.update(emulator.env)
-        print(emulator_banner(emulator.base_url), flush=True)
-        print("(CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set.)", flush=True)
-    command = [sys.executable, "-m", "jupyter", "lab", args.notebook, f"--port={args.port}"]
-    command += ["--ServerApp.ip=127.0.0.1"] + (["--no-browser"] if args.no_browser else [])
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines run as root
-        command.append("--allow-root")
-    lab = subprocess.Popen(command, env=env)
-    # A terminated launcher must not orphan the server: treat SIGTERM like Ctrl-C.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        return lab.wait()
-    except KeyboardInterrupt:
-        lab.terminate()
-        try:
-            lab.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            lab.kill()
-        return 130
-    finally:
-        if emulator is not None:
-            emulator.stop()
+def _quiet_stdout() -> None:
+    """After a closed pipe (``imagegen models | head -2``), stop writing without a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,8 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["emulator"]:
         from .emulator import main as emulator_main
 
-        return int(emulator_main(argv[1:]))
+        return int(emulator_main(argv[1:], prog="imagegen emulator"))
     args = _parser().parse_args(argv)
+    warnings.showwarning = _one_line_warning
     try:
         if args.command == "generate":
             return _generate(args)
@@ -176,7 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._app import serve_app
 
             return serve_app(port=args.port, open_browser=not args.no_browser, theme=args.theme)
-        return _lab(args)
+        from ._lab import run_lab
+
+        return run_lab(args.notebook, port=args.port, open_browser=not args.no_browser)
     except ValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -186,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141  # what a shell reports for a command ended by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ class Servers:
         request = urllib.request.Request(
             f"{self.emulator_url}/__emulator__/{action}",
             data=json.dumps(payload).encode(),
-            headers={"content-type": "application/json"},
+            headers={"content-type": "application/json", "authorization": f"Bearer {self.emulator_token}"},
             method="POST",
         )
         with LOCAL.open(request, timeout=10) as answer:

@@ -1,6 +1,6 @@
 """Cloudflare's side of the contract, without the HTTP plumbing: from a request to a :class:`Reply`.
 
-Status codes and error codes follow CONTRACT §4. Where Cloudflare's behaviour is not documented
+Status codes and error codes follow docs/cloudflare.md §4. Where Cloudflare's behaviour is not documented
 the choice is ours and marked so:
 
 - unknown path: 404, code 7000 ("No route for that URI"); wrong method: 405, code 7001 (ours);
@@ -16,9 +16,11 @@ the choice is ours and marked so:
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
@@ -41,7 +43,7 @@ from ._inputs import Job, ServiceError, check_request
 from ._render import render_image
 from ._state import FileStore, SampleCounter, StoredFile
 
-__all__ = ["Envelope", "ImageUrlStyle", "Reply", "Service", "ServiceError"]
+__all__ = ["Envelope", "ImageUrlStyle", "Reply", "Service", "ServiceError", "files_served_from"]
 
 Envelope = Literal["v4", "run", "v4+run"]
 ImageUrlStyle = Literal["url", "data-uri"]
@@ -125,6 +127,19 @@ def _spoiled(fault: FaultSpec | None, data: bytes) -> bytes:
     if fault is not None and kind is Fault.DECOMPRESSION_BOMB:
         return bomb_png(fault["width"], fault["height"])
     return data
+
+
+_REQUEST = threading.local()
+
+
+@contextlib.contextmanager
+def files_served_from(base: str | None) -> Iterator[None]:
+    """Image URLs made in this thread meanwhile start with ``base``: the address the client reached."""
+    _REQUEST.file_base = base
+    try:
+        yield
+    finally:
+        _REQUEST.file_base = None
 
 
 @dataclass
@@ -248,7 +263,7 @@ class Service:
         return None
 
     def file_url(self, name: str) -> str:
-        return f"{self.file_base}/files/{name}"
+        return f"{getattr(_REQUEST, 'file_base', None) or self.file_base}/files/{name}"
 
     def _url_answer(self, job: Job, data: bytes, fault: FaultSpec | None) -> Reply:
         kind = fault.kind if fault else None

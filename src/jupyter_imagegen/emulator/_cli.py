@@ -16,12 +16,16 @@ from ._server import Emulator
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m jupyter_imagegen.emulator",
+        prog=prog,
         description="Run a local Cloudflare Workers AI emulator that answers with labelled test images.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s; 0.0.0.0 serves a classroom, see the README)",
+    )
     parser.add_argument(
         "--port", type=int, default=8787, help="port; 0 picks a free one (default: %(default)s)"
     )
@@ -76,9 +80,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the emulator in the foreground until Ctrl-C or SIGTERM; the process exit status."""
-    args = _parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m jupyter_imagegen.emulator") -> int:
+    """Run the emulator in the foreground until Ctrl-C or SIGTERM; the process exit status.
+
+    ``prog`` is the command the user typed, so ``--help`` and usage errors name it."""
+    args = _parser(prog).parse_args(argv)
     try:
         emulator = Emulator(
             host=args.host,

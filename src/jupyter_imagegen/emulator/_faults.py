@@ -104,6 +104,9 @@ _OPTIONS: dict[Fault, dict[str, Any]] = {
     Fault.REDIRECT_INSECURE: {"location": "http://example.invalid/x.png"},
 }
 _TEXT_OPTIONS = {"message", "location"}
+MAX_SECONDS = 3600.0  # the longest wait a fault or the latency setting may ask for
+_CEILINGS = {"seconds": MAX_SECONDS, "retry_after": 86400.0}
+_CEILING = 2**31 - 1
 _INTEGER_OPTIONS = {"status", "width", "height", "bytes"}
 # Faults that spoil the image rather than the answer.
 IMAGE_FAULTS = frozenset(
@@ -130,6 +133,9 @@ def _coerce(kind: Fault, name: str, value: Any) -> Any:
             raise ValueError(f"fault {kind.value}: option {name} must be a number, got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
         raise ValueError(f"fault {kind.value}: option {name} must be a non-negative number, got {value!r}")
+    ceiling = _CEILINGS.get(name, _CEILING)
+    if value > ceiling:  # 1e300 seconds would pin a server thread for good
+        raise ValueError(f"fault {kind.value}: option {name} must be at most {ceiling:g}, got {value!r}")
     if name in _INTEGER_OPTIONS or name == "code":
         if value != int(value):
             raise ValueError(f"fault {kind.value}: option {name} must be a whole number, got {value!r}")
@@ -194,8 +200,8 @@ class FaultQueue:
         self._queue: deque[list[Any]] = deque()  # [FaultSpec, remaining requests]
 
     def push(self, spec: FaultSpec, times: int) -> None:
-        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-            raise ValueError(f"times must be a positive whole number, got {times!r}")
+        if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= _CEILING:
+            raise ValueError(f"times must be a whole number from 1 to {_CEILING}, got {times!r}")
         with self._lock:
             self._queue.append([spec, times])
 

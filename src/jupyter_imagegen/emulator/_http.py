@@ -3,25 +3,28 @@
 Routes: the API under ``/client/v4/``, image files under ``/files/`` (GET only), and control
 endpoints under ``/__emulator__/`` for tests that run the emulator in another process:
 ``POST faults`` (``{"kind": ..., "times": n, ...options}``), ``POST latency``
-(``{"seconds": s}``), ``POST reset`` and ``GET stats``.
+(``{"seconds": s}``), ``POST reset`` and ``GET stats``. Control endpoints take the emulator's
+token (``Authorization: Bearer <token>``) and send no CORS header, so a web page cannot drive them.
+
+Shared on a network (``--host 0.0.0.0``, a classroom), it stays bounded (:mod:`._connections`)
+and image URLs name the address the client reached (its ``Host`` header, checked), so they work
+from other machines.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
+import re
 import socket
-import socketserver
 import struct
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from ._api import Reply
+from ._api import Reply, files_served_from
+from ._connections import BoundedHTTPServer
 from ._faults import FAULT_HEADER, Fault, FaultSpec, parse_fault_header
 from ._state import RecordedRequest
 
@@ -32,54 +35,24 @@ __all__ = ["EmulatorHTTPServer"]
 
 # Larger request bodies get 413 / 3006 without being read (ours: Cloudflare's limit is undocumented).
 MAX_REQUEST_BYTES = 50 * 1024 * 1024
-_CORS = {"access-control-allow-origin": "*"}
+# A Host header we may put in image URLs: a name or an IPv4/IPv6 literal, and maybe a port.
+_HOST_HEADER = re.compile(r"(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))(?::[0-9]{1,5})?")
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-class EmulatorHTTPServer(ThreadingHTTPServer):
-    """A ThreadingHTTPServer that knows its emulator and can drop every open connection."""
+class _BadRequest(Exception):
+    pass
 
-    daemon_threads = True
-    block_on_close = False
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+class EmulatorHTTPServer(BoundedHTTPServer):
+    """The bounded server (see :mod:`._connections`) that knows its emulator."""
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator, **limits: Any) -> None:
         self.emulator = emulator
-        self.stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks the host up with getfqdn, which can stall on a machine
-        # without working reverse DNS; the name is not needed.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def track(self, connection: socket.socket, *, open_: bool) -> None:
-        with self._connections_lock:
-            if open_:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
-
-    def drop_connections(self) -> None:
-        """Shut every open connection, waking handler threads blocked on a keep-alive read."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        error = sys.exc_info()[1]
-        if self.stopping.is_set() or isinstance(error, (ConnectionError, TimeoutError)):
-            return  # a client that went away, or a connection dropped by stop()
-        super().handle_error(request, client_address)
+        super().__init__(address, _Handler, **limits)
 
 
 def _chunks(body: bytes | Iterable[bytes]) -> Iterable[bytes]:
@@ -103,6 +76,9 @@ class _Handler(BaseHTTPRequestHandler):
     @property
     def _http(self) -> EmulatorHTTPServer:
         return cast(EmulatorHTTPServer, self.server)
+
+    # Every socket operation gives up after this long (a client that stops reading our answer).
+    timeout = 60.0
 
     def setup(self) -> None:
         super().setup()
@@ -145,36 +121,68 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         path = urlsplit(self.path).path
         headers = {name.lower(): value for name, value in self.headers.items()}
-        if path.startswith("/__emulator__/"):
-            self._control(path)
-        elif path.startswith("/files/"):
-            self._file(path, headers, started)
-        elif path.startswith("/client/v4/"):
-            self._api(path, headers, started)
-        else:
-            self._read_body()
-            self._send(Reply.error(404, 7000, "No route for that URI"))
+        try:
+            if path.startswith("/__emulator__/"):
+                self._control(path, headers)
+            elif path.startswith("/files/"):
+                self._file(path, headers, started)
+            elif path.startswith("/client/v4/"):
+                self._api(path, headers, started)
+            else:
+                self._read_body()
+                self._send(Reply.error(404, 7000, "No route for that URI"))
+        except (_BadRequest, _BodyTooLarge) as exc:
+            self.close_connection = True  # the rest of the body cannot be told from the next request
+            status, text = (
+                (400, f"Bad Request: {exc}") if isinstance(exc, _BadRequest) else (413, "Too Large")
+            )
+            self._send(Reply(status, {"content-type": "text/plain"}, f"{status} {text}\n".encode()))
+        self._http.expect(self.connection, reading=True)  # the clock runs for the next request
 
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            parts: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline().strip():
-                        pass  # trailers
-                    break
-                parts.append(self.rfile.read(size))
-                self.rfile.readline()
-                if sum(map(len, parts)) > MAX_REQUEST_BYTES:
-                    self.close_connection = True
-                    raise _BodyTooLarge
-            return b"".join(parts)
-        length = int(self.headers.get("content-length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            self.close_connection = True  # the unread body would be taken for the next request
-            raise _BodyTooLarge
-        return self.rfile.read(length) if length > 0 else b""
+        body = (
+            self._read_chunked() if "chunked" in self.headers.get("transfer-encoding", "").lower() else None
+        )
+        if body is None:
+            text = (self.headers.get("content-length") or "0").strip()
+            if not text.isdigit() or not text.isascii():
+                raise _BadRequest(f"Content-Length must be a whole number of bytes, got {text[:40]!r}")
+            length = int(text)
+            if length > MAX_REQUEST_BYTES:
+                self.close_connection = True  # the unread body would be taken for the next request
+                raise _BodyTooLarge
+            body = self.rfile.read(length) if length > 0 else b""
+            if len(body) < length:
+                raise _BadRequest("the body ended before its Content-Length")
+        self._http.expect(self.connection, reading=False)  # the request is in: no clock while we answer
+        return body
+
+    def _read_chunked(self) -> bytes:
+        """A chunked body, refused as soon as its chunk sizes add up past the limit (before reading)."""
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024).split(b";")[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                raise _BadRequest(f"bad chunk size {line[:40]!r}") from None
+            if size < 0:
+                raise _BadRequest("bad chunk size")
+            if size == 0:
+                for _ in range(64):
+                    if not self.rfile.readline(8192).strip():
+                        break  # the blank line after the trailers
+                return b"".join(parts)
+            total += size
+            if total > MAX_REQUEST_BYTES:
+                self.close_connection = True
+                raise _BodyTooLarge
+            part = self.rfile.read(size)
+            if len(part) < size:
+                raise _BadRequest("the body ended inside a chunk")
+            parts.append(part)
+            self.rfile.readline(1024)
 
     def _pause(self, seconds: float) -> bool:
         """Wait; False when the server began stopping meanwhile."""
@@ -214,11 +222,24 @@ class _Handler(BaseHTTPRequestHandler):
                 413, 3006, f"Request too large (the emulator's limit is {MAX_REQUEST_BYTES} bytes)"
             )
         else:
-            reply = emulator._service.answer(self.command, path, headers, raw, fault)
+            with files_served_from(self._reached(headers)):
+                reply = emulator._service.answer(self.command, path, headers, raw, fault)
         status = self._send(reply, lambda sent: emulator._requests.finish(record, sent))
         emulator._log_line(
             f"{self.command} {path} -> {status or 'dropped'}" + (f" [{record.fault}]" if fault else "")
         )
+
+    def _reached(self, headers: dict[str, str]) -> str | None:
+        """``http://host:port`` as the client reached this server, when it listens on every
+        address; None when it listens on one (its own address is then the right one)."""
+        if not self._http.wildcard:
+            return None
+        host = headers.get("host", "").strip()
+        if not _HOST_HEADER.fullmatch(host):
+            address = self.connection.getsockname()[0]  # the address the client connected to
+            host = f"[{address}]" if ":" in address else address
+            host = f"{host}:{self._http.server_port}"
+        return f"http://{host}"
 
     def _file(self, path: str, headers: dict[str, str], started: float) -> None:
         emulator = self._http.emulator
@@ -235,43 +256,33 @@ class _Handler(BaseHTTPRequestHandler):
         status = self._send(reply, lambda sent: emulator._file_requests.finish(record, sent))
         emulator._log_line(f"{self.command} {path} -> {status or 'dropped'}")
 
-    def _control(self, path: str) -> None:
+    def _control(self, path: str, headers: dict[str, str]) -> None:
         emulator = self._http.emulator
-        if self.command == "OPTIONS":
-            allow = {
-                **_CORS,
-                "access-control-allow-methods": "GET, POST",
-                "access-control-allow-headers": "content-type",
-            }
-            self._send(Reply(204, allow))
+        payload = _json_or_none(self._read_body())
+        if headers.get("authorization") != f"Bearer {emulator.token}":
+            # No CORS header either: a web page must not be able to drive the emulator.
+            message = "control endpoints need the emulator's token: Authorization: Bearer <token>"
+            self._send(Reply.json(401, {"ok": False, "error": message}))
             return
-        try:
-            payload = _json_or_none(self._read_body())
-        except _BodyTooLarge:
-            payload = None
         action = (self.command, path.removeprefix("/__emulator__/").rstrip("/"))
         options = dict(payload) if isinstance(payload, dict) else {}
         try:
             if action == ("GET", "stats"):
-                reply = Reply.json(200, emulator.stats(), _CORS)
+                reply = Reply.json(200, emulator.stats())
             elif action == ("POST", "faults"):
                 kind, times = options.pop("kind", None), options.pop("times", 1)
                 emulator.inject(str(kind), times=times, **options)
-                reply = Reply.json(
-                    200, {"ok": True, "faults_pending": emulator.stats()["faults_pending"]}, _CORS
-                )
+                reply = Reply.json(200, {"ok": True, "faults_pending": emulator.stats()["faults_pending"]})
             elif action == ("POST", "latency"):
                 emulator.latency = options.get("seconds")  # type: ignore[assignment]  # checked by the setter
-                reply = Reply.json(200, {"ok": True, "latency": emulator.latency}, _CORS)
+                reply = Reply.json(200, {"ok": True, "latency": emulator.latency})
             elif action == ("POST", "reset"):
                 emulator.reset()
-                reply = Reply.json(200, {"ok": True}, _CORS)
+                reply = Reply.json(200, {"ok": True})
             else:
-                reply = Reply.json(
-                    404, {"ok": False, "error": f"no control endpoint {self.command} {path}"}, _CORS
-                )
+                reply = Reply.json(404, {"ok": False, "error": f"no control endpoint {self.command} {path}"})
         except (TypeError, ValueError) as exc:
-            reply = Reply.json(400, {"ok": False, "error": str(exc)}, _CORS)
+            reply = Reply.json(400, {"ok": False, "error": str(exc)})
         self._send(reply)
 
     def _send(self, reply: Reply, ready: Callable[[int | None], None] | None = None) -> int | None:

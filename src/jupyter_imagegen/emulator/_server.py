@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, get_args
 
 from ._api import Envelope, ImageUrlStyle, Service
-from ._faults import Fault, FaultQueue, FaultSpec
+from ._faults import MAX_SECONDS, Fault, FaultQueue, FaultSpec
 from ._http import EmulatorHTTPServer
 from ._state import RecordedRequest, RequestLog
 
@@ -30,9 +29,10 @@ class Emulator:
 
     ``latency`` delays every API request (seconds). Image URLs last ``url_ttl`` seconds and, with
     ``single_use_urls``, only until their first download. ``envelope`` picks how URL-answering
-    models wrap their result: ``"v4"``, ``"run"`` or ``"v4+run"`` (CONTRACT §3), and
+    models wrap their result: ``"v4"``, ``"run"`` or ``"v4+run"`` (docs/cloudflare.md §3), and
     ``image_url_style`` whether they answer with a ``"url"`` or a ``"data-uri"``. ``log``, when
-    given, receives one line per request.
+    given, receives one line per request. At most ``max_connections`` connections are served at
+    once, and a request must arrive whole within ``read_timeout`` seconds (see :mod:`._http`).
     """
 
     def __init__(
@@ -48,6 +48,8 @@ class Emulator:
         envelope: Envelope = "v4+run",
         image_url_style: ImageUrlStyle = "url",
         log: Callable[[str], None] | None = None,
+        max_connections: int = EmulatorHTTPServer.max_connections,
+        read_timeout: float = EmulatorHTTPServer.read_seconds,
     ) -> None:
         if envelope not in get_args(Envelope):
             raise ValueError(f"envelope must be one of {', '.join(get_args(Envelope))}, got {envelope!r}")
@@ -71,7 +73,9 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._serving = False
         self._stopped = False
-        self._http = EmulatorHTTPServer((host, port), self)
+        self._http = EmulatorHTTPServer(
+            (host, port), self, max_connections=max_connections, read_seconds=read_timeout
+        )
         self._host = "127.0.0.1" if host in ("", "0.0.0.0") else host
         self._service.file_base = f"http://{self._host}:{self.port}"
 
@@ -115,8 +119,12 @@ class Emulator:
 
     @latency.setter
     def latency(self, seconds: float) -> None:
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < math.inf:
-            raise ValueError(f"latency must be a non-negative number of seconds, got {seconds!r}")
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not 0 <= seconds <= MAX_SECONDS
+        ):
+            raise ValueError(f"latency must be 0 to {MAX_SECONDS:g} seconds, got {seconds!r}")
         self._latency = float(seconds)
 
     # Lifecycle.
