@@ -22,7 +22,7 @@ export function createForm({ model, send, setState, uid }) {
   const prompt = h("textarea", {
     class: "jig-prompt",
     rows: 3,
-    placeholder: "Describe the image… (Ctrl+Enter or ⌘+Enter to generate)",
+    placeholder: "Describe the image… (Ctrl+Enter or ⌘+Enter to generate, Escape to cancel)",
     "aria-label": "Prompt",
   });
   const modelSelect = h("select", { class: "jig-model", "aria-label": "Model" });
@@ -43,9 +43,11 @@ export function createForm({ model, send, setState, uid }) {
   const cancel = h("button", { class: "jig-cancel", text: "Cancel", disabled: true });
   const reason = h("span", { class: "jig-reason", "aria-live": "polite" });
 
+  // The message carries the text on screen: a fast typist's last keystrokes may still be in a
+  // state update the widget manager holds back while the previous one is in flight.
   const requestGeneration = () => {
     setState({ prompt: prompt.value });
-    send({ type: "generate" });
+    send({ type: "generate", prompt: prompt.value });
   };
   prompt.addEventListener("input", () => setState({ prompt: prompt.value }));
   prompt.addEventListener("keydown", (event) => {
@@ -73,7 +75,7 @@ export function createForm({ model, send, setState, uid }) {
       case "toggle":
         return h(
           "span",
-          { class: "jig-toggles", role: "group", id },
+          { class: "jig-toggles", role: "group", id, "aria-labelledby": `${id}-label` },
           control.options.map((option) => {
             const on = isSet && value === option;
             return h("button", {
@@ -148,6 +150,7 @@ export function createForm({ model, send, setState, uid }) {
         ? h("button", {
             class: "jig-icon jig-reset",
             title: "Use the model's default",
+            "aria-label": `Use the model's default ${control.label.toLowerCase()}`,
             text: "↺",
             onclick: () => setParam(control.name, null),
           })
@@ -155,7 +158,12 @@ export function createForm({ model, send, setState, uid }) {
       return h(
         "div",
         { class: "jig-control", dataset: { param: control.name, kind: control.kind } },
-        h("label", { for: `${uid}-${control.name}`, title: control.help, text: control.label }),
+        h("label", {
+          for: `${uid}-${control.name}`,
+          id: `${uid}-${control.name}-label`,
+          title: control.help,
+          text: control.label,
+        }),
         controlWidget(control, L.shownValue(control, params), isSet),
         reset,
       );
@@ -193,6 +201,7 @@ export function createForm({ model, send, setState, uid }) {
           h("button", {
             class: "jig-icon",
             title: "Remove",
+            "aria-label": `Remove ${item.name}`,
             text: "×",
             onclick: () => send({ type: "remove_input", index }),
           }),
@@ -261,6 +270,13 @@ export function createForm({ model, send, setState, uid }) {
     cancel.disabled = counts.queued + counts.running === 0;
   }
 
+  /** Escape anywhere in the panel: cancel what is queued or running; true when there was some. */
+  const cancelAll = () => {
+    if (cancel.disabled) return false;
+    send({ type: "cancel" });
+    return true;
+  };
+
   const nodes = [
     prompt,
     h(
@@ -287,5 +303,5 @@ export function createForm({ model, send, setState, uid }) {
     validity: showValidity,
     jobs: showCancellable,
   };
-  return { nodes, views };
+  return { nodes, views, cancelAll };
 }

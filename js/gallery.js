@@ -11,6 +11,11 @@ export function createResults({ model, send, setState }) {
   const jobsList = h("ol", { class: "jig-jobs-list" });
   const gallery = h("div", { class: "jig-gallery" });
   const overlay = h("div", { class: "jig-overlay", hidden: true });
+  // Said by screen readers: requests starting and finishing, and why one failed.
+  const live = h("div", { class: "jig-sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+  let announced = model.get("jobs") ?? [];
+  let shown = null; // the gallery id in the enlarged view
+  let returnFocus = null; // where the keyboard goes back to when the dialog closes
   const thumbUrls = new Map(); // gallery id -> object URL of its thumbnail
   const pending = new Map(); // request id -> what to do with an original when it arrives
   let requestCounter = 0;
@@ -20,6 +25,9 @@ export function createResults({ model, send, setState }) {
     const jobs = model.get("jobs") ?? [];
     const now = Date.now();
     const counts = L.summarizeJobs(jobs);
+    const news = L.announcement(announced, jobs);
+    announced = jobs;
+    if (news) live.textContent = news;
     jobsSummary.textContent = Object.entries(counts)
       .filter(([, n]) => n)
       .map(([state, n]) => `${n} ${state}`)
@@ -35,6 +43,7 @@ export function createResults({ model, send, setState }) {
             ? h("button", {
                 class: "jig-icon",
                 title: "Cancel this request",
+                "aria-label": `Cancel the request for ${L.truncate(job.prompt, 60)}`,
                 text: "×",
                 onclick: () => send({ type: "cancel", job: job.id }),
               })
@@ -71,25 +80,57 @@ export function createResults({ model, send, setState }) {
     overlay.hidden = true;
     for (const img of overlay.querySelectorAll("img[data-original]")) URL.revokeObjectURL(img.src);
     overlay.replaceChildren();
+    const back = shown === null ? returnFocus : gallery.querySelector(`[data-id="${shown}"] .jig-thumb-button`);
+    shown = null;
+    returnFocus = null;
+    if (back?.isConnected) back.focus();
   }
   overlay.addEventListener("click", (event) => {
     if (event.target === overlay) closeOverlay();
   });
-  const openOverlay = (...children) => {
+  const openOverlay = (label, ...children) => {
+    if (overlay.hidden) returnFocus = document.activeElement;
+    for (const img of overlay.querySelectorAll("img[data-original]")) URL.revokeObjectURL(img.src);
+    const close = h("button", {
+      class: "jig-icon jig-close",
+      title: "Close (Escape)",
+      "aria-label": "Close",
+      text: "×",
+      onclick: closeOverlay,
+    });
     overlay.replaceChildren(
-      h(
-        "div",
-        { class: "jig-dialog" },
-        h("button", { class: "jig-icon jig-close", title: "Close", text: "×", onclick: closeOverlay }),
-        ...children,
-      ),
+      h("div", { class: "jig-dialog", role: "dialog", "aria-modal": "true", "aria-label": label }, close, ...children),
     );
     overlay.hidden = false;
+    close.focus();
   };
+  // Tab stays inside the open dialog.
+  overlay.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const stops = [...overlay.querySelectorAll("button")];
+    if (!stops.length) return;
+    const [first, last] = [stops[0], stops[stops.length - 1]];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
 
   function enlarge(item) {
+    const items = model.get("gallery") ?? [];
+    const index = items.findIndex((other) => other.id === item.id);
     const img = h("img", { class: "jig-large", src: thumbUrls.get(item.id), alt: item.prompt });
-    openOverlay(img, h("p", { class: "jig-caption", text: item.prompt }));
+    const position = items.length > 1 ? `Image ${index + 1} of ${items.length}; arrow keys for the others.` : "";
+    openOverlay(
+      "Enlarged image",
+      img,
+      h("p", { class: "jig-caption", text: item.prompt }),
+      position ? h("p", { class: "jig-position", text: position }) : null,
+    );
+    shown = item.id;
     requestOriginal(item.id, "view", (data, info) => {
       if (overlay.hidden || !img.isConnected) return;
       img.src = blobUrl(data, info.mime);
@@ -120,7 +161,8 @@ export function createResults({ model, send, setState }) {
         h("pre", { text }),
       );
     };
-    openOverlay(block("Notebook cell", code.magic), block("Python", code.python));
+    shown = null;
+    openOverlay("Copy as code", block("Notebook cell", code.magic), block("Python", code.python));
     overlay.firstChild.classList.add("jig-code-dialog");
     copyText(`${code.magic}\n\n${code.python}`);
   }
@@ -129,7 +171,14 @@ export function createResults({ model, send, setState }) {
   function card(item, selected) {
     if (!thumbUrls.has(item.id)) thumbUrls.set(item.id, blobUrl(item.thumb, item.thumb_mime));
     const action = (name, label, title, handler) =>
-      h("button", { class: "jig-action", title, text: label, dataset: { action: name }, onclick: handler });
+      h("button", {
+        class: "jig-action",
+        title,
+        "aria-label": title,
+        text: label,
+        dataset: { action: name },
+        onclick: handler,
+      });
     const copyPrompt = action("copy-prompt", "❝", "Copy the prompt", async () =>
       flash(copyPrompt, (await copyText(item.prompt)) ? "✓" : "✗"),
     );
@@ -138,13 +187,15 @@ export function createResults({ model, send, setState }) {
     return h(
       "figure",
       { class: `jig-card${selected ? " jig-selected" : ""}`, dataset: { id: item.id } },
-      h("img", {
-        class: "jig-thumb",
-        src: thumbUrls.get(item.id),
-        alt: item.prompt,
-        title: "Click to enlarge",
-        onclick: () => enlarge(item),
-      }),
+      h(
+        "button",
+        {
+          class: "jig-thumb-button",
+          title: "Enlarge (Enter); arrow keys move between images",
+          onclick: () => enlarge(item),
+        },
+        h("img", { class: "jig-thumb", src: thumbUrls.get(item.id), alt: item.prompt }),
+      ),
       h(
         "figcaption",
         {},
@@ -153,9 +204,15 @@ export function createResults({ model, send, setState }) {
         h(
           "span",
           { class: "jig-card-actions" },
-          action("select", selected ? "☑" : "☐", "Select (panel.selected)", () =>
-            setState({ selected_ids: L.toggleSelected(model.get("selected_ids"), item.id) }),
-          ),
+          h("button", {
+            class: "jig-action",
+            title: "Select (panel.selected)",
+            "aria-label": "Select",
+            "aria-pressed": String(selected),
+            text: selected ? "☑" : "☐",
+            dataset: { action: "select" },
+            onclick: () => setState({ selected_ids: L.toggleSelected(model.get("selected_ids"), item.id) }),
+          }),
           action("download", "⬇", "Download the original", () => download(item)),
           copyPrompt,
           action("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
@@ -176,15 +233,49 @@ export function createResults({ model, send, setState }) {
         thumbUrls.delete(id);
       }
     }
+    const focused = gallery.contains(document.activeElement)
+      ? [document.activeElement.closest("[data-id]")?.dataset.id, document.activeElement.className]
+      : null;
     gallery.replaceChildren(...items.map((item) => card(item, selected.has(item.id))));
+    // A new image or a selection rebuilds the cards; the keyboard stays where it was.
+    if (focused) {
+      const [id, cls] = focused;
+      const again = [...gallery.querySelectorAll(`[data-id="${id}"] button`)].find((b) => b.className === cls);
+      again?.focus();
+    }
+  }
+
+  // Arrow keys: between thumbnails in the gallery, between images in the enlarged view.
+  function onArrow(event) {
+    const items = model.get("gallery") ?? [];
+    if (!overlay.hidden) {
+      if (shown === null) return false;
+      const index = items.findIndex((item) => item.id === shown);
+      const next = L.arrowTarget(event.key, index, items.length);
+      if (next === null) return false;
+      if (next !== index) enlarge(items[next]);
+      return true;
+    }
+    const thumbs = [...gallery.querySelectorAll(".jig-thumb-button")];
+    const index = thumbs.indexOf(document.activeElement);
+    if (index < 0) return false;
+    const next = L.arrowTarget(event.key, index, thumbs.length);
+    if (next === null) return false;
+    thumbs[next].focus();
+    return true;
   }
 
   return {
-    nodes: [h("div", { class: "jig-jobs" }, jobsSummary, jobsList), gallery, overlay],
+    nodes: [h("div", { class: "jig-jobs" }, jobsSummary, jobsList), live, gallery, overlay],
     views: { jobs: showJobs, gallery: showGallery, selected_ids: showGallery },
     onMessage,
+    /** True when the key was for the gallery or the dialog. */
     onKey: (event) => {
-      if (event.key === "Escape" && !overlay.hidden) closeOverlay();
+      if (event.key === "Escape" && !overlay.hidden) {
+        closeOverlay();
+        return true;
+      }
+      return onArrow(event);
     },
     destroy: () => {
       clearInterval(timer);

@@ -273,3 +273,47 @@ export function pythonCode(item) {
 export function codeFor(item) {
   return { magic: magicCode(item), python: pythonCode(item) };
 }
+
+/**
+ * What a screen reader should hear when the jobs change: requests that started, finished,
+ * failed or were cancelled since ``before``; "" when nothing worth saying happened.
+ */
+export function announcement(before, after) {
+  const old = new Map((before ?? []).map((job) => [job.id, job.state]));
+  const fresh = { started: 0, done: 0, cancelled: 0 };
+  const failures = [];
+  for (const job of after ?? []) {
+    const was = old.get(job.id);
+    if (was === job.state) continue;
+    if (was === undefined && isActive(job)) fresh.started += 1;
+    else if (job.state === "done") fresh.done += 1;
+    else if (job.state === "cancelled") fresh.cancelled += 1;
+    else if (job.state === "failed") failures.push(job.message || "unknown error");
+  }
+  const images = (n) => `${n} image${n === 1 ? "" : "s"}`;
+  const parts = [];
+  if (fresh.started) parts.push(`Generating ${images(fresh.started)}.`);
+  if (fresh.done) parts.push(`${images(fresh.done)} ready.`);
+  if (fresh.cancelled) parts.push(`${fresh.cancelled} cancelled.`);
+  for (const message of failures) parts.push(`Failed: ${message}`);
+  return parts.join(" ");
+}
+
+/** Where an arrow key moves in a list of ``count`` items from ``index`` (Home/End too); null for other keys. */
+export function arrowTarget(key, index, count) {
+  if (count <= 0) return null;
+  switch (key) {
+    case "ArrowRight":
+    case "ArrowDown":
+      return Math.min(count - 1, index + 1);
+    case "ArrowLeft":
+    case "ArrowUp":
+      return Math.max(0, index - 1);
+    case "Home":
+      return 0;
+    case "End":
+      return count - 1;
+    default:
+      return null;
+  }
+}

@@ -191,3 +191,37 @@ describe("copy as code", () => {
     assert.deepEqual(Object.keys(L.codeFor(item)), ["magic", "python"]);
   });
 });
+
+describe("screen reader announcements", () => {
+  const job = (id, state, message = "") => ({ id, state, message });
+
+  test("new requests, finished ones, cancellations and failures are said once", () => {
+    assert.equal(L.announcement([], [job("a", "running"), job("b", "queued")]), "Generating 2 images.");
+    const running = [job("a", "running"), job("b", "queued")];
+    assert.equal(L.announcement(running, [job("a", "done"), job("b", "running")]), "1 image ready.");
+    assert.equal(
+      L.announcement(running, [job("a", "failed", "quota exceeded"), job("b", "cancelled")]),
+      "1 cancelled. Failed: quota exceeded",
+    );
+  });
+
+  test("nothing changed, or only queued -> running, is silent", () => {
+    const jobs = [job("a", "done")];
+    assert.equal(L.announcement(jobs, jobs), "");
+    assert.equal(L.announcement([job("b", "queued")], [job("b", "running")]), "");
+    assert.equal(L.announcement(undefined, []), "");
+  });
+});
+
+describe("arrow keys in the gallery", () => {
+  test("move one step, stop at the ends, Home and End jump", () => {
+    assert.equal(L.arrowTarget("ArrowRight", 0, 3), 1);
+    assert.equal(L.arrowTarget("ArrowDown", 2, 3), 2);
+    assert.equal(L.arrowTarget("ArrowLeft", 0, 3), 0);
+    assert.equal(L.arrowTarget("ArrowUp", 2, 3), 1);
+    assert.equal(L.arrowTarget("Home", 2, 3), 0);
+    assert.equal(L.arrowTarget("End", 0, 3), 2);
+    assert.equal(L.arrowTarget("Enter", 0, 3), null);
+    assert.equal(L.arrowTarget("ArrowRight", 0, 0), null);
+  });
+});

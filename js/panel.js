@@ -30,6 +30,7 @@ function render({ model, el }) {
     h("button", {
       class: "jig-icon",
       title: "Dismiss",
+      "aria-label": "Dismiss the error",
       text: "×",
       onclick: () => context.setState({ error: "" }),
     }),
@@ -46,9 +47,22 @@ function render({ model, el }) {
   const form = createForm(context);
   const results = createResults(context);
   // Keyboard shortcuts of the notebook stay outside: typing here never runs or edits cells.
+  const onKey = (event) => {
+    const handled = results.onKey(event) || (event.key === "Escape" && form.cancelAll());
+    if (handled) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  };
   const root = h(
     "div",
-    { class: "jig-panel", "data-lm-suppress-shortcuts": "true", onkeydown: results.onKey },
+    {
+      class: "jig-panel",
+      role: "region",
+      "aria-label": "Image generation panel",
+      "data-lm-suppress-shortcuts": "true",
+      onkeydown: onKey,
+    },
     errorBox,
     ...form.nodes,
     ...results.nodes,

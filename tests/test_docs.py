@@ -20,6 +20,8 @@ README = ROOT / "README.md"
 NOT_RUN_HERE = {
     'pip install -e ".[lab]" && imagegen lab': "installs, then serves until stopped: .ci/first-command "
     "runs it in a fresh venv; test_main_job.py runs imagegen lab",
+    'pip install -e ".[app]" && imagegen app': "installs, then serves until stopped: "
+    "tests/browser/test_app_browser.py runs imagegen app",
     "bash .ci/test": "the whole check, this test included: it is what CI runs",
     'pip install -e ".[dev]"': "installs packages: .ci/test runs it",
     "python -m pytest": "the whole suite, this test included",

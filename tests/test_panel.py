@@ -247,3 +247,21 @@ def test_advanced_gateway_options_reach_the_request(emulator_env: Emulator) -> N
     headers = api_requests(emulator_env)[0].headers
     assert headers["cf-aig-gateway-id"] == "my-gateway"
     assert headers["cf-aig-skip-cache"] == "true" and headers["cf-aig-cache-ttl"] == "600"
+
+
+def test_generate_uses_the_prompt_in_its_message_when_the_last_update_is_late(emulator_env: Emulator) -> None:
+    """A fast typist: the state update with the last keystrokes arrives after Generate."""
+
+    async def scenario() -> None:
+        panel = ImageGenPanel(params={"size": "256x256", "quality": "low"})
+        front = FrontEnd(panel)
+        front.set(prompt="a fast typist's lighthous")
+        front.send({"type": "generate", "prompt": "a fast typist's lighthouse"})
+        front.set(prompt="a fast typist's lighthouse")  # the held-back update, now harmless
+        await panel.wait()
+        assert [item["prompt"] for item in panel.gallery] == ["a fast typist's lighthouse"]
+        assert panel.prompt == "a fast typist's lighthouse"
+        panel.close()
+
+    run(scenario())
+    assert [r.json["input"]["prompt"] for r in api_requests(emulator_env)] == ["a fast typist's lighthouse"]

@@ -44,6 +44,11 @@ class PanelActions:
             handler(content, list(buffers or []))
 
     def _msg_generate(self, content: dict[str, Any], buffers: list[Any]) -> None:
+        # The text on screen when Generate was pressed: the trait update carrying the last
+        # keystrokes may still be held back by the widget manager and arrive after this message.
+        prompt = content.get("prompt")
+        if isinstance(prompt, str) and prompt != self.prompt:
+            self.prompt = prompt
         try:
             self.generate()
         except ValidationError as exc:  # shown where the reason always shows, not as an error

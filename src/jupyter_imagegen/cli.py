@@ -5,6 +5,7 @@ imagegen batch prompts.csv --out images/ --rpm 600
 imagegen models
 imagegen emulator --port 8787
 imagegen lab notebooks/quickstart.ipynb
+imagegen app --port 8866
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ def _parser(model_help: str | None = None) -> argparse.ArgumentParser:
     lab.add_argument("notebook", nargs="?", default="notebooks/quickstart.ipynb")
     lab.add_argument("--port", type=int, help="port (default: 8888, or the next free one)")
     lab.add_argument("--no-browser", action="store_true", help="print the URL; do not open a browser")
+
+    app = commands.add_parser("app", help="serve the control panel alone as a web page (Voilà)")
+    app.add_argument("--port", type=int, default=8866)
+    app.add_argument("--no-browser", action="store_true")
+    app.add_argument("--theme", choices=("light", "dark"), default="light")
 
     from ._batch_cli import add_parser as add_batch_parser
 
@@ -178,6 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._batch_cli import run as run_batch
 
             return run_batch(args)
+        if args.command == "app":
+            from ._app import serve_app
+
+            return serve_app(port=args.port, open_browser=not args.no_browser, theme=args.theme)
         from ._lab import run_lab
 
         return run_lab(args.notebook, port=args.port, open_browser=not args.no_browser)

@@ -258,6 +258,43 @@ function pythonCode(item) {
 function codeFor(item) {
   return { magic: magicCode(item), python: pythonCode(item) };
 }
+function announcement(before, after) {
+  const old = new Map((before ?? []).map((job) => [job.id, job.state]));
+  const fresh = { started: 0, done: 0, cancelled: 0 };
+  const failures = [];
+  for (const job of after ?? []) {
+    const was = old.get(job.id);
+    if (was === job.state) continue;
+    if (was === void 0 && isActive(job)) fresh.started += 1;
+    else if (job.state === "done") fresh.done += 1;
+    else if (job.state === "cancelled") fresh.cancelled += 1;
+    else if (job.state === "failed") failures.push(job.message || "unknown error");
+  }
+  const images = (n) => `${n} image${n === 1 ? "" : "s"}`;
+  const parts = [];
+  if (fresh.started) parts.push(`Generating ${images(fresh.started)}.`);
+  if (fresh.done) parts.push(`${images(fresh.done)} ready.`);
+  if (fresh.cancelled) parts.push(`${fresh.cancelled} cancelled.`);
+  for (const message of failures) parts.push(`Failed: ${message}`);
+  return parts.join(" ");
+}
+function arrowTarget(key, index, count) {
+  if (count <= 0) return null;
+  switch (key) {
+    case "ArrowRight":
+    case "ArrowDown":
+      return Math.min(count - 1, index + 1);
+    case "ArrowLeft":
+    case "ArrowUp":
+      return Math.max(0, index - 1);
+    case "Home":
+      return 0;
+    case "End":
+      return count - 1;
+    default:
+      return null;
+  }
+}
 
 // form.js
 var MAX_UPLOAD_BYTES = 9 * 1024 * 1024;
@@ -275,7 +312,7 @@ function createForm({ model, send, setState, uid }) {
   const prompt = h("textarea", {
     class: "jig-prompt",
     rows: 3,
-    placeholder: "Describe the image… (Ctrl+Enter or ⌘+Enter to generate)",
+    placeholder: "Describe the image… (Ctrl+Enter or ⌘+Enter to generate, Escape to cancel)",
     "aria-label": "Prompt"
   });
   const modelSelect = h("select", { class: "jig-model", "aria-label": "Model" });
@@ -297,7 +334,7 @@ function createForm({ model, send, setState, uid }) {
   const reason = h("span", { class: "jig-reason", "aria-live": "polite" });
   const requestGeneration = () => {
     setState({ prompt: prompt.value });
-    send({ type: "generate" });
+    send({ type: "generate", prompt: prompt.value });
   };
   prompt.addEventListener("input", () => setState({ prompt: prompt.value }));
   prompt.addEventListener("keydown", (event) => {
@@ -322,7 +359,7 @@ function createForm({ model, send, setState, uid }) {
       case "toggle":
         return h(
           "span",
-          { class: "jig-toggles", role: "group", id },
+          { class: "jig-toggles", role: "group", id, "aria-labelledby": `${id}-label` },
           control.options.map((option) => {
             const on = isSet && value === option;
             return h("button", {
@@ -395,13 +432,19 @@ function createForm({ model, send, setState, uid }) {
       const reset = isSet ? h("button", {
         class: "jig-icon jig-reset",
         title: "Use the model's default",
+        "aria-label": `Use the model's default ${control.label.toLowerCase()}`,
         text: "↺",
         onclick: () => setParam2(control.name, null)
       }) : h("span");
       return h(
         "div",
         { class: "jig-control", dataset: { param: control.name, kind: control.kind } },
-        h("label", { for: `${uid}-${control.name}`, title: control.help, text: control.label }),
+        h("label", {
+          for: `${uid}-${control.name}`,
+          id: `${uid}-${control.name}-label`,
+          title: control.help,
+          text: control.label
+        }),
         controlWidget(control, shownValue(control, params), isSet),
         reset
       );
@@ -433,6 +476,7 @@ function createForm({ model, send, setState, uid }) {
           h("button", {
             class: "jig-icon",
             title: "Remove",
+            "aria-label": `Remove ${item.name}`,
             text: "×",
             onclick: () => send({ type: "remove_input", index })
           })
@@ -491,6 +535,11 @@ function createForm({ model, send, setState, uid }) {
     const counts = summarizeJobs(model.get("jobs") ?? []);
     cancel.disabled = counts.queued + counts.running === 0;
   }
+  const cancelAll = () => {
+    if (cancel.disabled) return false;
+    send({ type: "cancel" });
+    return true;
+  };
   const nodes = [
     prompt,
     h(
@@ -517,7 +566,7 @@ function createForm({ model, send, setState, uid }) {
     validity: showValidity,
     jobs: showCancellable
   };
-  return { nodes, views };
+  return { nodes, views, cancelAll };
 }
 
 // gallery.js
@@ -527,6 +576,10 @@ function createResults({ model, send, setState }) {
   const jobsList = h("ol", { class: "jig-jobs-list" });
   const gallery = h("div", { class: "jig-gallery" });
   const overlay = h("div", { class: "jig-overlay", hidden: true });
+  const live = h("div", { class: "jig-sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+  let announced = model.get("jobs") ?? [];
+  let shown = null;
+  let returnFocus = null;
   const thumbUrls = /* @__PURE__ */ new Map();
   const pending = /* @__PURE__ */ new Map();
   let requestCounter = 0;
@@ -534,6 +587,9 @@ function createResults({ model, send, setState }) {
     const jobs = model.get("jobs") ?? [];
     const now = Date.now();
     const counts = summarizeJobs(jobs);
+    const news = announcement(announced, jobs);
+    announced = jobs;
+    if (news) live.textContent = news;
     jobsSummary.textContent = Object.entries(counts).filter(([, n]) => n).map(([state, n]) => `${n} ${state}`).join(" · ");
     jobsList.replaceChildren(
       ...jobs.map(
@@ -545,6 +601,7 @@ function createResults({ model, send, setState }) {
           isActive(job) ? h("button", {
             class: "jig-icon",
             title: "Cancel this request",
+            "aria-label": `Cancel the request for ${truncate(job.prompt, 60)}`,
             text: "×",
             onclick: () => send({ type: "cancel", job: job.id })
           }) : null
@@ -576,24 +633,55 @@ function createResults({ model, send, setState }) {
     overlay.hidden = true;
     for (const img of overlay.querySelectorAll("img[data-original]")) URL.revokeObjectURL(img.src);
     overlay.replaceChildren();
+    const back = shown === null ? returnFocus : gallery.querySelector(`[data-id="${shown}"] .jig-thumb-button`);
+    shown = null;
+    returnFocus = null;
+    if (back?.isConnected) back.focus();
   }
   overlay.addEventListener("click", (event) => {
     if (event.target === overlay) closeOverlay();
   });
-  const openOverlay = (...children) => {
+  const openOverlay = (label, ...children) => {
+    if (overlay.hidden) returnFocus = document.activeElement;
+    for (const img of overlay.querySelectorAll("img[data-original]")) URL.revokeObjectURL(img.src);
+    const close = h("button", {
+      class: "jig-icon jig-close",
+      title: "Close (Escape)",
+      "aria-label": "Close",
+      text: "×",
+      onclick: closeOverlay
+    });
     overlay.replaceChildren(
-      h(
-        "div",
-        { class: "jig-dialog" },
-        h("button", { class: "jig-icon jig-close", title: "Close", text: "×", onclick: closeOverlay }),
-        ...children
-      )
+      h("div", { class: "jig-dialog", role: "dialog", "aria-modal": "true", "aria-label": label }, close, ...children)
     );
     overlay.hidden = false;
+    close.focus();
   };
+  overlay.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const stops = [...overlay.querySelectorAll("button")];
+    if (!stops.length) return;
+    const [first, last] = [stops[0], stops[stops.length - 1]];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
   function enlarge(item) {
+    const items = model.get("gallery") ?? [];
+    const index = items.findIndex((other) => other.id === item.id);
     const img = h("img", { class: "jig-large", src: thumbUrls.get(item.id), alt: item.prompt });
-    openOverlay(img, h("p", { class: "jig-caption", text: item.prompt }));
+    const position = items.length > 1 ? `Image ${index + 1} of ${items.length}; arrow keys for the others.` : "";
+    openOverlay(
+      "Enlarged image",
+      img,
+      h("p", { class: "jig-caption", text: item.prompt }),
+      position ? h("p", { class: "jig-position", text: position }) : null
+    );
+    shown = item.id;
     requestOriginal(item.id, "view", (data, info) => {
       if (overlay.hidden || !img.isConnected) return;
       img.src = blobUrl(data, info.mime);
@@ -622,7 +710,8 @@ function createResults({ model, send, setState }) {
         h("pre", { text })
       );
     };
-    openOverlay(block("Notebook cell", code.magic), block("Python", code.python));
+    shown = null;
+    openOverlay("Copy as code", block("Notebook cell", code.magic), block("Python", code.python));
     overlay.firstChild.classList.add("jig-code-dialog");
     copyText(`${code.magic}
 
@@ -630,7 +719,14 @@ ${code.python}`);
   }
   function card(item, selected) {
     if (!thumbUrls.has(item.id)) thumbUrls.set(item.id, blobUrl(item.thumb, item.thumb_mime));
-    const action = (name, label, title, handler) => h("button", { class: "jig-action", title, text: label, dataset: { action: name }, onclick: handler });
+    const action = (name, label, title, handler) => h("button", {
+      class: "jig-action",
+      title,
+      "aria-label": title,
+      text: label,
+      dataset: { action: name },
+      onclick: handler
+    });
     const copyPrompt = action(
       "copy-prompt",
       "❝",
@@ -642,13 +738,15 @@ ${code.python}`);
     return h(
       "figure",
       { class: `jig-card${selected ? " jig-selected" : ""}`, dataset: { id: item.id } },
-      h("img", {
-        class: "jig-thumb",
-        src: thumbUrls.get(item.id),
-        alt: item.prompt,
-        title: "Click to enlarge",
-        onclick: () => enlarge(item)
-      }),
+      h(
+        "button",
+        {
+          class: "jig-thumb-button",
+          title: "Enlarge (Enter); arrow keys move between images",
+          onclick: () => enlarge(item)
+        },
+        h("img", { class: "jig-thumb", src: thumbUrls.get(item.id), alt: item.prompt })
+      ),
       h(
         "figcaption",
         {},
@@ -657,12 +755,15 @@ ${code.python}`);
         h(
           "span",
           { class: "jig-card-actions" },
-          action(
-            "select",
-            selected ? "☑" : "☐",
-            "Select (panel.selected)",
-            () => setState({ selected_ids: toggleSelected(model.get("selected_ids"), item.id) })
-          ),
+          h("button", {
+            class: "jig-action",
+            title: "Select (panel.selected)",
+            "aria-label": "Select",
+            "aria-pressed": String(selected),
+            text: selected ? "☑" : "☐",
+            dataset: { action: "select" },
+            onclick: () => setState({ selected_ids: toggleSelected(model.get("selected_ids"), item.id) })
+          }),
           action("download", "⬇", "Download the original", () => download(item)),
           copyPrompt,
           action("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
@@ -675,21 +776,50 @@ ${code.python}`);
   function showGallery() {
     const items = model.get("gallery") ?? [];
     const selected = new Set(model.get("selected_ids") ?? []);
-    const live = new Set(items.map((item) => item.id));
+    const live2 = new Set(items.map((item) => item.id));
     for (const [id, url] of thumbUrls) {
-      if (!live.has(id)) {
+      if (!live2.has(id)) {
         URL.revokeObjectURL(url);
         thumbUrls.delete(id);
       }
     }
+    const focused = gallery.contains(document.activeElement) ? [document.activeElement.closest("[data-id]")?.dataset.id, document.activeElement.className] : null;
     gallery.replaceChildren(...items.map((item) => card(item, selected.has(item.id))));
+    if (focused) {
+      const [id, cls] = focused;
+      const again = [...gallery.querySelectorAll(`[data-id="${id}"] button`)].find((b) => b.className === cls);
+      again?.focus();
+    }
+  }
+  function onArrow(event) {
+    const items = model.get("gallery") ?? [];
+    if (!overlay.hidden) {
+      if (shown === null) return false;
+      const index2 = items.findIndex((item) => item.id === shown);
+      const next2 = arrowTarget(event.key, index2, items.length);
+      if (next2 === null) return false;
+      if (next2 !== index2) enlarge(items[next2]);
+      return true;
+    }
+    const thumbs = [...gallery.querySelectorAll(".jig-thumb-button")];
+    const index = thumbs.indexOf(document.activeElement);
+    if (index < 0) return false;
+    const next = arrowTarget(event.key, index, thumbs.length);
+    if (next === null) return false;
+    thumbs[next].focus();
+    return true;
   }
   return {
-    nodes: [h("div", { class: "jig-jobs" }, jobsSummary, jobsList), gallery, overlay],
+    nodes: [h("div", { class: "jig-jobs" }, jobsSummary, jobsList), live, gallery, overlay],
     views: { jobs: showJobs, gallery: showGallery, selected_ids: showGallery },
     onMessage,
+    /** True when the key was for the gallery or the dialog. */
     onKey: (event) => {
-      if (event.key === "Escape" && !overlay.hidden) closeOverlay();
+      if (event.key === "Escape" && !overlay.hidden) {
+        closeOverlay();
+        return true;
+      }
+      return onArrow(event);
     },
     destroy: () => {
       clearInterval(timer);
@@ -725,6 +855,7 @@ function render({ model, el }) {
     h("button", {
       class: "jig-icon",
       title: "Dismiss",
+      "aria-label": "Dismiss the error",
       text: "×",
       onclick: () => context.setState({ error: "" })
     })
@@ -739,9 +870,22 @@ function render({ model, el }) {
   };
   const form = createForm(context);
   const results = createResults(context);
+  const onKey = (event) => {
+    const handled = results.onKey(event) || event.key === "Escape" && form.cancelAll();
+    if (handled) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  };
   const root = h(
     "div",
-    { class: "jig-panel", "data-lm-suppress-shortcuts": "true", onkeydown: results.onKey },
+    {
+      class: "jig-panel",
+      role: "region",
+      "aria-label": "Image generation panel",
+      "data-lm-suppress-shortcuts": "true",
+      onkeydown: onKey
+    },
     errorBox,
     ...form.nodes,
     ...results.nodes
