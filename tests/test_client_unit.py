@@ -24,6 +24,11 @@ from jupyter_imagegen._response import parse_retry_after
 from jupyter_imagegen._retry import retry_delay
 
 TOKEN = "tok-unit-8Hq"
+PUBLIC = "93.184.216.34"  # what the test resolver answers for every name: no DNS query is made
+
+
+def public_resolver(host: str, port: int) -> list[str]:
+    return [PUBLIC]
 
 
 def png() -> bytes:
@@ -38,6 +43,7 @@ def client_for(handler: Callable[[httpx.Request], httpx.Response], **kw: object)
         account_id="acc",
         api_token=TOKEN,
         base_url="https://api.example.test/client/v4",
+        resolver=public_resolver,
         **kw,  # type: ignore[arg-type]
     )
 

@@ -19,6 +19,7 @@ import base64
 import json
 import os
 import re
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
@@ -138,6 +139,8 @@ class Service:
     url_ttl: float = 60.0
     single_use_urls: bool = True
     file_base: str = ""
+    resets: dict[str, int] = field(default_factory=dict)  # image_reset: downloads cut so far
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     files: FileStore = field(default_factory=FileStore)
     samples: SampleCounter = field(default_factory=SampleCounter)
 
@@ -298,6 +301,12 @@ class Service:
             text = b"404 Not Found: this image URL has expired or was already downloaded (emulator)\n"
             return Reply(404, {"content-type": "text/plain; charset=utf-8", **cors}, text), None
         fault = stored.fault
+        if fault is not None and fault.kind is Fault.IMAGE_RESET:
+            with self._lock:
+                resets = self.resets[name] = self.resets.get(name, 0) + 1
+            if resets <= fault["fetches"]:
+                self.files.put(name, stored)  # still there for the next download
+                return Reply(0, reset=True), fault
         if fault is not None and fault.kind is Fault.REDIRECT_INSECURE:
             return Reply(302, {"location": fault["location"], **cors}), fault
         if fault is not None and fault.kind is Fault.OVERSIZE:
