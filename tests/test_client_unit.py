@@ -68,6 +68,7 @@ def test_proxied_route_body_and_headers() -> None:
         "input": {"prompt": "a fox", "size": "256x256"},
     }
     assert api.headers["authorization"] == f"Bearer {TOKEN}"
+    assert api.headers["accept-encoding"] == download.headers["accept-encoding"] == "identity"
     assert api.headers["cf-aig-gateway-id"] == "default"
     assert api.headers["cf-aig-skip-cache"] == "true"
     assert json.loads(api.headers["cf-aig-metadata"]) == {"class": "7b"}
