@@ -99,7 +99,10 @@ class BaseClient:
         )
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} model={self.model!r} base_url={self.settings.base_url!r}>"
+        settings = getattr(self, "settings", None)
+        if settings is None:  # a verbose traceback of a settings error shows the half-made client
+            return f"<{type(self).__name__} (not configured)>"
+        return f"<{type(self).__name__} model={settings.model!r} base_url={settings.base_url!r}>"
 
     @property
     def model(self) -> str:

@@ -93,7 +93,13 @@ class Client(BaseClient):
             ):
                 answer = self._answer(request, response, self._read(response, deadline))
         except httpx.HTTPError as exc:
-            raise self._scrub(self._transport_error(exc, deadline)) from None
+            failure: ImageGenError | None = self._scrub(self._transport_error(exc, deadline))
+        else:
+            failure = None
+        if failure is not None:
+            # Raised outside the handler, with no context: the HTTP library's frames hold the
+            # request headers, the token among them, and debuggers show a context's locals.
+            raise failure
         data = answer.image if answer.image is not None else self._fetch_image(answer)
         return self._image(request, data, answer, started)
 
@@ -153,7 +159,8 @@ class Client(BaseClient):
                         raise self._download_failed(response, target.host)
                     return self._read(response, deadline, image_host=target.host)
             except httpx.HTTPError as exc:
-                raise self._download_transport_error(exc, target.host, deadline) from None
+                failure = self._download_transport_error(exc, target.host, deadline)
+            raise failure  # outside the handler: no context (see _attempt)
         raise AssertionError("unreachable: _redirect ends the loop")
 
 
@@ -220,9 +227,13 @@ class AsyncClient(BaseClient):
         try:
             answer = await _by(deadline, self._post(request, url, headers, body, auth, deadline))
         except httpx.HTTPError as exc:
-            raise self._scrub(self._transport_error(exc, deadline)) from None
+            failure: ImageGenError | None = self._scrub(self._transport_error(exc, deadline))
         except asyncio.TimeoutError:
-            raise self._total_timeout(self.settings.base_url) from None
+            failure = self._total_timeout(self.settings.base_url)
+        else:
+            failure = None
+        if failure is not None:
+            raise failure  # outside the handler: no context (see Client._attempt)
         data = answer.image if answer.image is not None else await self._fetch_image(answer)
         return self._image(request, data, answer, started)
 
@@ -280,9 +291,15 @@ class AsyncClient(BaseClient):
             try:
                 outcome = await _by(deadline, self._get(target, deadline))
             except httpx.HTTPError as exc:
-                raise self._download_transport_error(exc, target.host, deadline) from None
+                failure: ImageDownloadError | None = self._download_transport_error(
+                    exc, target.host, deadline
+                )
             except asyncio.TimeoutError:
-                raise self._download_transport_error(httpx.ReadTimeout(""), target.host, deadline) from None
+                failure = self._download_transport_error(httpx.ReadTimeout(""), target.host, deadline)
+            else:
+                failure = None
+            if failure is not None:
+                raise failure  # outside the handler: no context (see Client._attempt)
             if isinstance(outcome, bytes):
                 return outcome
             url = self._redirect(url, outcome, hops)
