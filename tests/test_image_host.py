@@ -255,7 +255,7 @@ def test_the_token_never_reaches_the_image_host(emulator: Emulator, run_async: b
 def test_a_failed_download_is_fetched_again_without_a_new_generation(
     emulator: Emulator, run_async: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("jupyter_imagegen._base_client.MAX_DOWNLOAD_DELAY", 0.01)
+    monkeypatch.setattr("jupyter_imagegen._imagehost.MAX_DOWNLOAD_DELAY", 0.01)
     options = dict(account_id=emulator.account_id, api_token=emulator.token, base_url=emulator.base_url)
     emulator.inject("image_reset", fetches=2)  # two resets, then the image: within 2 retries
     emulator.inject("image_reset", fetches=5)  # always reset: the error names the image host

@@ -26,7 +26,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._imagebytes import verify_image
-from ._imagehost import Resolver, Target, check_image_url, pin, system_resolver
+from ._imagehost import IDENTITY, MAX_REDIRECTS, Resolver, Target, check_image_url, pin, system_resolver
 from ._models import check_model_id
 from ._offline import uses_local_service
 from ._request import GatewayOptions, ImageRequest
@@ -35,18 +35,12 @@ from ._result import GeneratedImage
 from ._retry import retry_delay
 from ._version import __version__
 
-__all__ = ["BaseClient", "BearerToken", "RequestLike", "hide_token"]
+__all__ = ["IDENTITY", "BaseClient", "BearerToken", "RequestLike", "hide_token"]
 
 RequestLike = str | ImageRequest | Mapping[str, Any]
-MAX_REDIRECTS = 5
 MAX_HOPS = MAX_REDIRECTS + 1
-MAX_DOWNLOAD_DELAY = 4.0
 REDIRECTS = {301, 302, 303, 307, 308}
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]+")
-# Compressed answers are refused rather than inflated: a few KB of nested gzip inflate to GBs
-# before any size cap on decoded bytes could see them. Images are compressed already, and the
-# JSON answers carry base64 images, which gain little; a server that ignores this is refused.
-IDENTITY = {"Accept-Encoding": "identity"}
 _TIMEOUT_PHASES = {
     httpx.ConnectTimeout: "connect",
     httpx.ReadTimeout: "read",
@@ -194,12 +188,6 @@ class BaseClient:
     def _local_service(self) -> bool:
         return uses_local_service(self.settings.base_url)
 
-    def _redirect(self, url: str, response: httpx.Response, hops: int) -> str:
-        location = response.headers.get("location")
-        if not location or hops + 1 >= MAX_REDIRECTS:
-            raise ImageDownloadError("The image URL redirected too often or without a target.")
-        return str(httpx.URL(url).join(location))
-
     def _target(self, url: str) -> tuple[Target, tuple[str, int] | None]:
         """The request for one hop, and the host and port still to resolve and check (sync
         and async clients resolve in their own way, then call :func:`pin`)."""
@@ -209,19 +197,6 @@ class BaseClient:
 
     def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:
         return pin(url, *unresolved, resolver=lambda host, port: addresses)
-
-    def _download_failed(self, response: httpx.Response, host: str) -> ImageDownloadError:
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            error = ImageDownloadError(
-                f"The image host {host} answered HTTP {response.status_code}; the image was made, "
-                "so fetching it again is free: it was tried again."
-            )
-            error.transient = True
-            return error
-        return ImageDownloadError(
-            f"The image URL at {host} answered HTTP {response.status_code}: it has probably expired "
-            "(image URLs are short-lived); generate the image again."
-        )
 
     def _download_transport_error(
         self, exc: httpx.HTTPError, host: str, deadline: float
@@ -233,22 +208,6 @@ class BaseClient:
         )
         error.transient = True
         return error
-
-    def _download_retry_delay(self, error: ImageDownloadError, attempt: int) -> float | None:
-        """Fetching an image URL again costs nothing, unlike generating it again."""
-        if not error.transient or attempt >= self.settings.max_retries:
-            return None
-        return min(MAX_DOWNLOAD_DELAY, 0.5 * float(2**attempt))
-
-    def _check_encoding(self, response: httpx.Response, host: str, download: bool) -> None:
-        encoding = response.headers.get("content-encoding", "").strip().lower()
-        if encoding in ("", "identity"):
-            return
-        cls = ImageDownloadError if download else APIResponseError
-        raise cls(
-            f"{host} answered with a compressed body (Content-Encoding: {encoding[:40]}) although "
-            "the client asks for none; it was not read (a compressed answer can hide a huge one)."
-        )
 
     def _check_size(self, declared: str | None, received: int) -> None:
         cap = self.settings.max_image_bytes

@@ -19,7 +19,7 @@ import httpx
 from ._base_client import IDENTITY, MAX_HOPS, REDIRECTS, BaseClient, RequestLike, hide_token
 from ._deadline import deadline_transport, until
 from ._exceptions import ImageDownloadError, ImageGenError
-from ._imagehost import Target
+from ._imagehost import Target, download_failed, download_retry_delay, redirect_target, refuse_encoded
 from ._request import ImageRequest
 from ._response import Answer
 from ._result import GeneratedImage
@@ -104,7 +104,7 @@ class Client(BaseClient):
         return self._image(request, data, answer, started)
 
     def _read(self, response: httpx.Response, deadline: float, image_host: str | None = None) -> bytes:
-        self._check_encoding(response, image_host or self.settings.base_url, download=image_host is not None)
+        refuse_encoded(response, image_host or self.settings.base_url, download=image_host is not None)
         self._check_size(response.headers.get("content-length"), 0)
         chunks: list[bytes] = []
         received = 0
@@ -126,7 +126,7 @@ class Client(BaseClient):
             try:
                 return self._download(answer.url)
             except ImageDownloadError as error:
-                delay = self._download_retry_delay(error, attempt)
+                delay = download_retry_delay(error, attempt, self.settings.max_retries)
                 if delay is None:
                     self._final(error, attempt + 1)
                     raise
@@ -153,10 +153,10 @@ class Client(BaseClient):
                     ) as response,
                 ):
                     if response.status_code in REDIRECTS:
-                        url = self._redirect(url, response, hops)
+                        url = redirect_target(url, response, hops)
                         continue
                     if response.status_code != 200:
-                        raise self._download_failed(response, target.host)
+                        raise download_failed(response, target.host)
                     return self._read(response, deadline, image_host=target.host)
             except httpx.HTTPError as exc:
                 failure = self._download_transport_error(exc, target.host, deadline)
@@ -250,7 +250,7 @@ class AsyncClient(BaseClient):
             return self._answer(request, response, await self._read(response, deadline))
 
     async def _read(self, response: httpx.Response, deadline: float, image_host: str | None = None) -> bytes:
-        self._check_encoding(response, image_host or self.settings.base_url, download=image_host is not None)
+        refuse_encoded(response, image_host or self.settings.base_url, download=image_host is not None)
         self._check_size(response.headers.get("content-length"), 0)
         chunks: list[bytes] = []
         received = 0
@@ -270,7 +270,7 @@ class AsyncClient(BaseClient):
             try:
                 return await self._download(answer.url)
             except ImageDownloadError as error:
-                delay = self._download_retry_delay(error, attempt)
+                delay = download_retry_delay(error, attempt, self.settings.max_retries)
                 if delay is None:
                     self._final(error, attempt + 1)
                     raise
@@ -302,7 +302,7 @@ class AsyncClient(BaseClient):
                 raise failure  # outside the handler: no context (see Client._attempt)
             if isinstance(outcome, bytes):
                 return outcome
-            url = self._redirect(url, outcome, hops)
+            url = redirect_target(url, outcome, hops)
         raise AssertionError("unreachable: _redirect ends the loop")
 
     async def _get(self, target: Target, deadline: float) -> bytes | httpx.Response:
@@ -314,7 +314,7 @@ class AsyncClient(BaseClient):
             if response.status_code in REDIRECTS:
                 return response
             if response.status_code != 200:
-                raise self._download_failed(response, target.host)
+                raise download_failed(response, target.host)
             return await self._read(response, deadline, image_host=target.host)
 
 

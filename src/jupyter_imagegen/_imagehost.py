@@ -16,10 +16,30 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from ._exceptions import ImageDownloadError
+import httpx
+
+from ._exceptions import APIResponseError, ImageDownloadError
 from ._offline import is_loopback_host
 
-__all__ = ["Resolver", "Target", "check_image_url", "pin", "system_resolver"]
+__all__ = [
+    "IDENTITY",
+    "Resolver",
+    "Target",
+    "check_image_url",
+    "download_failed",
+    "download_retry_delay",
+    "pin",
+    "redirect_target",
+    "refuse_encoded",
+    "system_resolver",
+]
+
+MAX_REDIRECTS = 5
+MAX_DOWNLOAD_DELAY = 4.0
+# Compressed answers are refused rather than inflated: a few KB of nested gzip inflate to GBs
+# in one decoding step, before a cap on decoded bytes could see them. Images are compressed
+# already and JSON answers carry base64 images, which gain little: ask for none, refuse any.
+IDENTITY = {"Accept-Encoding": "identity"}
 
 # host, port -> the IP addresses the name resolves to.
 Resolver = Callable[[str, int], Sequence[str]]
@@ -111,4 +131,45 @@ def pin(url: str, host: str, port: int, resolver: Resolver) -> Target:
         host,
         headers={"Host": name if default else f"{name}:{port}"},
         extensions={"sni_hostname": host},
+    )
+
+
+def redirect_target(url: str, response: httpx.Response, hops: int) -> str:
+    """The next hop's URL (checked like the first before it is fetched)."""
+    location = response.headers.get("location")
+    if not location or hops + 1 >= MAX_REDIRECTS:
+        raise ImageDownloadError("The image URL redirected too often or without a target.")
+    return str(httpx.URL(url).join(location))
+
+
+def download_failed(response: httpx.Response, host: str) -> ImageDownloadError:
+    if response.status_code >= 500 or response.status_code in (408, 429):
+        error = ImageDownloadError(
+            f"The image host {host} answered HTTP {response.status_code}; the image was generated, "
+            "only its download failed."
+        )
+        error.transient = True
+        return error
+    return ImageDownloadError(
+        f"The image URL at {host} answered HTTP {response.status_code}: it has probably expired "
+        "(image URLs are short-lived); generate the image again."
+    )
+
+
+def download_retry_delay(error: ImageDownloadError, attempt: int, max_retries: int) -> float | None:
+    """Seconds before fetching the same image URL again, or None: that costs nothing, unlike
+    generating the image again, so only whether it may work counts."""
+    if not error.transient or attempt >= max_retries:
+        return None
+    return min(MAX_DOWNLOAD_DELAY, 0.5 * float(2**attempt))
+
+
+def refuse_encoded(response: httpx.Response, where: str, download: bool) -> None:
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return
+    cls = ImageDownloadError if download else APIResponseError
+    raise cls(
+        f"{where} answered with a compressed body (Content-Encoding: {encoding[:40]}) although "
+        "the client asks for none; it was not read (a compressed answer can hide a huge one)."
     )

@@ -110,7 +110,9 @@ def error_from_response(
     """The exception for an error answer, with the service's own message kept verbatim."""
     try:
         payload: Any = json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except RecursionError:  # nested too deeply to read: the status says enough
+        payload, body = None, b""
+    except (ValueError, UnicodeDecodeError):
         payload = None
     code, service_message = _first_error(payload)
     if service_message is None and payload is None and body:
