@@ -162,6 +162,7 @@ def test_the_download_connects_to_the_checked_address(run_async: bool) -> None:
     (download,) = recorder.downloads
     assert str(download.url) == f"https://{PUBLIC}:8443/a.png?sig=1"
     assert download.headers["host"] == "img.example.test:8443"
+    assert download.headers["connection"] == "close"  # never pooled under another name
     assert download.extensions["sni_hostname"] == "img.example.test"
     assert "authorization" not in download.headers
     assert download.headers["accept-encoding"] == "identity"

@@ -129,7 +129,9 @@ def pin(url: str, host: str, port: int, resolver: Resolver) -> Target:
     return Target(
         pinned,
         host,
-        headers={"Host": name if default else f"{name}:{port}"},
+        # Connections are pooled by address, and many image hosts share a CDN's addresses: a
+        # connection made for one name (its TLS server name) must not carry another's request.
+        headers={"Host": name if default else f"{name}:{port}", "Connection": "close"},
         extensions={"sni_hostname": host},
     )
 
