@@ -139,16 +139,26 @@ def test_a_host_that_resolves_to_an_unsafe_address_is_refused(address: str, run_
 
 
 @MODES
-def test_every_redirect_hop_is_checked(run_async: bool) -> None:
+@pytest.mark.parametrize(
+    "location,refusal,resolved",
+    [
+        ("https://inside.example.test:8443/x.png", "inside.example.test: it resolves to 192.168.0.10", True),
+        ("https://127.0.0.1:8443/x.png", "127.0.0.1: it is this machine", False),
+        ("http://127.0.0.1/x.png", "http://127.0.0.1: only https is allowed", False),
+        ("https://[::ffff:169.254.169.254]/x", "[::ffff:169.254.169.254]: it is a private", False),
+    ],
+)
+def test_every_redirect_hop_is_checked(location: str, refusal: str, resolved: bool, run_async: bool) -> None:
     def files(request: httpx.Request) -> httpx.Response:
         if request.headers["host"] == "img.example.test":
-            return httpx.Response(302, headers={"location": "https://inside.example.test:8443/x.png"})
+            return httpx.Response(302, headers={"location": location})
         return image_file(request)
 
     recorder = Recorder({"inside.example.test": ["192.168.0.10"]}, files)
-    with pytest.raises(ImageDownloadError, match=r"inside\.example\.test: it resolves to 192\.168\.0\.10"):
+    with pytest.raises(ImageDownloadError, match=re.escape(refusal)):
         recorder.generate("https://img.example.test/a.png", run_async)
-    assert recorder.resolved == [("img.example.test", 443), ("inside.example.test", 8443)]
+    hops = [("img.example.test", 443)] + ([("inside.example.test", 8443)] if resolved else [])
+    assert recorder.resolved == hops
     assert len(recorder.downloads) == 1  # the first hop only
 
 

@@ -77,7 +77,8 @@ def _unsafe(address: str) -> bool:
 
 
 def _refuse(scheme: str, host: str, why: str) -> ImageDownloadError:
-    return ImageDownloadError(f"Refusing to download the image from {scheme}://{host}: {why}.")
+    shown = f"[{host}]" if ":" in host else host
+    return ImageDownloadError(f"Refusing to download the image from {scheme}://{shown}: {why}.")
 
 
 def check_image_url(url: str, *, local_service: bool) -> tuple[str, int] | None:
