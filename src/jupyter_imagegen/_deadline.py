@@ -95,16 +95,21 @@ class _Backend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's own transport, with httpx's default limits, on the deadline-aware backend."""
+
+    def __init__(self) -> None:
+        # Not HTTPTransport.__init__: httpx offers no argument for the network backend, and its
+        # pool (with an SSL context that loads the CA bundle) would be built only to be replaced.
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_Backend(),
+        )
+
+
 def deadline_transport() -> httpx.HTTPTransport:
-    """httpx's own transport, with httpx's defaults, on the deadline-aware network backend."""
-    transport = httpx.HTTPTransport()
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
-    # httpx offers no argument for the network backend; its pool is built the same way here.
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_Backend(),
-    )
-    return transport
+    return _DeadlineTransport()
