@@ -308,3 +308,16 @@ def test_a_failed_generation_is_still_retried_as_before(
     ):
         client.generate("a fox", size="256x256")
     assert len(emulator.requests) == 3
+
+
+@MODES
+def test_an_image_host_that_does_not_resolve_for_a_moment_is_looked_up_again(
+    run_async: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jupyter_imagegen._imagehost.MAX_DOWNLOAD_DELAY", 0.0)
+    answers = iter([[], [PUBLIC]])
+    recorder = Recorder({}, image_file)
+    recorder.resolve = lambda host, port: (recorder.resolved.append((host, port)), next(answers))[1]  # type: ignore[method-assign]
+    image = recorder.generate("https://img.example.test/a.png", run_async)
+    assert image.width == 8 and len(recorder.resolved) == 2
+    assert [r.method for r in recorder.requests] == ["POST", "GET"]  # generated once

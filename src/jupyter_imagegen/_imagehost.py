@@ -113,9 +113,11 @@ def pin(url: str, host: str, port: int, resolver: Resolver) -> Target:
     """The request that fetches ``url`` from an address of ``host`` checked to be public."""
     addresses = list(resolver(host, port))
     if not addresses:
-        raise ImageDownloadError(
+        error = ImageDownloadError(
             f"Could not download the image: the image host {host} does not resolve; check the network."
         )
+        error.transient = True  # a name server may fail for a moment; the image is paid for
+        raise error
     unsafe = [a for a in addresses if _unsafe(a)]
     if unsafe:
         raise _refuse(
