@@ -139,10 +139,10 @@ class Service:
     url_ttl: float = 60.0
     single_use_urls: bool = True
     file_base: str = ""
-    resets: dict[str, int] = field(default_factory=dict)  # image_reset: downloads cut so far
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     files: FileStore = field(default_factory=FileStore)
     samples: SampleCounter = field(default_factory=SampleCounter)
+    resets: dict[str, int] = field(default_factory=dict, init=False)  # image_reset: downloads cut so far
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def answer(
         self, method: str, path: str, headers: dict[str, str], raw: bytes, fault: FaultSpec | None
