@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -239,12 +240,26 @@ class DripServer:
 
 TOKEN = "tok-SECRET-5f0c2a9e7d1b4c3a8e6f"
 WRONG = "tok-SECRET-wrong-91d2e7c4b8a0"  # a token the service rejects must not show either
+ODD = "tok-SECRET+odd/9c4e\\'a7="  # its escaped and URL-encoded forms differ from the raw one
 TESTS = str(Path(__file__).parent)  # frames of test code hold the token on purpose
+
+
+def forms(token: str) -> list[str]:
+    """The token as it could appear anywhere: raw, escaped by repr() or JSON, URL-encoded, and
+    base64-encoded at each of the three byte alignments it can take inside a longer text."""
+    found = {token, repr(token)[1:-1], json.dumps(token)[1:-1], quote(token, safe=""), quote_plus(token)}
+    for shift in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * shift + token.encode()).decode()
+            found.add(encoded[4:-4])  # the part that does not depend on the neighbouring bytes
+    return sorted(found)
+
+
 NEEDLES = [
-    TOKEN,
-    WRONG,
+    *forms(TOKEN),
+    *forms(WRONG),
+    *forms(ODD),
     TOKEN[11:23],  # a fragment: catches a token cut short
-    base64.b64encode(TOKEN.encode()).decode()[:20],  # the token base64-encoded (say, in an image)
 ]
 
 

@@ -8,7 +8,7 @@ import pickle
 import httpx
 import pytest
 
-from jupyter_imagegen import Client, ConfigurationError
+from jupyter_imagegen import Client, ConfigurationError, ImageGenError
 from jupyter_imagegen._config import DEFAULT_BASE_URL, Settings
 
 TOKEN = "tok-Zq9-very-secret-value"
@@ -82,10 +82,68 @@ def test_token_never_in_repr_str_or_pickle_text() -> None:
     "env,message",
     [
         ({"CLOUDFLARE_BASE_URL": "api.cloudflare.com"}, "must be an http"),
-        ({"IMAGEGEN_TIMEOUT": "soon"}, "IMAGEGEN_TIMEOUT must be a whole number"),
+        ({"IMAGEGEN_TIMEOUT": "soon"}, "IMAGEGEN_TIMEOUT must be a number of seconds above 0"),
+        ({"IMAGEGEN_TIMEOUT": "0"}, "IMAGEGEN_TIMEOUT must be a number of seconds above 0"),
+        ({"IMAGEGEN_TIMEOUT": "nan"}, "IMAGEGEN_TIMEOUT must be a number of seconds above 0"),
         ({"IMAGEGEN_MAX_RETRIES": "-1"}, "max_retries must be 0 or more"),
+        ({"IMAGEGEN_MAX_RETRIES": "x"}, "IMAGEGEN_MAX_RETRIES must be a whole number, got 'x'"),
+        ({"CLOUDFLARE_BASE_URL": "http://api.example.com/client/v4"}, "plain http to api.example.com"),
+        ({"CLOUDFLARE_BASE_URL": "http://10.0.0.5:8787/client/v4"}, "plain http to 10.0.0.5"),
     ],
 )
 def test_bad_settings_are_explained(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Settings.resolve(env=env)
+
+
+def test_fractional_timeout_seconds_are_accepted() -> None:
+    settings = Settings.resolve(env={"IMAGEGEN_TIMEOUT": "2.5"})
+    assert settings.timeout.read == 2.5
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8787/client/v4", "http://localhost:1/v4", "http://[::1]:1/v4"]
+)
+def test_plain_http_is_allowed_to_this_machine_only(url: str) -> None:
+    assert Settings.resolve(env={"CLOUDFLARE_BASE_URL": url}).base_url == url
+
+
+def test_plain_http_keyword_base_url_to_another_host_is_refused_before_any_request() -> None:
+    calls: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: calls.append(request) or httpx.Response(500))
+    with pytest.raises(
+        ConfigurationError, match=r"^base_url is plain http to example\.com, which would send"
+    ):
+        Client(transport=transport, base_url="http://example.com/v4", api_token=TOKEN, account_id="a")
+    assert calls == []
+
+
+@pytest.mark.parametrize("given", [TOKEN + "\n", TOKEN + "\r\n", "  " + TOKEN + "\t", "\n" + TOKEN])
+def test_surrounding_whitespace_is_stripped_from_the_token(given: str) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        return httpx.Response(401, json={"success": False, "errors": [{"code": 10000, "message": "no"}]})
+
+    with (
+        Client(transport=httpx.MockTransport(answer), api_token=given, account_id="acc") as client,
+        pytest.raises(ImageGenError),
+    ):
+        client.generate("a fox")
+    assert seen == [f"Bearer {TOKEN}"]
+    env = {"CLOUDFLARE_API_TOKEN": given, "CLOUDFLARE_ACCOUNT_ID": "acc"}
+    assert Settings.resolve(env=env).require_credentials() == ("acc", TOKEN)
+
+
+@pytest.mark.parametrize("bad", ["tok-a\nb", "tok a", "tok\x00", "tok\x7f", "tok\u00e9", "tok\u2028x"])
+def test_a_token_with_inner_whitespace_or_control_characters_is_refused_without_echo(bad: str) -> None:
+    secret = bad.replace("tok", TOKEN)
+    for build in (
+        lambda: Client(api_token=secret, account_id="acc"),
+        lambda: Settings.resolve(env={"CLOUDFLARE_API_TOKEN": secret}),
+    ):
+        with pytest.raises(ConfigurationError, match="no API token has") as info:
+            build()
+        text = str(info.value)
+        assert "\n" not in text and TOKEN not in text and TOKEN[:12] not in text

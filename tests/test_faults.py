@@ -242,6 +242,7 @@ def test_an_image_url_that_is_gone_or_forbidden_says_so(status: int) -> None:
         account_id="a",
         api_token="token-for-nobody",
         base_url="https://api.example.test/v4",
+        resolver=lambda host, port: ["93.184.216.34"],  # no DNS query: the transport is in memory
     )
     with client, pytest.raises(ImageDownloadError) as info:
         client.generate("a fox")
@@ -262,6 +263,7 @@ def test_a_redirect_loop_on_the_image_url_ends() -> None:
         account_id="a",
         api_token="token-for-nobody",
         base_url="https://api.example.test/v4",
+        resolver=lambda host, port: ["93.184.216.34"],  # no DNS query: the transport is in memory
     )
     with client, pytest.raises(ImageDownloadError, match="redirected too often"):
         client.generate("a fox")

@@ -5,39 +5,43 @@ reading answers, deciding on retries and URL safety, and making the GeneratedIma
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Generator, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from ._catalog import catalog_model, learn_shape
-from ._config import Secret, Settings
+from ._config import Secret, Settings, as_secret
 from ._exceptions import (
     APIConnectionError,
     APIResponseError,
     APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     ImageDownloadError,
     ImageGenError,
     ValidationError,
 )
 from ._imagebytes import verify_image
-from ._models import shipped_model
-from ._offline import is_loopback_host
+from ._imagehost import IDENTITY, MAX_REDIRECTS, Resolver, Target, check_image_url, pin, system_resolver
+from ._models import check_model_id, shipped_model
+from ._offline import uses_local_service
 from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
 from ._result import GeneratedImage
 from ._retry import retry_delay
 from ._version import __version__
 
-__all__ = ["BaseClient", "BearerToken", "RequestLike"]
+__all__ = ["IDENTITY", "BaseClient", "BearerToken", "RequestLike", "hide_token"]
 
 RequestLike = str | ImageRequest | Mapping[str, Any]
-MAX_REDIRECTS = 5
-_REDIRECTS = {301, 302, 303, 307, 308}
+MAX_HOPS = MAX_REDIRECTS + 1
+REDIRECTS = {301, 302, 303, 307, 308}
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]+")
 _TIMEOUT_PHASES = {
     httpx.ConnectTimeout: "connect",
     httpx.ReadTimeout: "read",
@@ -75,14 +79,17 @@ class BaseClient:
         self,
         *,
         account_id: str | None = None,
-        api_token: str | None = None,
+        api_token: str | Secret | None = None,
         base_url: str | None = None,
         gateway_id: str | None = None,
         model: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         max_image_bytes: int | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
+        api_token = as_secret(api_token)  # first: no frame below may hold the token in clear
+        self._resolver = resolver or system_resolver
         self.settings = Settings.resolve(
             account_id=account_id,
             api_token=api_token,
@@ -95,7 +102,10 @@ class BaseClient:
         )
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} model={self.model!r} base_url={self.settings.base_url!r}>"
+        settings = getattr(self, "settings", None)
+        if settings is None:  # a verbose traceback of a settings error shows the half-made client
+            return f"<{type(self).__name__} (not configured)>"
+        return f"<{type(self).__name__} model={settings.model!r} base_url={settings.base_url!r}>"
 
     @property
     def model(self) -> str:
@@ -149,8 +159,16 @@ class BaseClient:
         """
         account_id = self.settings.require_credentials()[0]
         assert self.settings.api_token is not None  # checked just above
-        base = f"{self.settings.base_url}/accounts/{account_id}/ai/run"
+        if not _ACCOUNT_ID.fullmatch(account_id):
+            raise ConfigurationError(
+                "CLOUDFLARE_ACCOUNT_ID may hold only letters, digits, '-' and '_' (it is a 32-character "
+                "hex id in the Cloudflare dashboard); copy it again."
+            )
+        # The ids go into the URL path of a request that carries the token: checked, then encoded.
+        model = quote(check_model_id(request.model), safe="@/")
+        base = f"{self.settings.base_url}/accounts/{quote(account_id, safe='')}/ai/run"
         headers = {
+            **IDENTITY,
             "User-Agent": f"jupyter-imagegen/{__version__}",
             # Variations of one prompt are identical on the wire; keying the gateway's cache on
             # our own key (which includes the variation index) keeps them distinct samples.
@@ -160,7 +178,7 @@ class BaseClient:
         auth = BearerToken(self.settings.api_token)
         inputs = request.model_inputs()
         if request.spec.hosting == "hosted":
-            return f"{base}/{request.model}", headers, inputs, auth
+            return f"{base}/{model}", headers, inputs, auth
         return base, headers, {"model": request.model, "input": inputs}, auth
 
     def _answer(self, request: ImageRequest, response: httpx.Response, body: bytes) -> Answer:
@@ -180,27 +198,30 @@ class BaseClient:
         del body
         raise self._scrub(error).with_traceback(None) from None
 
-    def _next_hop(self, url: str, response: httpx.Response | None, hops: int) -> str:
-        """The URL to fetch next: the first one checked, then each redirect target checked."""
-        if response is not None:
-            location = response.headers.get("location")
-            if not location or hops >= MAX_REDIRECTS:
-                raise ImageDownloadError("The image URL redirected too often or without a target.")
-            url = str(httpx.URL(url).join(location))
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)):
-            return url
-        raise ImageDownloadError(
-            f"Refusing to download the image from {parts.scheme}://{host}: only https "
-            "(or plain http on this machine, for the emulator) is allowed."
-        )
+    @property
+    def _local_service(self) -> bool:
+        return uses_local_service(self.settings.base_url)
 
-    def _download_failed(self, response: httpx.Response) -> ImageDownloadError:
-        return ImageDownloadError(
-            f"The image URL answered HTTP {response.status_code}: it has probably expired "
-            "(image URLs are short-lived); generate the image again."
+    def _target(self, url: str) -> tuple[Target, tuple[str, int] | None]:
+        """The request for one hop, and the host and port still to resolve and check (sync
+        and async clients resolve in their own way, then call :func:`pin`)."""
+        unresolved = check_image_url(url, local_service=self._local_service)
+        host = httpx.URL(url).host
+        return Target(url, host), unresolved
+
+    def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:
+        return pin(url, *unresolved, resolver=lambda host, port: addresses)
+
+    def _download_transport_error(
+        self, exc: httpx.HTTPError, host: str, deadline: float
+    ) -> ImageDownloadError:
+        cause = self._transport_error(exc, deadline, where=f"the image host {host}")
+        error = ImageDownloadError(
+            f"{cause.message.removesuffix(' Check the network (or that the emulator is running).')} "
+            "The image was generated; only its download failed."
         )
+        error.transient = True
+        return error
 
     def _check_size(self, declared: str | None, received: int) -> None:
         cap = self.settings.max_image_bytes
@@ -235,19 +256,37 @@ class BaseClient:
             input_images=request.image_hashes,
         )
 
-    def _transport_error(self, exc: httpx.HTTPError) -> APIConnectionError:
+    def _transport_error(
+        self, exc: httpx.HTTPError, deadline: float, where: str | None = None
+    ) -> APIConnectionError:
+        where = where or self.settings.base_url
+        if time.monotonic() >= deadline:
+            return self._total_timeout(where)
         phase = next((p for cls, p in _TIMEOUT_PHASES.items() if isinstance(exc, cls)), None)
-        where = self.settings.base_url
         if phase is not None:
             return APITimeoutError(
                 f"No answer from {where} within the {phase} timeout ({type(exc).__name__}); "
                 "raise timeout= or IMAGEGEN_TIMEOUT if high-quality images need longer.",
                 phase=phase,
             )
+        if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)):
+            # The library's text can quote a header value, and a header value can be the token.
+            return APIConnectionError(
+                f"Could not send the request to {where}: the HTTP library refused it as malformed "
+                f"({type(exc).__name__}); check the settings and gateway options."
+            )
         reason = str(exc).rstrip().rstrip(".") or "connection failed"
         return APIConnectionError(
             f"Could not talk to {where}: {type(exc).__name__}: {reason}. "
             "Check the network (or that the emulator is running)."
+        )
+
+    def _total_timeout(self, where: str) -> APITimeoutError:
+        return APITimeoutError(
+            f"The answer from {where} was still arriving after "
+            f"{self._attempt_budget():g} s (the sum of the timeouts) and was abandoned; "
+            "raise timeout= or IMAGEGEN_TIMEOUT if the connection is that slow.",
+            phase="total",
         )
 
     def _attempt_budget(self) -> float:
@@ -261,14 +300,9 @@ class BaseClient:
     def _deadline(self) -> float:
         return time.monotonic() + self._attempt_budget()
 
-    def _check_deadline(self, deadline: float) -> None:
+    def _check_deadline(self, deadline: float, where: str | None = None) -> None:
         if time.monotonic() > deadline:
-            raise APITimeoutError(
-                f"The answer from {self.settings.base_url} was still arriving after "
-                f"{self._attempt_budget():g} s (the sum of the timeouts) and was abandoned; "
-                "raise timeout= or IMAGEGEN_TIMEOUT if the connection is that slow.",
-                phase="total",
-            )
+            raise self._total_timeout(where or self.settings.base_url)
 
     def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
         return retry_delay(error, attempt, self.settings.max_retries)
@@ -289,3 +323,10 @@ class BaseClient:
         if isinstance(error, APIStatusError) and error.service_message:
             error.service_message = error.service_message.replace(token, "***")
         return error
+
+
+def hide_token(settings: dict[str, Any]) -> None:
+    """Wrap a token given as a keyword in place: the frame that holds ``**settings`` must not
+    show it in a verbose traceback."""
+    if "api_token" in settings:
+        settings["api_token"] = as_secret(settings["api_token"])

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
-from ._base_client import BaseClient, RequestLike
-from ._exceptions import ImageGenError
+from ._base_client import IDENTITY, MAX_HOPS, REDIRECTS, BaseClient, RequestLike, hide_token
+from ._deadline import deadline_transport, until
+from ._exceptions import ImageDownloadError, ImageGenError
+from ._imagehost import Target, download_failed, download_retry_delay, redirect_target, refuse_encoded
 from ._request import ImageRequest
 from ._response import Answer
 from ._result import GeneratedImage
@@ -26,14 +28,18 @@ from ._results import GenerationResults
 __all__ = ["AsyncClient", "Client"]
 
 _Self = TypeVar("_Self")
+_T = TypeVar("_T")
 
 
 class Client(BaseClient):
     """A blocking client. ``transport=`` takes any httpx transport (tests, proxies)."""
 
     def __init__(self, *, transport: httpx.BaseTransport | None = None, **settings: Any) -> None:
+        hide_token(settings)
         super().__init__(**settings)
-        self._http = httpx.Client(transport=transport, timeout=self.settings.timeout, follow_redirects=False)
+        self._http = httpx.Client(
+            transport=transport or deadline_transport(), timeout=self.settings.timeout, follow_redirects=False
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -53,6 +59,7 @@ class Client(BaseClient):
             try:
                 return self._attempt(request, started)
             except ImageGenError as error:
+                self._scrub(error)
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
                     self._final(error, attempt + 1)
@@ -80,43 +87,88 @@ class Client(BaseClient):
         url, headers, body, auth = self._api_call(request)
         deadline = self._deadline()
         try:
-            with self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response:
+            with (
+                until(deadline),
+                self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response,
+            ):
                 answer = self._answer(request, response, self._read(response, deadline))
-            data = answer.image if answer.image is not None else self._download(answer, deadline)
         except httpx.HTTPError as exc:
-            raise self._scrub(self._transport_error(exc)) from None
+            failure: ImageGenError | None = self._scrub(self._transport_error(exc, deadline))
+        else:
+            failure = None
+        if failure is not None:
+            # Raised outside the handler, with no context: the HTTP library's frames hold the
+            # request headers, the token among them, and debuggers show a context's locals.
+            raise failure
+        data = answer.image if answer.image is not None else self._fetch_image(answer)
         return self._image(request, data, answer, started)
 
-    def _read(self, response: httpx.Response, deadline: float) -> bytes:
+    def _read(self, response: httpx.Response, deadline: float, image_host: str | None = None) -> bytes:
+        refuse_encoded(response, image_host or self.settings.base_url, download=image_host is not None)
         self._check_size(response.headers.get("content-length"), 0)
         chunks: list[bytes] = []
         received = 0
-        for chunk in response.iter_bytes():
+        # Raw bytes: nothing is inflated (see IDENTITY). A response built in memory (a test's
+        # transport) has its body already and no stream left to read.
+        for chunk in [response.content] if response.is_stream_consumed else response.iter_raw():
             chunks.append(chunk)
             received += len(chunk)
             self._check_size(None, received)
-            self._check_deadline(deadline)
+            self._check_deadline(deadline, image_host)
         return b"".join(chunks)  # one copy; growing a buffer chunk by chunk copies it many times
 
-    def _download(self, answer: Answer, deadline: float) -> bytes:
+    def _fetch_image(self, answer: Answer) -> bytes:
+        """The image behind the answer's URL, fetched again (never generated again) when the
+        image host fails in a way that may pass."""
         assert answer.url is not None
-        url, response, hops = answer.url, None, 0
+        attempt = 0
         while True:
-            url = self._next_hop(url, response, hops)
+            try:
+                return self._download(answer.url)
+            except ImageDownloadError as error:
+                delay = download_retry_delay(error, attempt, self.settings.max_retries)
+                if delay is None:
+                    self._final(error, attempt + 1)
+                    raise
+                attempt += 1
+                time.sleep(delay)
+
+    def _resolve(self, url: str) -> Target:
+        target, unresolved = self._target(url)
+        if unresolved is None:
+            return target
+        return self._pin(url, unresolved, list(self._resolver(*unresolved)))
+
+    def _download(self, url: str) -> bytes:
+        deadline = self._deadline()
+        for hops in range(MAX_HOPS):
+            target = self._resolve(url)
             # A fresh request with no Authorization header: the token is for the API host only.
-            with self._http.stream("GET", url) as response:
-                if response.status_code in (301, 302, 303, 307, 308):
-                    hops += 1
-                    continue
-                if response.status_code != 200:
-                    raise self._download_failed(response)
-                return self._read(response, deadline)
+            headers = {**IDENTITY, **target.headers}
+            try:
+                with (
+                    until(deadline),
+                    self._http.stream(
+                        "GET", target.url, headers=headers, extensions=target.extensions
+                    ) as response,
+                ):
+                    if response.status_code in REDIRECTS:
+                        url = redirect_target(url, response, hops)
+                        continue
+                    if response.status_code != 200:
+                        raise download_failed(response, target.host)
+                    return self._read(response, deadline, image_host=target.host)
+            except httpx.HTTPError as exc:
+                failure = self._download_transport_error(exc, target.host, deadline)
+            raise failure  # outside the handler: no context (see _attempt)
+        raise AssertionError("unreachable: _redirect ends the loop")
 
 
 class AsyncClient(BaseClient):
     """The asyncio client: same behaviour as :class:`Client`, never blocks the event loop."""
 
     def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None, **settings: Any) -> None:
+        hide_token(settings)
         super().__init__(**settings)
         self._http = httpx.AsyncClient(
             transport=transport, timeout=self.settings.timeout, follow_redirects=False
@@ -142,6 +194,7 @@ class AsyncClient(BaseClient):
             try:
                 return await self._attempt(request, started)
             except ImageGenError as error:
+                self._scrub(error)
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
                     self._final(error, attempt + 1)
@@ -172,33 +225,104 @@ class AsyncClient(BaseClient):
         url, headers, body, auth = self._api_call(request)
         deadline = self._deadline()
         try:
-            async with self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response:
-                answer = self._answer(request, response, await self._read(response, deadline))
-            data = answer.image if answer.image is not None else await self._download(answer, deadline)
+            answer = await _by(deadline, self._post(request, url, headers, body, auth, deadline))
         except httpx.HTTPError as exc:
-            raise self._scrub(self._transport_error(exc)) from None
+            failure: ImageGenError | None = self._scrub(self._transport_error(exc, deadline))
+        except asyncio.TimeoutError:
+            failure = self._total_timeout(self.settings.base_url)
+        else:
+            failure = None
+        if failure is not None:
+            raise failure  # outside the handler: no context (see Client._attempt)
+        data = answer.image if answer.image is not None else await self._fetch_image(answer)
         return self._image(request, data, answer, started)
 
-    async def _read(self, response: httpx.Response, deadline: float) -> bytes:
+    async def _post(
+        self,
+        request: ImageRequest,
+        url: str,
+        headers: dict[str, str],
+        body: dict[str, Any],
+        auth: httpx.Auth,
+        deadline: float,
+    ) -> Answer:
+        async with self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response:
+            return self._answer(request, response, await self._read(response, deadline))
+
+    async def _read(self, response: httpx.Response, deadline: float, image_host: str | None = None) -> bytes:
+        refuse_encoded(response, image_host or self.settings.base_url, download=image_host is not None)
         self._check_size(response.headers.get("content-length"), 0)
         chunks: list[bytes] = []
         received = 0
-        async for chunk in response.aiter_bytes():
+        source = _in_memory(response) if response.is_stream_consumed else response.aiter_raw()
+        async for chunk in source:  # raw: nothing is inflated (see IDENTITY)
             chunks.append(chunk)
             received += len(chunk)
             self._check_size(None, received)
-            self._check_deadline(deadline)
+            self._check_deadline(deadline, image_host)
         return b"".join(chunks)  # one copy; growing a buffer chunk by chunk copies it many times
 
-    async def _download(self, answer: Answer, deadline: float) -> bytes:
+    async def _fetch_image(self, answer: Answer) -> bytes:
+        """Like :meth:`Client._fetch_image`: the URL again, never the generation."""
         assert answer.url is not None
-        url, response, hops = answer.url, None, 0
+        attempt = 0
         while True:
-            url = self._next_hop(url, response, hops)
-            async with self._http.stream("GET", url) as response:
-                if response.status_code in (301, 302, 303, 307, 308):
-                    hops += 1
-                    continue
-                if response.status_code != 200:
-                    raise self._download_failed(response)
-                return await self._read(response, deadline)
+            try:
+                return await self._download(answer.url)
+            except ImageDownloadError as error:
+                delay = download_retry_delay(error, attempt, self.settings.max_retries)
+                if delay is None:
+                    self._final(error, attempt + 1)
+                    raise
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def _resolve(self, url: str) -> Target:
+        target, unresolved = self._target(url)
+        if unresolved is None:
+            return target
+        addresses = await asyncio.to_thread(self._resolver, *unresolved)
+        return self._pin(url, unresolved, list(addresses))
+
+    async def _download(self, url: str) -> bytes:
+        deadline = self._deadline()
+        for hops in range(MAX_HOPS):
+            target = await self._resolve(url)
+            try:
+                outcome = await _by(deadline, self._get(target, deadline))
+            except httpx.HTTPError as exc:
+                failure: ImageDownloadError | None = self._download_transport_error(
+                    exc, target.host, deadline
+                )
+            except asyncio.TimeoutError:
+                failure = self._download_transport_error(httpx.ReadTimeout(""), target.host, deadline)
+            else:
+                failure = None
+            if failure is not None:
+                raise failure  # outside the handler: no context (see Client._attempt)
+            if isinstance(outcome, bytes):
+                return outcome
+            url = redirect_target(url, outcome, hops)
+        raise AssertionError("unreachable: _redirect ends the loop")
+
+    async def _get(self, target: Target, deadline: float) -> bytes | httpx.Response:
+        """The image bytes, or the redirect response to follow."""
+        headers = {**IDENTITY, **target.headers}
+        async with self._http.stream(
+            "GET", target.url, headers=headers, extensions=target.extensions
+        ) as response:
+            if response.status_code in REDIRECTS:
+                return response
+            if response.status_code != 200:
+                raise download_failed(response, target.host)
+            return await self._read(response, deadline, image_host=target.host)
+
+
+async def _in_memory(response: httpx.Response) -> AsyncIterator[bytes]:
+    yield response.content
+
+
+async def _by(deadline: float, work: Awaitable[_T]) -> _T:
+    """``work`` cancelled at ``deadline`` (monotonic, the event loop's clock): this covers
+    connecting, sending and headers trickled a byte at a time, not only the body."""
+    return await asyncio.wait_for(work, timeout=max(deadline - time.monotonic(), 0.0))

@@ -7,16 +7,26 @@ through a traceback, a log line or a widget state by accident.
 from __future__ import annotations
 
 import builtins
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
 from ._exceptions import ConfigurationError
 from ._models import DEFAULT_MODEL
+from ._offline import is_loopback_host
 
-__all__ = ["DEFAULT_BASE_URL", "SETTINGS_ENVIRONMENT", "Secret", "Settings", "environment_fingerprint"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "SETTINGS_ENVIRONMENT",
+    "Secret",
+    "Settings",
+    "as_secret",
+    "environment_fingerprint",
+]
 
 # Every environment variable Settings.resolve reads.
 SETTINGS_ENVIRONMENT = (
@@ -91,11 +101,77 @@ class Secret:
         return (Secret, (self._value,))
 
 
-def _pick(given: str | None, env: Mapping[str, str], name: str, default: str | None) -> str | None:
-    if given is not None:
-        return given
-    value = env.get(name, "").strip()
-    return value or default
+_TOKEN_VARIABLE = "CLOUDFLARE_API_TOKEN"
+
+
+def _environment(env: Mapping[str, str] | None) -> tuple[dict[str, str], Secret | None]:
+    """The settings' variables, stripped, and the token already wrapped in a :class:`Secret`.
+
+    Nothing here raises: the frames that check values and raise must hold neither the token nor
+    ``os.environ``, since a verbose traceback (``%xmode Verbose``) prints every frame's locals.
+    """
+    source = os.environ if env is None else env
+    values = {name: source.get(name, "").strip() for name in SETTINGS_ENVIRONMENT if name != _TOKEN_VARIABLE}
+    return values, as_secret(source.get(_TOKEN_VARIABLE))
+
+
+def as_secret(token: str | Secret | None) -> Secret | None:
+    """A token as given (keyword or environment) wrapped at once, surrounding whitespace removed:
+    a token read from a file keeps its newline."""
+    if token is None or isinstance(token, Secret):
+        return token
+    return Secret(token.strip()) if isinstance(token, str) else Secret(token)
+
+
+def _check_token(token: Secret | None, source: str) -> Secret | None:
+    """The token, or a ConfigurationError that does not echo it when it cannot be a header value."""
+    if token is None or not token:
+        return None
+    if not isinstance(token.get(), str):
+        raise ConfigurationError(f"{source} must be text, got {type(token.get()).__name__}.")
+    bad = next((i for i, char in enumerate(token.get()) if not "!" <= char <= "~"), None)
+    if bad is not None:
+        raise ConfigurationError(
+            f"{source} holds a space, a line break or another character no API token has "
+            f"(character {bad + 1}); copy the token again without it."
+        )
+    return token
+
+
+def _check_base_url(url: str, source: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(
+            f"{source} must be an http(s) URL, got {url!r}; unset it to use {DEFAULT_BASE_URL}."
+        )
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigurationError(
+            f"{source} is plain http to {parts.hostname}, which would send the API token in clear "
+            "text: use https (plain http is only for this machine, such as the emulator)."
+        )
+    return url.rstrip("/")
+
+
+def _retries(value: str) -> int:
+    try:
+        retries = int(value)
+    except ValueError:
+        raise ConfigurationError(f"IMAGEGEN_MAX_RETRIES must be a whole number, got {value!r}.") from None
+    if retries < 0:
+        raise ConfigurationError(f"max_retries must be 0 or more, got {retries}.")
+    return retries
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise ConfigurationError(
+            f"IMAGEGEN_TIMEOUT must be a number of seconds above 0 (such as 180 or 2.5), got {value!r}."
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -116,7 +192,7 @@ class Settings:
         cls,
         *,
         account_id: str | None = None,
-        api_token: str | None = None,
+        api_token: str | Secret | None = None,
         base_url: str | None = None,
         gateway_id: str | None = None,
         model: str | None = None,
@@ -125,30 +201,37 @@ class Settings:
         max_image_bytes: int | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Settings:
-        env = os.environ if env is None else env
-        token = _pick(api_token, env, "CLOUDFLARE_API_TOKEN", None)
-        resolved_base = _pick(base_url, env, "CLOUDFLARE_BASE_URL", DEFAULT_BASE_URL) or DEFAULT_BASE_URL
-        if not resolved_base.startswith(("https://", "http://")):
-            raise ConfigurationError(
-                f"CLOUDFLARE_BASE_URL must be an http(s) URL, got {resolved_base!r}; "
-                f"unset it to use {DEFAULT_BASE_URL}."
+        # First, before anything can raise: wrap the token and keep only our variables.
+        api_token = as_secret(api_token)
+        found, env_token = _environment(env)
+        del env
+        if api_token is not None:
+            token = _check_token(api_token, "api_token")
+        else:
+            token = _check_token(env_token, _TOKEN_VARIABLE)
+        if base_url is not None:
+            resolved_base = _check_base_url(base_url, "base_url")
+        else:
+            resolved_base = _check_base_url(
+                found["CLOUDFLARE_BASE_URL"] or DEFAULT_BASE_URL, "CLOUDFLARE_BASE_URL"
             )
-        retries = max_retries if max_retries is not None else _int_env(env, "IMAGEGEN_MAX_RETRIES", 2)
-        if retries < 0:
-            raise ConfigurationError(f"max_retries must be 0 or more, got {retries}.")
+        if max_retries is None:
+            max_retries = _retries(found["IMAGEGEN_MAX_RETRIES"]) if found["IMAGEGEN_MAX_RETRIES"] else 2
+        if max_retries < 0:
+            raise ConfigurationError(f"max_retries must be 0 or more, got {max_retries}.")
         if isinstance(timeout, (int, float)):
             timeout = httpx.Timeout(float(timeout), connect=min(10.0, float(timeout)))
         if timeout is None:
-            read = float(_int_env(env, "IMAGEGEN_TIMEOUT", 180))
+            read = _seconds(found["IMAGEGEN_TIMEOUT"]) if found["IMAGEGEN_TIMEOUT"] else 180.0
             timeout = httpx.Timeout(max(read, 60.0) + 120.0, connect=10.0, read=read)
         return cls(
-            account_id=_pick(account_id, env, "CLOUDFLARE_ACCOUNT_ID", None),
-            api_token=Secret(token) if token else None,
-            base_url=resolved_base.rstrip("/"),
-            gateway_id=_pick(gateway_id, env, "CLOUDFLARE_AI_GATEWAY_ID", "default") or "default",
-            model=_pick(model, env, "IMAGEGEN_MODEL", DEFAULT_MODEL) or DEFAULT_MODEL,
+            account_id=account_id if account_id is not None else found["CLOUDFLARE_ACCOUNT_ID"] or None,
+            api_token=token,
+            base_url=resolved_base,
+            gateway_id=gateway_id or found["CLOUDFLARE_AI_GATEWAY_ID"] or "default",
+            model=model or found["IMAGEGEN_MODEL"] or DEFAULT_MODEL,
             timeout=timeout,
-            max_retries=retries,
+            max_retries=max_retries,
             max_image_bytes=max_image_bytes or 50 * 1024 * 1024,
         )
 
@@ -167,13 +250,3 @@ class Settings:
             raise ConfigurationError(f"{names} not set. " + _how_to_set(missing[0]))
         assert self.account_id is not None and self.api_token is not None
         return self.account_id, self.api_token.get()
-
-
-def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}.") from None

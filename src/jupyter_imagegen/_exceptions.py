@@ -150,4 +150,9 @@ class APIResponseError(ImageGenError):
 
 
 class ImageDownloadError(APIResponseError):
-    """The image URL in the answer could not be fetched safely (expired, unsafe, too large)."""
+    """The image URL in the answer could not be fetched safely (expired, unsafe, too large).
+
+    ``transient`` is True when fetching the same URL again may work (a reset connection, a 5xx
+    from the image host); the client does that itself, without generating the image again."""
+
+    transient: bool = False

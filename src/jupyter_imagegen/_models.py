@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
-__all__ = ["DEFAULT_MODEL", "ModelSpec", "get_model", "list_models", "shipped_model"]
+from ._exceptions import ValidationError
+
+__all__ = ["DEFAULT_MODEL", "ModelSpec", "check_model_id", "get_model", "list_models", "shipped_model"]
 
 DEFAULT_MODEL = "openai/gpt-image-1.5"
+
+# CONTRACT §1: ``@cf/owner/name`` or ``provider/name``, letters, digits, ``.``, ``_``, ``-`` and
+# ``/`` separators. The id goes into the URL path of a request that carries the token.
+_MODEL_ID = re.compile(r"(@cf/)?[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+")
 
 Hosting = Literal["proxied", "hosted"]
 OutputKind = Literal["url", "base64-json", "binary"]
@@ -116,6 +123,19 @@ def list_models() -> list[str]:
 def shipped_model(model_id: str) -> ModelSpec | None:
     """The spec shipped with the package for ``model_id``, or None."""
     return _registry().get(model_id)
+
+
+def check_model_id(model_id: object) -> str:
+    """``model_id`` when it is a well-formed model id; a ValidationError saying why not."""
+    if not isinstance(model_id, str):
+        raise ValidationError(f"The model id must be text, got {type(model_id).__name__}.")
+    if not _MODEL_ID.fullmatch(model_id) or ".." in model_id:
+        shown = model_id if len(model_id) <= 80 else model_id[:77] + "..."
+        raise ValidationError(
+            f"{shown!r} is not a model id: ids look like @cf/owner/name or provider/name, made of "
+            "letters, digits, '.', '_', '-' and '/' (`imagegen models` lists known ones)."
+        )
+    return model_id
 
 
 def get_model(model_id: str) -> ModelSpec:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ._exceptions import ImageGenWarning, ValidationError
 from ._imagebytes import image_source_bytes, sniff_mime
-from ._models import ModelSpec, get_model, list_models
+from ._models import ModelSpec, check_model_id, get_model, list_models
 from ._validation import validate_params
 
 __all__ = ["GatewayOptions", "ImageRequest"]
@@ -90,7 +90,7 @@ class ImageRequest:
         """Validate and build; raises :class:`ValidationError` naming the fix."""
         if not isinstance(prompt, str):
             raise ValidationError(f"The prompt must be text, got {type(prompt).__name__}.")
-        spec = get_model(model)
+        spec = get_model(check_model_id(model))
         if not spec.known:
             known = ", ".join(list_models())
             why = f" ({spec.note})" if spec.note else ""

@@ -112,6 +112,8 @@ def error_from_response(
     """The exception for an error answer, with the service's own message kept verbatim."""
     try:
         payload: Any = json.loads(body) if body else None
+    except RecursionError:  # nested too deeply to read: the status says enough
+        payload, body = None, b""
     except (ValueError, UnicodeDecodeError):
         payload = None
     code, service_message = _first_error(payload)
@@ -180,6 +182,11 @@ def parse_answer(status: int, headers: Mapping[str, str], body: bytes, *, model:
         return Answer(body, None, log_id, cache_status)
     try:
         payload = json.loads(body)
+    except RecursionError:
+        raise APIResponseError(
+            f"{model} answered with JSON nested too deeply to read ({len(body)} bytes); try again.",
+            log_id=log_id,
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise APIResponseError(
             f"{model} answered with a body that is neither JSON nor an image "

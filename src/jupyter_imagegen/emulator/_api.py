@@ -172,6 +172,8 @@ class Service:
     samples: SampleCounter = field(default_factory=SampleCounter)
     added: dict[str, CatalogEntry] = field(default_factory=dict)  # from --models DIR
     catalog_readable: bool = True
+    resets: dict[str, int] = field(default_factory=dict, init=False)  # image_reset: downloads cut so far
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def answer(
         self,
@@ -365,6 +367,12 @@ class Service:
             text = b"404 Not Found: this image URL has expired or was already downloaded (emulator)\n"
             return Reply(404, {"content-type": "text/plain; charset=utf-8", **cors}, text), None
         fault = stored.fault
+        if fault is not None and fault.kind is Fault.IMAGE_RESET:
+            with self._lock:
+                resets = self.resets[name] = self.resets.get(name, 0) + 1
+            if resets <= fault["fetches"]:
+                self.files.put(name, stored)  # still there for the next download
+                return Reply(0, reset=True), fault
         if fault is not None and fault.kind is Fault.REDIRECT_INSECURE:
             return Reply(302, {"location": fault["location"], **cors}), fault
         if fault is not None and fault.kind is Fault.OVERSIZE:

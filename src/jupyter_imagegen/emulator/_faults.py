@@ -64,6 +64,8 @@ class Fault(str, Enum):
     - ``expired_url`` (URL models): the URL answers 404 from the start.
     - ``redirect_insecure`` (URL models, ``location="http://example.invalid/x.png"``): the file
       route answers 302 to a plain-http URL on another host.
+    - ``image_reset`` (URL models, ``fetches=1``): the file route closes the connection without
+      an answer for the first ``fetches`` downloads of the URL, then serves the image.
 
     URL faults (``expired_url``, ``redirect_insecure``, ``oversize``) always answer with a URL,
     even when the emulator is set to answer with data URIs.
@@ -86,6 +88,7 @@ class Fault(str, Enum):
     OVERSIZE = "oversize"
     EXPIRED_URL = "expired_url"
     REDIRECT_INSECURE = "redirect_insecure"
+    IMAGE_RESET = "image_reset"
 
 
 # The options each kind takes and their defaults; None means "optional, no default".
@@ -102,12 +105,13 @@ _OPTIONS: dict[Fault, dict[str, Any]] = {
     Fault.DECOMPRESSION_BOMB: {"width": 30000, "height": 30000},
     Fault.OVERSIZE: {"bytes": 60 * 1024 * 1024},
     Fault.REDIRECT_INSECURE: {"location": "http://example.invalid/x.png"},
+    Fault.IMAGE_RESET: {"fetches": 1},
 }
 _TEXT_OPTIONS = {"message", "location"}
 MAX_SECONDS = 3600.0  # the longest wait a fault or the latency setting may ask for
 _CEILINGS = {"seconds": MAX_SECONDS, "retry_after": 86400.0}
 _CEILING = 2**31 - 1
-_INTEGER_OPTIONS = {"status", "width", "height", "bytes"}
+_INTEGER_OPTIONS = {"status", "width", "height", "bytes", "fetches"}
 # Faults that spoil the image rather than the answer.
 IMAGE_FAULTS = frozenset(
     {
@@ -118,9 +122,10 @@ IMAGE_FAULTS = frozenset(
         Fault.OVERSIZE,
         Fault.EXPIRED_URL,
         Fault.REDIRECT_INSECURE,
+        Fault.IMAGE_RESET,
     }
 )
-URL_ONLY_FAULTS = frozenset({Fault.EXPIRED_URL, Fault.REDIRECT_INSECURE, Fault.OVERSIZE})
+URL_ONLY_FAULTS = frozenset({Fault.EXPIRED_URL, Fault.REDIRECT_INSECURE, Fault.OVERSIZE, Fault.IMAGE_RESET})
 
 
 def _coerce(kind: Fault, name: str, value: Any) -> Any:

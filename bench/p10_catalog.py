@@ -1,9 +1,9 @@
-"""P8: what the live catalog costs a request for a model the package does not ship.
+"""P10: what the live catalog costs a request for a model the package does not ship.
 
 Baseline: ``Client.prepare`` (offline validation) for a shipped model. Then the same for a model
 only the catalog knows: steady state (schema in memory), a new process (schema read from disk)
 and first use (schema read over loopback HTTP from an emulator started with a model folder).
-Target: steady state within 2x of the baseline. Run: python bench/p8_catalog.py
+Target: steady state within 2x of the baseline. Run: python bench/p10_catalog.py
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def main() -> None:
     ratio = steady / shipped
     verdict = "meets" if ratio <= 2 else "misses"
     record(
-        "P8 live catalog overhead",
+        "P10 live catalog overhead",
         f"""
 `Client.prepare` for one request, median of {ROUNDS} ({machine()}).
 
