@@ -42,7 +42,10 @@ def _job(
     client_options: Mapping[str, Any] | None = None,
     **common: Any,
 ) -> BatchJob:
-    options = dict(client_options or {})
+    from ._runtime import get_runtime
+
+    # The runtime's configured model and gateway, unless the call gives its own client options.
+    options = {**get_runtime().client_options(), **(client_options or {})}
     planner = BaseClient(**{k: v for k, v in options.items() if k != "transport"})
     loaded = load_items(items, planner, common, n)
     return BatchJob(

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from ._exceptions import ImageGenError, ImageGenWarning, ValidationError
+from ._exceptions import ImageGenError, ImageGenWarning
 from ._models import DEFAULT_MODEL, list_models
 from ._panel_actions import PanelActions
 from ._panel_jobs import Job, JobRunner
@@ -36,6 +36,7 @@ from ._panel_state import (
     model_info,
     new_id,
 )
+from ._runtime import check_image_count, get_runtime
 
 if TYPE_CHECKING:
     from ._cache import ImageCache
@@ -47,12 +48,7 @@ __all__ = ["ImageGenPanel"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 _FORM = ["prompt", "params", "variations", "gateway", "use_cache"]
-_OFF = ("0", "false", "no", "off")
 _log = logging.getLogger(__name__)
-
-
-def _cache_enabled() -> bool:
-    return os.environ.get("IMAGEGEN_CACHE", "").strip().lower() not in _OFF
 
 
 class ImageGenPanel(PanelActions, anywidget.AnyWidget):
@@ -101,10 +97,10 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             model=chosen,
             models=list_models(),
             model_info=model_info(chosen),
-            params=dict(params or {}),
+            params=get_runtime().model_defaults(chosen, dict(params or {})),
             variations=variations,
             gateway=dict(EMPTY_GATEWAY),
-            use_cache=_cache_enabled(),
+            use_cache=get_runtime().flag("cache", True),
             gallery=[entry.item() for entry in HISTORY.entries],
             **kwargs,
         )
@@ -170,25 +166,20 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     # Form ----------------------------------------------------------------------------------
     def _default_model(self) -> str:
         try:
-            return self._runner.client().model
+            return self._runner.planner().model
         except ImageGenError:
             return DEFAULT_MODEL  # the configuration error shows as the reason Generate is disabled
 
     def _cache(self) -> ImageCache | None:
-        if not _cache_enabled():
-            return None
-        from ._cache import ImageCache
-
-        return ImageCache.default()
+        return get_runtime().cache()
 
     def _prepare(self) -> tuple[ImageRequest, list[str]]:
         """The form as a validated request (variation 0), and any warning the core gave."""
-        if not 1 <= self.variations <= MAX_VARIATIONS:
-            raise ValidationError(f"Variations must be 1 to {MAX_VARIATIONS}, got {self.variations}.")
+        check_image_count(self.variations, min(MAX_VARIATIONS, get_runtime().max_images), what="Variations")
         images = [item.data for item in self._inputs] or None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ImageGenWarning)
-            request = self._runner.client().prepare(
+            request = self._runner.planner().prepare(
                 self.prompt, model=self.model, images=images, **gateway_kwargs(self.gateway), **self.params
             )
         return request, [str(w.message) for w in caught if issubclass(w.category, ImageGenWarning)]

@@ -52,6 +52,10 @@ class LoopThread:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def current(self) -> asyncio.AbstractEventLoop | None:
+        """The loop if it is running, without starting one."""
+        return self._loop if self.running else None
+
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None or self._thread is None or not self._thread.is_alive():
