@@ -16,6 +16,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ValidationError
+from ._options import add_request_options, request_params
 from ._runtime import check_image_count, get_runtime
 
 if TYPE_CHECKING:
@@ -26,49 +27,25 @@ __all__ = ["add_parser", "run"]
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 
 
-def add_parser(commands: Any) -> None:
-    """Add the ``generate`` subcommand to the ``imagegen`` parser's subcommands."""
+def add_parser(commands: Any, model: str) -> None:
+    """Add the ``generate`` subcommand, its request options' help written for ``model``."""
     gen = commands.add_parser("generate", help="generate one or more images from a prompt")
     gen.add_argument("prompt", help="what the image should show")
-    gen.add_argument("-m", "--model", help="model id (default: $IMAGEGEN_MODEL or openai/gpt-image-1.5)")
-    gen.add_argument("-q", "--quality", help="low, medium, high or auto (gpt-image models)")
-    gen.add_argument("-s", "--size", help="e.g. 1024x1024 (gpt-image models)")
-    gen.add_argument("--style", help="vivid or natural (gpt-image-1.5)")
-    gen.add_argument("-i", "--image", action="append", default=[], help="input image to edit (repeatable)")
-    gen.add_argument(
-        "-p",
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="any other parameter of the model's schema, e.g. steps=4 (repeatable)",
-    )
-    gen.add_argument("-n", type=int, default=1, help="number of variations")
+    add_request_options(gen, model)
     gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
     gen.add_argument("--overwrite", action="store_true", help="replace the -o file if it exists")
-    gen.add_argument("--refresh", action="store_true", help="ignore the cache: new samples")
 
 
 def run(args: argparse.Namespace) -> int:
     """Generate, write and list the images; 0 when all were made, 1 when some failed."""
     from ._models import get_model
-    from ._validation import coerce_param
 
     runtime = get_runtime()
     check_image_count(args.n, runtime.max_images)
     target = _check_output(args.out, args.n, args.overwrite)
     client = runtime.client()
-    client.settings.require_credentials()  # one line now rather than one per image
     model = args.model or client.model
-    spec = get_model(model)
-    params = runtime.model_defaults(
-        model, {name: getattr(args, name) for name in ("quality", "size", "style")}
-    )
-    for item in args.param:
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip():
-            raise ValidationError(f"--param takes NAME=VALUE, got {item!r}.")
-        params[name.strip()] = coerce_param(spec, name.strip(), text.strip())
+    params = runtime.model_defaults(model, request_params(args, get_model(model)))
     requests = [
         client.prepare(
             args.prompt,
@@ -80,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         )
         for i in range(args.n)
     ]
+    client.settings.require_credentials()  # one line now rather than one per image
     batch = runtime.run(requests, refresh=args.refresh)
     if batch.interrupted:
         raise KeyboardInterrupt

@@ -13,11 +13,12 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from IPython.core import magic_arguments as ma
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import MagicArgumentParser
 
 from ._exceptions import ImageGenError
+from ._options import add_request_options, chosen_model, request_params
 from ._runtime import DISPLAY_FORMATS, ImageGenConfig, Runtime, check_image_count, get_runtime
 
 if TYPE_CHECKING:
@@ -29,9 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ImageGenMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-# IPython's decorators carry no annotations; these typed names keep the magic's signature checked.
-_magic_arguments = cast(Callable[[], Callable[[_F], _F]], ma.magic_arguments)
-_argument = cast(Callable[..., Callable[[_F], _F]], ma.argument)
+# IPython's decorator carries no annotations; this typed name keeps the magic's signature checked.
 _line_cell_magic = cast(Callable[[_F], _F], line_cell_magic)
 
 
@@ -50,34 +49,6 @@ class ImageGenMagics(Magics, ImageGenConfig):
         get_runtime().use_config(None)
         get_runtime().close()
 
-    @_magic_arguments()
-    @_argument("-m", "--model", help="model id, e.g. @cf/black-forest-labs/flux-1-schnell")
-    @_argument("-q", "--quality", help="low, medium, high or auto (gpt-image models)")
-    @_argument("-s", "--size", help="e.g. 1024x1024, 1792x1024 (gpt-image models)")
-    @_argument("--style", help="vivid or natural (gpt-image-1.5)")
-    @_argument("-n", type=int, default=1, metavar="N", help="N variations, run concurrently")
-    @_argument(
-        "-i",
-        "--image",
-        action="append",
-        default=[],
-        metavar="SRC",
-        help="image to edit: a file path or a variable holding a PIL image, bytes, numpy array or "
-        "GeneratedImage (repeatable)",
-    )
-    @_argument("-o", "--out", metavar="VAR", help="store the GeneratedImage (a list when several) in VAR")
-    @_argument("--save", metavar="DIR", help="also write full-size files with provenance to DIR")
-    @_argument(
-        "-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="any other model parameter"
-    )
-    @_argument("--grid", action="store_true", help="one image per combination of {name} lists")
-    @_argument("--refresh", action="store_true", help="ignore the cache: new samples")
-    @_argument("--no-display", action="store_true", help="do not show the images")
-    @_argument("--display-format", choices=DISPLAY_FORMATS, help="how images are embedded")
-    @_argument("--gateway", metavar="ID", help="AI Gateway id")
-    @_argument("--skip-gateway-cache", action="store_true", help="bypass the AI Gateway's cache")
-    @_argument("--panel", action="store_true", help="show the control panel, prefilled from the options")
-    @_argument("prompt", nargs="*", help="the prompt (line form only; in a cell it is the body)")
     @_line_cell_magic
     def imagegen(self, line: str, cell: str | None = None) -> None:
         """Generate images with Cloudflare Workers AI.
@@ -114,9 +85,13 @@ class ImageGenMagics(Magics, ImageGenConfig):
 
         from ._templating import GridCell, expand_grid, fill
 
-        words: list[str] = arg_split(line, posix=False, strict=False)  # type: ignore[no-untyped-call]
-        parser: Any = self.imagegen.parser  # type: ignore[attr-defined]  # set by magic_arguments
-        args = parser.parse_args([_unquote(word) for word in words])
+        split: list[str] = arg_split(line, posix=False, strict=False)  # type: ignore[no-untyped-call]
+        words = [_unquote(word) for word in split]
+        parser = magic_parser(chosen_model(words))
+        if "-h" in words or "--help" in words:
+            print(parser.format_help())
+            return
+        args = parser.parse_args(words)
         check_image_count(args.n, self.runtime.max_images)
         if args.panel:
             self._show_panel(args, cell if cell is not None else " ".join(args.prompt))
@@ -151,20 +126,12 @@ class ImageGenMagics(Magics, ImageGenConfig):
         from ._models import get_model
         from ._session import CellJob
         from ._templating import Axis
-        from ._validation import coerce_param
 
         runtime = self.runtime
         client = runtime.client()
         model = args.model or client.model
         spec = get_model(model)
-        params = runtime.model_defaults(
-            model, {name: getattr(args, name) for name in ("quality", "size", "style")}
-        )
-        for item in args.param:
-            name, sep, text = item.partition("=")
-            if not sep or not name.strip():
-                raise UsageError(f"--param takes NAME=VALUE (e.g. --param steps=4), got {item!r}.")
-            params[name.strip()] = coerce_param(spec, name.strip(), text.strip())
+        params = runtime.model_defaults(model, request_params(args, spec))
         sources = [self._image_source(src, namespace) for src in args.image]
         # A variable holding a list (say, the -o of an earlier -n 4 cell) gives all its images.
         flat = [item for s in sources for item in (s if isinstance(s, (list, tuple)) else [s])]
@@ -229,6 +196,28 @@ class ImageGenMagics(Magics, ImageGenConfig):
         return source
 
 
+_USAGE = ImageGenMagics.imagegen.__doc__ or ""
+
+
+def magic_parser(model: str) -> MagicArgumentParser:
+    """The magic's options, the request options written for ``model`` among them."""
+    parser = MagicArgumentParser(  # type: ignore[no-untyped-call]
+        prog="%imagegen", description="Generate images with Cloudflare Workers AI."
+    )
+    add_request_options(parser, model)
+    add = parser.add_argument
+    add("-o", "--out", metavar="VAR", help="store the GeneratedImage (a list when several) in VAR")
+    add("--save", metavar="DIR", help="also write full-size files with provenance to DIR")
+    add("--grid", action="store_true", help="one image per combination of {name} lists")
+    add("--no-display", action="store_true", help="do not show the images")
+    add("--display-format", choices=DISPLAY_FORMATS, help="how images are embedded")
+    add("--gateway", metavar="ID", help="AI Gateway id")
+    add("--skip-gateway-cache", action="store_true", help="bypass the AI Gateway's cache")
+    add("--panel", action="store_true", help="show the control panel, prefilled from the options")
+    add("prompt", nargs="*", help="the prompt (line form only; in a cell it is the body)")
+    return parser
+
+
 def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
@@ -241,6 +230,9 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
     magics = ImageGenMagics(shell=ipython)  # type: ignore[no-untyped-call]
     ipython.register_magics(magics)  # type: ignore[no-untyped-call]
     get_runtime().use_config(magics)
+    # %imagegen? shows the options too, written for the configured model.
+    function: Any = ImageGenMagics.imagegen
+    function.__doc__ = _USAGE + "\n" + magic_parser(get_runtime().default_model()).format_help()
     if uses_local_service():
         print(emulator_banner(os.environ["CLOUDFLARE_BASE_URL"]))
 

@@ -178,6 +178,16 @@ class Runtime:
                 params[name] = default
         return {name: value for name, value in params.items() if value is not None}
 
+    def default_model(self) -> str:
+        """The model used when none is named: %config, else $IMAGEGEN_MODEL, else the default."""
+        from ._config import Settings
+        from ._models import DEFAULT_MODEL
+
+        try:
+            return Settings.resolve(model=self.config.model).model
+        except ConfigurationError:  # another setting is malformed; the client will say so
+            return self.config.model or DEFAULT_MODEL
+
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments for a client: the configured model and gateway (the client reads the
         rest, credentials included, from the environment)."""

@@ -23,14 +23,15 @@ __all__ = ["main"]
 CREDENTIALS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(model: str) -> argparse.ArgumentParser:
+    """The command's parser; request options' help is written for ``model``."""
     parser = _Parser(prog="imagegen", description="Generate images with Cloudflare Workers AI.")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
 
     from ._generate_cli import add_parser as add_generate_parser
 
-    add_generate_parser(commands)
+    add_generate_parser(commands, model)
 
     commands.add_parser("models", help="list the models the package knows")
 
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
     from ._batch_cli import add_parser as add_batch_parser
 
-    add_batch_parser(commands)
+    add_batch_parser(commands, model)
     return parser
 
 
@@ -116,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(emulator_main(argv[1:]))
     debug = "--debug" in argv
-    args = _parser().parse_args([word for word in argv if word != "--debug"])
+    from ._options import chosen_model
+
+    words = [word for word in argv if word != "--debug"]
+    args = _parser(chosen_model(words)).parse_args(words)
     try:
         if args.command == "generate":
             from ._generate_cli import run as run_generate
