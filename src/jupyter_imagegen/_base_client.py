@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._cloudflare import GATEWAY_HEADERS
 from ._config import Secret, Settings
 from ._exceptions import (
     APIConnectionError,
@@ -142,7 +143,7 @@ class BaseClient:
             "User-Agent": f"jupyter-imagegen/{__version__}",
             # Variations of one prompt are identical on the wire; keying the gateway's cache on
             # our own key (which includes the variation index) keeps them distinct samples.
-            "cf-aig-cache-key": request.cache_key,
+            GATEWAY_HEADERS["cache_key"]: request.cache_key,
             **request.gateway.headers(self.settings.gateway_id),
         }
         auth = BearerToken(self.settings.api_token)

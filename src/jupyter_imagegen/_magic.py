@@ -17,9 +17,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 
+from ._display import DISPLAY_FORMATS
 from ._exceptions import ImageGenError
 from ._options import add_request_options, chosen_model, request_params
-from ._runtime import DISPLAY_FORMATS, ImageGenConfig, Runtime, check_image_count, get_runtime
+from ._runtime import ImageGenConfig, Runtime, check_image_count, get_runtime
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell

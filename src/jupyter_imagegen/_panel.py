@@ -68,6 +68,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     model_info = traitlets.Dict().tag(sync=True)
     params = traitlets.Dict().tag(sync=True)
     variations = traitlets.Int(1).tag(sync=True)
+    limits = traitlets.Dict().tag(sync=True)  # the browser's limits come from here, not a copy
     gateway = traitlets.Dict().tag(sync=True)
     use_cache = traitlets.Bool(True).tag(sync=True)
     inputs = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -99,6 +100,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             model_info=model_info(chosen),
             params=get_runtime().model_defaults(chosen, dict(params or {})),
             variations=variations,
+            limits={"max_variations": self._max_variations()},
             gateway=dict(EMPTY_GATEWAY),
             use_cache=get_runtime().flag("cache", True),
             gallery=[entry.item() for entry in HISTORY.entries],
@@ -170,12 +172,16 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         except ImageGenError:
             return DEFAULT_MODEL  # the configuration error shows as the reason Generate is disabled
 
+    @staticmethod
+    def _max_variations() -> int:
+        return min(MAX_VARIATIONS, get_runtime().max_images)
+
     def _cache(self) -> ImageCache | None:
         return get_runtime().cache()
 
     def _prepare(self) -> tuple[ImageRequest, list[str]]:
         """The form as a validated request (variation 0), and any warning the core gave."""
-        check_image_count(self.variations, min(MAX_VARIATIONS, get_runtime().max_images), what="Variations")
+        check_image_count(self.variations, self._max_variations(), what="Variations")
         images = [item.data for item in self._inputs] or None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ImageGenWarning)

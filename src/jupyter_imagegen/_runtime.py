@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, Enum, Int, Unicode
 from traitlets.config import Configurable
 
+from ._cloudflare import MAX_IMAGES
 from ._config import environment_fingerprint
+from ._display import DISPLAY_FORMATS
 from ._exceptions import ConfigurationError, ValidationError
 
 if TYPE_CHECKING:
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from ._runner import Batch, LoopThread
 
 __all__ = [
-    "DISPLAY_FORMATS",
     "MAX_IMAGES",
     "MODEL_DEFAULTS",
     "ImageGenConfig",
@@ -42,8 +43,6 @@ __all__ = [
     "get_runtime",
 ]
 
-DISPLAY_FORMATS = ("auto", "png", "jpeg", "webp")
-MAX_IMAGES = 64  # most images one action (a cell, a panel click, a command) may ask for
 MODEL_DEFAULTS = ("quality", "size", "style")  # defaults applied only to models that take them
 # Where each setting is read from when neither a keyword nor the configuration sets it.
 _ENVIRONMENT = {

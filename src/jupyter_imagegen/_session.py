@@ -7,9 +7,6 @@ same path the CLI takes.
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -112,47 +109,23 @@ def save_all(images: Sequence[GeneratedImage], folder: str) -> list[str]:
     return written
 
 
-def image_info(image: GeneratedImage) -> dict[str, Any]:
-    """The display metadata of one image (as ``_display.image_bundle`` records it)."""
-    return dict(
-        image.provenance, elapsed=image.elapsed, cached=image.cached, width=image.width, height=image.height
-    )
-
-
 def caption(result: GeneratedImage | BaseException | None) -> str:
     if isinstance(result, GeneratedImage):
         return "cached" if result.cached else f"{result.elapsed:.1f} s"
     return "failed" if isinstance(result, BaseException) else "cancelled"
 
 
-def preview(image: GeneratedImage, fmt: str, cache: ImageCache | None) -> tuple[str, bytes]:
-    """The embedded form of ``image``, from the cache when it was made before."""
-    from ._display import preview_bytes
-
-    digest = hashlib.sha256(image.data).hexdigest()
-    stored = cache.get_preview(digest, fmt) if cache is not None else None
-    if stored is not None:
-        return stored
-    mime, data = preview_bytes(image, fmt)
-    if cache is not None:
-        with contextlib.suppress(OSError):  # only a speed-up: a read-only cache still displays
-            cache.put_preview(digest, fmt, mime, data)
-    return mime, data
-
-
 def show_results(job: CellJob, outcome: CellOutcome, cache: ImageCache | None = None) -> None:
     """Display the images: one image alone, several as one labelled grid picture."""
-    from ._display import preview_bytes
+    from ._display import image_bundle, image_info, output_bundle, preview_bytes
     from ._gallery import GridLayout, grid_image
 
     results = outcome.results
     if len(results) == 1 and not job.grid:
         only = results[0]
         if isinstance(only, GeneratedImage):
-            mime, data = preview(only, job.display_format, cache)
-            display(
-                _bundle(mime, data, repr(only)), raw=True, metadata={"jupyter_imagegen": image_info(only)}
-            )
+            bundle, metadata = image_bundle(only, job.display_format, cache)
+            display(bundle, raw=True, metadata=metadata)
         return
     if not outcome.images:
         return
@@ -177,12 +150,8 @@ def show_results(job: CellJob, outcome: CellOutcome, cache: ImageCache | None = 
         "captions": captions,
         "images": [image_info(r) if isinstance(r, GeneratedImage) else None for r in results],
     }
-    display(_bundle(mime, data, text), raw=True, metadata={"jupyter_imagegen": info})
-
-
-def _bundle(mime: str, data: bytes, text: str) -> dict[str, str]:
-    """One image MIME type and its text form: what a notebook output stores."""
-    return {mime: base64.b64encode(data).decode("ascii"), "text/plain": text}
+    bundle, metadata = output_bundle(mime, data, text, info)
+    display(bundle, raw=True, metadata=metadata)
 
 
 def results_or_none(results: Sequence[GeneratedImage | BaseException | None]) -> list[GeneratedImage | None]:
