@@ -135,12 +135,12 @@ def generate_many(
     requests = runtime.client()._to_requests(items, common)
     if concurrency is not None and concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}.")
-    batch = runtime.run(requests, refresh=refresh, api=True, concurrency=concurrency)
-    if batch.interrupted:
+    ran = runtime.run(requests, refresh=refresh, api=True, concurrency=concurrency)
+    if ran.interrupted:
         raise KeyboardInterrupt(
-            f"{batch.finished} of {len(requests)} images finished; the rest were cancelled."
+            f"{ran.finished} of {len(requests)} images finished; the rest were cancelled."
         )
-    outcomes = [outcome for outcome in batch.outcomes if outcome is not None]
+    outcomes = [outcome for outcome in ran.outcomes if outcome is not None]
     return GenerationResults(requests, outcomes)
 
 

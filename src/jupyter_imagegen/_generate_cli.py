@@ -58,11 +58,11 @@ def run(args: argparse.Namespace) -> int:
         for i in range(args.n)
     ]
     client.settings.require_credentials()  # one line now rather than one per image
-    batch = runtime.run(requests, refresh=args.refresh)
-    if batch.interrupted:
+    ran = runtime.run(requests, refresh=args.refresh)
+    if ran.interrupted:
         raise KeyboardInterrupt
     failed = 0
-    for index, outcome in enumerate(batch.outcomes):
+    for index, outcome in enumerate(ran.outcomes):
         if outcome is None or isinstance(outcome, BaseException):
             print(f"error: image {index + 1}: {outcome}", file=sys.stderr)
             failed += 1

@@ -24,7 +24,7 @@ import traitlets
 from ._exceptions import ImageGenError, ImageGenWarning
 from ._models import DEFAULT_MODEL, list_models
 from ._panel_actions import PanelActions
-from ._panel_jobs import Job, JobRunner
+from ._panel_jobs import JobRunner, PanelJob
 from ._panel_state import (
     EMPTY_GATEWAY,
     HISTORY,
@@ -219,7 +219,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             self._validate()
 
     # Updates from the jobs and the history -------------------------------------------------------
-    def _image_made(self, job: Job, image: GeneratedImage, thumb: tuple[str, bytes]) -> None:
+    def _image_made(self, job: PanelJob, image: GeneratedImage, thumb: tuple[str, bytes]) -> None:
         mime, data = thumb
         HISTORY.add(Entry(new_id(), image, job.request, data, mime))
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ._request import ImageRequest
     from ._result import GeneratedImage
 
-__all__ = ["Job", "JobRunner"]
+__all__ = ["JobRunner", "PanelJob"]
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 _log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ _import_now()
 
 
 @dataclass
-class Job:
+class PanelJob:
     """One request of the panel and where it stands."""
 
     id: str
@@ -82,7 +82,7 @@ class Job:
         }
 
 
-OnImage = Callable[[Job, "GeneratedImage", tuple[str, bytes]], None]
+OnImage = Callable[[PanelJob, "GeneratedImage", tuple[str, bytes]], None]
 
 
 class JobRunner:
@@ -104,7 +104,7 @@ class JobRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing: set[asyncio.Task[None]] = set()
-        self.jobs: list[Job] = []  # newest first
+        self.jobs: list[PanelJob] = []  # newest first
 
     # The client --------------------------------------------------------------------------
     def planner(self) -> BaseClient:
@@ -119,10 +119,12 @@ class JobRunner:
 
     # Jobs ----------------------------------------------------------------------------------
     @property
-    def active(self) -> list[Job]:
+    def active(self) -> list[PanelJob]:
         return [job for job in self.jobs if job.active]
 
-    def submit(self, requests: list[ImageRequest], cache: ImageCache | None, *, refresh: bool) -> list[Job]:
+    def submit(
+        self, requests: list[ImageRequest], cache: ImageCache | None, *, refresh: bool
+    ) -> list[PanelJob]:
         """Queue one job per request on the running loop; returns them at once."""
         try:
             loop = asyncio.get_running_loop()
@@ -133,7 +135,7 @@ class JobRunner:
             ) from None
         if loop is not self._loop:  # a semaphore belongs to one loop
             self._loop, self._gate = loop, asyncio.Semaphore(get_runtime().concurrency)
-        jobs = [Job(new_id(), request) for request in requests]
+        jobs = [PanelJob(new_id(), request) for request in requests]
         for job in jobs:
             self.jobs.insert(0, job)
             task = loop.create_task(self._run(job, cache, refresh))
@@ -164,7 +166,7 @@ class JobRunner:
         if self._given_client is None:
             get_runtime().release(self._loop)
 
-    async def _run(self, job: Job, cache: ImageCache | None, refresh: bool) -> None:
+    async def _run(self, job: PanelJob, cache: ImageCache | None, refresh: bool) -> None:
         assert self._gate is not None
         async with self._gate:
             job.state, job.started = "running", time.time()
@@ -183,11 +185,11 @@ class JobRunner:
         job.elapsed = round(time.time() - (job.started or time.time()), 3)
         self._on_image(job, image, thumb)
 
-    def _fail(self, job: Job, message: str) -> None:
+    def _fail(self, job: PanelJob, message: str) -> None:
         job.state, job.message = "failed", message
         job.elapsed = round(time.time() - (job.started or time.time()), 3)
 
-    def _finished(self, job: Job, task: asyncio.Task[None]) -> None:
+    def _finished(self, job: PanelJob, task: asyncio.Task[None]) -> None:
         self._tasks.pop(job.id, None)
         if task.cancelled() and job.active:
             # Also reached when the task was cancelled before it ever started running.

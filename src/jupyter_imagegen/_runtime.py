@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ._client import AsyncClient, Client
     from ._request import ImageRequest
     from ._result import GeneratedImage
-    from ._runner import Batch, LoopThread
+    from ._runner import LoopThread, RunOutcome
 
 __all__ = [
     "MAX_IMAGES",
@@ -280,7 +280,7 @@ class Runtime:
         api: bool = False,
         concurrency: int | None = None,
         on_progress: Callable[[int, int, float], None] | None = None,
-    ) -> Batch[GeneratedImage]:
+    ) -> RunOutcome[GeneratedImage]:
         """Every request from the cache (see :meth:`cache`) or the service, on the background
         loop, at most ``concurrency`` at once; interruptible (see :meth:`LoopThread.run`)."""
         from ._cache import fetch_async

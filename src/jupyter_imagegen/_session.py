@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ImageGenError
 from ._result import GeneratedImage
+from ._runner import RunOutcome
 from ._templating import Axis, rows_and_columns
 
 if TYPE_CHECKING:
@@ -42,22 +43,12 @@ class CellJob:
 
 
 @dataclass
-class CellOutcome:
-    """What a cell produced: per request an image, an error or None (cancelled)."""
+class CellOutcome(RunOutcome[GeneratedImage]):
+    """What a cell produced: per request an image, an error or None (cancelled), and what
+    ``--save`` wrote."""
 
-    results: list[GeneratedImage | BaseException | None]
-    interrupted: bool
-    elapsed: float
     saved: list[str] = field(default_factory=list)
     save_error: str | None = None
-
-    @property
-    def images(self) -> list[GeneratedImage]:
-        return [r for r in self.results if isinstance(r, GeneratedImage)]
-
-    @property
-    def errors(self) -> list[BaseException]:
-        return [r for r in self.results if isinstance(r, BaseException)]
 
 
 def run_cell(runtime: Runtime, job: CellJob) -> CellOutcome:
@@ -72,8 +63,8 @@ def run_cell(runtime: Runtime, job: CellJob) -> CellOutcome:
             shown[0] = text
             handle.update({"text/plain": text}, raw=True)
 
-    batch = runtime.run(job.requests, refresh=job.refresh, on_progress=progress)
-    outcome = CellOutcome(list(batch.outcomes), batch.interrupted, batch.elapsed)
+    ran = runtime.run(job.requests, refresh=job.refresh, on_progress=progress)
+    outcome = CellOutcome(ran.outcomes, ran.interrupted, ran.elapsed)
     if job.display:
         show_results(job, outcome, runtime.cache())
     if job.save_dir and outcome.images:
@@ -120,7 +111,7 @@ def show_results(job: CellJob, outcome: CellOutcome, cache: ImageCache | None = 
     from ._display import image_bundle, image_info, output_bundle, preview_bytes
     from ._gallery import GridLayout, grid_image
 
-    results = outcome.results
+    results = outcome.outcomes
     if len(results) == 1 and not job.grid:
         only = results[0]
         if isinstance(only, GeneratedImage):
