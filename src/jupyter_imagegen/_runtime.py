@@ -1,9 +1,7 @@
 """The one runtime of a kernel or process, under every front end.
 
-:class:`ImageGenConfig` holds the user's defaults as traitlets, so ``%config`` and
-``ipython_config.py`` set them; a value left unset falls back to the environment, then to the
-built-in default. :class:`Runtime` (one per process, :func:`get_runtime`) reads that configuration
-and owns what the magic, the panel, ``batch()``, the Python API and the CLI share: the clients
+:class:`Runtime` (one per process, :func:`get_runtime`) reads the user's defaults
+(:class:`ImageGenConfig`) and owns what the magic, the panel, ``batch()``, the Python API and the CLI share: the clients
 (rebuilt in :meth:`Runtime._client_for` only, when the credentials or the configured model or
 gateway change), the disk cache, the background event loop and the limits. Precedence everywhere:
 keyword or option > configuration > environment > built-in default.
@@ -19,13 +17,19 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Bool, Enum, Int, Unicode
-from traitlets.config import Configurable
-
 from ._cloudflare import MAX_IMAGES
 from ._config import environment_fingerprint
 from ._display import DISPLAY_FORMATS
 from ._exceptions import ConfigurationError, ValidationError
+from ._runtime_config import (
+    ENVIRONMENT_NAMES,
+    MODEL_DEFAULTS,
+    OFF_WORDS,
+    ON_WORDS,
+    ImageGenConfig,
+    check_image_count,
+    standalone_config,
+)
 
 if TYPE_CHECKING:
     from ._cache import ImageCache
@@ -43,75 +47,12 @@ __all__ = [
     "get_runtime",
 ]
 
-MODEL_DEFAULTS = ("quality", "size", "style")  # defaults applied only to models that take them
-# Where each setting is read from when neither a keyword nor the configuration sets it.
-_ENVIRONMENT = {
-    "quality": "IMAGEGEN_QUALITY",
-    "size": "IMAGEGEN_SIZE",
-    "style": "IMAGEGEN_STYLE",
-    "display_format": "IMAGEGEN_DISPLAY_FORMAT",
-    "cache": "IMAGEGEN_CACHE",
-    "api_cache": "IMAGEGEN_API_CACHE",
-    "cache_dir": "IMAGEGEN_CACHE_DIR",
-    "cache_max_mb": "IMAGEGEN_CACHE_MAX_MB",
-    "concurrency": "IMAGEGEN_CONCURRENCY",
-}
-_OFF = ("0", "false", "no", "off")
-_ON = ("1", "true", "yes", "on")
-
-
-class ImageGenConfig(Configurable):
-    """The user's defaults. ``%config ImageGenMagics.<name>`` sets them in a kernel where the
-    extension is loaded (the magic is this class); unset values come from the environment."""
-
-    model = Unicode(None, allow_none=True, help="Model id (else $IMAGEGEN_MODEL, else the default).").tag(
-        config=True
-    )
-    quality = Unicode(None, allow_none=True, help="Default quality, for models that take one.").tag(
-        config=True
-    )
-    size = Unicode(None, allow_none=True, help="Default size, e.g. 1024x1024, for models that take one.").tag(
-        config=True
-    )
-    style = Unicode(None, allow_none=True, help="Default style, for models that take one.").tag(config=True)
-    display_format = Enum(
-        DISPLAY_FORMATS, None, allow_none=True, help="How images are embedded (default auto)."
-    ).tag(config=True)
-    gateway = Unicode(None, allow_none=True, help="AI Gateway id (else $CLOUDFLARE_AI_GATEWAY_ID).").tag(
-        config=True
-    )
-    cache = Bool(
-        None,
-        allow_none=True,
-        help="Reuse images from the disk cache in the magic, panel and CLI (default on).",
-    ).tag(config=True)
-    api_cache = Bool(
-        None, allow_none=True, help="Reuse cached images in generate()/generate_many() too (default off)."
-    ).tag(config=True)
-    cache_dir = Unicode(None, allow_none=True, help="Cache folder (else $IMAGEGEN_CACHE_DIR).").tag(
-        config=True
-    )
-    cache_max_mb = Int(None, allow_none=True, help="Cache size bound in MB (else 2048).").tag(config=True)
-    concurrency = Int(None, allow_none=True, help="Requests run at the same time (default 4).").tag(
-        config=True
-    )
-    max_images = Int(MAX_IMAGES, help="Most images one cell, panel click or command may request.").tag(
-        config=True
-    )
-    grid_cell_size = Int(384, help="Thumbnail size in pixels in a grid of several images.").tag(config=True)
-
-
-def check_image_count(count: int, limit: int = MAX_IMAGES, *, what: str = "-n") -> None:
-    """The one check of how many images an action asks for: 1 to ``limit``."""
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= limit:
-        raise ValidationError(f"{what} must be 1 to {limit}, got {count!r}.")
-
 
 class Runtime:
     """Settings, clients, cache, event loop and limits shared by every front end of a process."""
 
     def __init__(self, config: ImageGenConfig | None = None) -> None:
-        self._own_config = config or _standalone_config()
+        self._own_config = config or standalone_config()
         self.config: ImageGenConfig = self._own_config
         self._lock = threading.Lock()
         self._loop_thread: LoopThread | None = None
@@ -129,15 +70,15 @@ class Runtime:
         if given is not None:
             return given
         value = getattr(self.config, name)
-        if value is None and name in _ENVIRONMENT:
-            value = os.environ.get(_ENVIRONMENT[name], "").strip() or None
+        if value is None and name in ENVIRONMENT_NAMES:
+            value = os.environ.get(ENVIRONMENT_NAMES[name], "").strip() or None
         return value
 
     def flag(self, name: str, default: bool) -> bool:
         """A switch: an environment value of 0/false/no/off turns it off, 1/true/yes/on on."""
         value = self.value(name)
         if isinstance(value, str):
-            return value.lower() in _ON if default is False else value.lower() not in _OFF
+            return value.lower() in ON_WORDS if default is False else value.lower() not in OFF_WORDS
         return default if value is None else bool(value)
 
     def number(self, name: str, default: int, given: int | None = None) -> int:
@@ -147,7 +88,9 @@ class Runtime:
         try:
             return int(value)
         except ValueError:
-            raise ConfigurationError(f"{_ENVIRONMENT[name]} must be a whole number, got {value!r}.") from None
+            raise ConfigurationError(
+                f"{ENVIRONMENT_NAMES[name]} must be a whole number, got {value!r}."
+            ) from None
 
     @property
     def concurrency(self) -> int:
@@ -321,18 +264,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _standalone_config() -> ImageGenConfig:
-    """Configuration outside a loaded extension: ``c.ImageGenMagics`` of a running IPython's
-    config (``ipython_config.py``) if there is one, else nothing but the environment."""
-    with contextlib.suppress(ImportError):
-        from IPython.core.getipython import get_ipython
-
-        shell = get_ipython()  # type: ignore[no-untyped-call]
-        if shell is not None:
-            return ImageGenConfig(config=shell.config, **dict(shell.config.get("ImageGenMagics", {})))
-    return ImageGenConfig()
 
 
 _runtime: Runtime | None = None
