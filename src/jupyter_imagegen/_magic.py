@@ -1,9 +1,11 @@
 """The ``%%imagegen`` cell magic and ``%imagegen`` line magic.
 
 This module only translates: options and the cell body become :class:`ImageRequest` objects built
-by the core (which validates them), and the results go to :mod:`._session` for display. Defaults
-come from traitlets on :class:`ImageGenMagics`, so ``%config ImageGenMagics.quality = "low"`` and
-``ipython_config.py`` work; precedence is option > config > environment > built-in.
+by the core (which validates them), and the results go to :mod:`._session` for display. The
+options are :mod:`._options`'s, shared with the commands. The defaults are traitlets on
+:class:`ImageGenMagics` (the process runtime's configuration once the extension is loaded), so
+``%config ImageGenMagics.quality = "low"`` and ``ipython_config.py`` work for every front end;
+precedence is option > config > environment > built-in.
 """
 
 from __future__ import annotations
@@ -68,9 +70,10 @@ class ImageGenMagics(Magics, ImageGenConfig):
 
             %imagegen -i fox --save out/ the same fox at night   (edit the image in `fox`)
 
-        Identical cells reuse images from the disk cache (--refresh for new ones). Defaults:
-        %config ImageGenMagics.quality = "low" (also model, size, style, display_format, gateway,
-        cache, cache_dir, cache_max_mb, concurrency); environment IMAGEGEN_MODEL, IMAGEGEN_QUALITY,
+        Identical cells reuse images from the disk cache (--refresh for new ones). Defaults, shared
+        with the panel, batch() and the imagegen command: %config ImageGenMagics.quality = "low"
+        (also model, size, style, display_format, gateway, cache, api_cache, cache_dir,
+        cache_max_mb, concurrency, max_images); environment IMAGEGEN_MODEL, IMAGEGEN_QUALITY,
         IMAGEGEN_SIZE, IMAGEGEN_STYLE, IMAGEGEN_DISPLAY_FORMAT, IMAGEGEN_CACHE=0, IMAGEGEN_CACHE_DIR.
         Credentials: CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (or `imagegen emulator`).
         """
