@@ -70,3 +70,13 @@ def test_closing_a_panel_closes_the_runtime_client_of_its_loop(emulator_env: Emu
         await asyncio.sleep(0.05)
 
     asyncio.run(scenario())
+
+
+def test_panel_option_takes_param_values_too(shell: InteractiveShell) -> None:
+    from ipywidgets.widgets.widget import _instances
+
+    ran = run(shell, "%imagegen --panel -m @cf/black-forest-labs/flux-1-schnell -p steps=3 a fox")
+    assert ran.error is None
+    latest = [w for w in _instances.values() if isinstance(w, ImageGenPanel)][-1]
+    assert latest.params == {"steps": 3} and latest.model == "@cf/black-forest-labs/flux-1-schnell"
+    latest.close()

@@ -119,11 +119,13 @@ class ImageGenMagics(Magics, ImageGenConfig):
         self._execute(job, args.out)
 
     def _show_panel(self, args: Any, prompt: str) -> None:
+        from ._models import get_model
         from ._panel import ImageGenPanel
         from ._session import display
 
-        params = {name: getattr(args, name) for name in ("quality", "size", "style") if getattr(args, name)}
-        display(ImageGenPanel(prompt.strip(), model=args.model, params=params, variations=args.n))
+        model = args.model or self.runtime.default_model()
+        params = request_params(args, get_model(model))  # --param values too; %config fills the rest
+        display(ImageGenPanel(prompt.strip(), model=model, params=params, variations=args.n))
 
     def _job(self, args: Any, prompts: list[str], axes: list[Axis], namespace: dict[str, Any]) -> CellJob:
         from ._imagebytes import image_source_bytes
