@@ -39,7 +39,6 @@ from ._panel_state import (
 from ._runtime import check_image_count, get_runtime
 
 if TYPE_CHECKING:
-    from ._cache import ImageCache
     from ._client import AsyncClient
     from ._request import ImageRequest
     from ._result import GeneratedImage
@@ -140,7 +139,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         request, _ = self._prepare()
         start = HISTORY.reserve_variations(request, self.variations)
         requests = [request.with_variation(start + i) for i in range(self.variations)]
-        jobs = self._runner.submit(requests, self._cache(), refresh=not self.use_cache)
+        jobs = self._runner.submit(requests, get_runtime().cache(), refresh=not self.use_cache)
         return [job.id for job in jobs]
 
     def cancel(self, job_id: str | None = None) -> int:
@@ -175,9 +174,6 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     @staticmethod
     def _max_variations() -> int:
         return min(MAX_VARIATIONS, get_runtime().max_images)
-
-    def _cache(self) -> ImageCache | None:
-        return get_runtime().cache()
 
     def _prepare(self) -> tuple[ImageRequest, list[str]]:
         """The form as a validated request (variation 0), and any warning the core gave."""
