@@ -30,7 +30,7 @@ export function createForm({ model, send, setState, uid }) {
     class: "jig-variations",
     type: "number",
     min: 1,
-    max: L.MAX_VARIATIONS,
+    max: maxVariations(model),
     step: 1,
     "aria-label": "Variations",
   });
@@ -59,7 +59,7 @@ export function createForm({ model, send, setState, uid }) {
   });
   modelSelect.addEventListener("change", () => setState({ model: modelSelect.value }));
   variations.addEventListener("change", () => {
-    const n = L.clampVariations(variations.value);
+    const n = L.clampVariations(variations.value, maxVariations(model));
     variations.value = String(n);
     setState({ variations: n });
   });
@@ -295,6 +295,7 @@ export function createForm({ model, send, setState, uid }) {
     models: showModels,
     model: showModels,
     variations: () => (variations.value = String(model.get("variations") ?? 1)),
+    limits: () => (variations.max = String(maxVariations(model))),
     model_info: showControls,
     params: showControls,
     inputs: showInputs,
@@ -304,4 +305,9 @@ export function createForm({ model, send, setState, uid }) {
     jobs: showCancellable,
   };
   return { nodes, views, cancelAll };
+}
+
+/** The most variations one click may ask for: a limit the kernel sends (the ``limits`` trait). */
+function maxVariations(model) {
+  return model.get("limits")?.max_variations ?? 1;
 }

@@ -2,8 +2,6 @@
 // parameter and selection reducers, and the "copy as code" generators.
 // No DOM here, so `node --test` covers all of it.
 
-export const MAX_VARIATIONS = 8;
-
 // Enums with at most this many short options show as toggle buttons, others as a dropdown.
 const TOGGLE_MAX_OPTIONS = 4;
 const TOGGLE_MAX_LABEL = 10;
@@ -155,11 +153,11 @@ export function toggleSelected(selected, id) {
   return list.includes(id) ? list.filter((x) => x !== id) : [...list, id];
 }
 
-/** Keep the number of variations within 1..MAX_VARIATIONS; unreadable input means 1. */
-export function clampVariations(value) {
+/** Keep the number of variations within 1..max (the kernel's limit); unreadable input means 1. */
+export function clampVariations(value, max) {
   const n = Math.round(Number(value));
   if (!Number.isFinite(n) || n < 1) return 1;
-  return Math.min(n, MAX_VARIATIONS);
+  return Math.min(n, max);
 }
 
 export function truncate(text, length) {

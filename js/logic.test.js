@@ -115,10 +115,11 @@ describe("reducers", () => {
   });
 
   test("clampVariations", () => {
-    assert.equal(L.clampVariations("3"), 3);
-    assert.equal(L.clampVariations(0), 1);
-    assert.equal(L.clampVariations(99), L.MAX_VARIATIONS);
-    assert.equal(L.clampVariations("x"), 1);
+    assert.equal(L.clampVariations("3", 8), 3);
+    assert.equal(L.clampVariations(0, 8), 1);
+    assert.equal(L.clampVariations(99, 8), 8);
+    assert.equal(L.clampVariations(99, 12), 12); // the limit comes from the kernel
+    assert.equal(L.clampVariations("x", 8), 1);
   });
 });
 

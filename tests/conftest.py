@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import jupyter_imagegen
-from jupyter_imagegen import Client
+from jupyter_imagegen import Client, _runtime
 from jupyter_imagegen._config import SETTINGS_ENVIRONMENT
 from jupyter_imagegen.emulator import Emulator
 
@@ -21,8 +20,10 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("IMAGEGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(jupyter_imagegen, "_default_client", None)
+    monkeypatch.setattr(_runtime, "_runtime", None)
     yield
+    if _runtime._runtime is not None:
+        _runtime._runtime.close()
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ def test_params_are_converted_for_the_model(
     [
         (["--rpm", "0"], "error: rpm must be a positive number"),
         (["--concurrency", "0"], "error: concurrency must be a whole number of at least 1"),
-        (["-p", "steps"], "error: --param takes NAME=VALUE, got 'steps'."),
+        (["-p", "steps"], "error: --param takes NAME=VALUE (e.g. --param steps=4), got 'steps'."),
         (["-q", "best"], "error: 3 input row(s) are invalid; nothing was sent."),
     ],
 )

@@ -75,7 +75,7 @@ def test_emulator_help_names_the_command_the_user_typed() -> None:
 def test_without_credentials_the_terminal_hears_about_environment_variables(tmp_path: Path) -> None:
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     done = imagegen("generate", "a fox", env=env, cwd=tmp_path)
-    assert done.returncode == 1
+    assert done.returncode == 2
     message = done.stderr.strip()
     assert message.count("\n") == 0 and "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN not set" in message
     assert "export CLOUDFLARE_ACCOUNT_ID=" in message and "imagegen emulator" in message
@@ -103,7 +103,7 @@ def test_lab_without_jupyterlab_says_how_to_install_it(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stderr.strip() == (
         "error: JupyterLab is not installed here: pip install 'jupyter-imagegen[lab]' "
         "(or pip install jupyterlab), then run imagegen lab again."
@@ -113,7 +113,7 @@ def test_lab_without_jupyterlab_says_how_to_install_it(tmp_path: Path) -> None:
 
 def test_lab_names_a_missing_notebook_before_starting_anything(tmp_path: Path) -> None:
     done = imagegen("lab", "--no-browser", cwd=tmp_path)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stderr.strip().startswith(
         "error: notebooks/quickstart.ipynb not found: run imagegen lab from"
     )

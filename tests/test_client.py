@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -192,7 +193,7 @@ def test_identical_requests_give_distinct_samples(client: Client) -> None:
 
 
 def test_cli_generate_writes_png_with_prompt_metadata(emulator: Emulator, tmp_path: Path) -> None:
-    env = {**emulator.env, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = {**emulator.env, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **_pythonpath()}
     done = subprocess.run(
         [
             sys.executable,
@@ -231,10 +232,15 @@ def test_cli_without_credentials_says_how_to_set_them(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "jupyter_imagegen", "generate", "a fox"],
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **_pythonpath()},
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN not set" in done.stderr
+
+
+def _pythonpath() -> dict[str, str]:
+    """The subprocess imports the package the tests import (a source checkout, say)."""
+    return {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import pickle
+from pathlib import Path
 
 import httpx
 import pytest
@@ -147,3 +148,26 @@ def test_a_token_with_inner_whitespace_or_control_characters_is_refused_without_
             build()
         text = str(info.value)
         assert "\n" not in text and TOKEN not in text and TOKEN[:12] not in text
+
+
+def test_runtime_precedence_is_keyword_then_config_then_environment_then_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from jupyter_imagegen._runtime import ImageGenConfig, Runtime
+
+    model = "openai/gpt-image-1.5"
+    runtime = Runtime(ImageGenConfig())
+    assert runtime.model_defaults(model) == {} and runtime.concurrency == 4
+    monkeypatch.setenv("IMAGEGEN_QUALITY", "medium")
+    monkeypatch.setenv("IMAGEGEN_CONCURRENCY", "3")
+    assert runtime.model_defaults(model) == {"quality": "medium"} and runtime.concurrency == 3
+    runtime.use_config(ImageGenConfig(quality="high", concurrency=2, cache_dir=str(tmp_path / "c")))
+    assert runtime.model_defaults(model) == {"quality": "high"} and runtime.concurrency == 2
+    assert runtime.model_defaults(model, {"quality": "low"}) == {"quality": "low"}
+    cache = runtime.cache()
+    assert cache is not None and cache.directory == str(tmp_path / "c")
+    # Defaults go only to models that take them.
+    assert runtime.model_defaults("@cf/black-forest-labs/flux-1-schnell") == {}
+    runtime.use_config(None)
+    assert runtime.model_defaults(model) == {"quality": "medium"}
+    runtime.close()

@@ -204,7 +204,7 @@ def test_interrupt_cancels_in_flight_requests_and_keeps_finished_images(
     assert len(shell.user_ns["foxes"]) == 2 and all(f.cached for f in shell.user_ns["foxes"])
     assert len(ran.images) == 1 and ran.info()["captions"][2:] == ["#3 · cancelled", "#4 · cancelled"]
     assert "interrupted: 2 cancelled" in ran.status
-    loop = magics(shell).session.loop.loop()
+    loop = magics(shell).runtime.loop.loop()
     pending = asyncio.run_coroutine_threadsafe(_count_tasks(), loop).result(5)
     assert pending == 0  # nothing left running in the background
     assert run(shell, "%imagegen -q low the kernel still works").error is None

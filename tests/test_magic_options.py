@@ -127,7 +127,7 @@ def test_grid_expands_lists_into_a_labelled_grid(shell: InteractiveShell, emulat
 def test_the_image_cap_allows_exactly_the_limit(shell: InteractiveShell, emulator: Emulator) -> None:
     shell.run_line_magic("config", "ImageGenMagics.max_images = 3")
     over = run(shell, "%%imagegen -s 256x256 -n 4\na fox\n")
-    assert isinstance(over.error, UsageError) and "4 images; the limit is 3" in over.stderr
+    assert isinstance(over.error, UsageError) and "-n must be 1 to 3, got 4" in over.stderr
     assert len(emulator.requests) == 0
     shell.user_ns["two"] = ["ink", "oil"]
     assert isinstance(run(shell, "%%imagegen -s 256x256 -n 2 --grid\na fox in {two}\n").error, UsageError)

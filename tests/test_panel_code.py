@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-import jupyter_imagegen
 from jupyter_imagegen import ImageGenPanel
 from jupyter_imagegen._panel_state import HISTORY
+from jupyter_imagegen._runtime import get_runtime
 from jupyter_imagegen.emulator import Emulator
 from magic_support import ipython_shell
 from magic_support import run as run_in_shell
@@ -94,7 +94,7 @@ def test_copied_code_makes_the_same_image(emulator_env: Emulator) -> None:
     namespace: dict[str, Any] = {}
     exec(code["python"], namespace)
     image = namespace["image"]
-    jupyter_imagegen._shared_client().close()  # the default client generate() made
+    get_runtime().close()  # the client generate() made
     assert (image.prompt, image.model, image.params) == (prompt, item["model"], item["params"])
     assert api_requests(emulator_env)[-1].json == made.json
 

@@ -8,7 +8,6 @@ Names are imported on first use so ``import jupyter_imagegen`` stays cheap.
 from __future__ import annotations
 
 import importlib
-import threading
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
@@ -112,29 +111,40 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-_default_client: Client | None = None
-_default_lock = threading.Lock()
+def generate(prompt: str | ImageRequest, *, refresh: bool = False, **params: Any) -> GeneratedImage:
+    """One image from the process's client (configured by %config and the environment); see
+    Client.generate. A new sample each call unless the API cache is on (``api_cache``), then an
+    identical earlier request is reused; ``refresh=True`` always asks for a new one."""
+    from ._cache import fetch
+    from ._request import ImageRequest
+    from ._runtime import get_runtime
+
+    runtime = get_runtime()
+    client = runtime.client()
+    request = prompt if isinstance(prompt, ImageRequest) else client.prepare(prompt, **params)
+    return fetch(client, request, runtime.cache(api=True), refresh=refresh)
 
 
-def _shared_client() -> Client:
-    """The shared client behind :func:`generate`, created on first use from the environment."""
-    global _default_client
-    with _default_lock:
-        if _default_client is None:
-            from ._client import Client
+def generate_many(
+    items: Any, *, concurrency: int | None = None, refresh: bool = False, **common: Any
+) -> GenerationResults:
+    """Many images from the process's client, at most ``concurrency`` at once (default: the
+    runtime's); results keep the input order and a failed item holds its error. Uses the cache
+    as :func:`generate` does."""
+    from ._results import GenerationResults
+    from ._runtime import get_runtime
 
-            _default_client = Client()
-        return _default_client
-
-
-def generate(prompt: str, **params: Any) -> GeneratedImage:
-    """One image from the default client (configured by the environment); see Client.generate."""
-    return _shared_client().generate(prompt, **params)
-
-
-def generate_many(items: Any, *, concurrency: int = 4, **common: Any) -> GenerationResults:
-    """Many images from the default client; see Client.generate_many."""
-    return _shared_client().generate_many(items, concurrency=concurrency, **common)
+    runtime = get_runtime()
+    requests = runtime.client()._to_requests(items, common)
+    if concurrency is not None and concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}.")
+    ran = runtime.run(requests, refresh=refresh, api=True, concurrency=concurrency)
+    if ran.interrupted:
+        raise KeyboardInterrupt(
+            f"{ran.finished} of {len(requests)} images finished; the rest were cancelled."
+        )
+    outcomes = [outcome for outcome in ran.outcomes if outcome is not None]
+    return GenerationResults(requests, outcomes)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from ._catalog import catalog_model, learn_shape
+from ._cloudflare import GATEWAY_HEADERS
 from ._config import Secret, Settings, as_secret
 from ._exceptions import (
     APIConnectionError,
@@ -172,7 +173,7 @@ class BaseClient:
             "User-Agent": f"jupyter-imagegen/{__version__}",
             # Variations of one prompt are identical on the wire; keying the gateway's cache on
             # our own key (which includes the variation index) keeps them distinct samples.
-            "cf-aig-cache-key": request.cache_key,
+            GATEWAY_HEADERS["cache_key"]: request.cache_key,
             **request.gateway.headers(self.settings.gateway_id),
         }
         auth = BearerToken(self.settings.api_token)

@@ -10,8 +10,8 @@ and retries failures when asked; :mod:`._batch_job` does one run.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +42,10 @@ def _job(
     client_options: Mapping[str, Any] | None = None,
     **common: Any,
 ) -> BatchJob:
-    options = dict(client_options or {})
+    from ._runtime import get_runtime
+
+    # The runtime's configured model and gateway, unless the call gives its own client options.
+    options = {**get_runtime().client_options(), **(client_options or {})}
     planner = BaseClient(**{k: v for k, v in options.items() if k != "transport"})
     loaded = load_items(items, planner, common, n)
     return BatchJob(
@@ -63,36 +66,28 @@ def batch(
 ) -> BatchResult:
     """Generate every item into ``out_dir`` under a rate limit; see :func:`abatch` for the options.
 
-    Works from a script and from a notebook cell (the batch runs its own event loop in a worker
-    thread). Ctrl-C or a kernel interrupt stops it cleanly: finished images stay recorded and the
+    Works from a script and from a notebook cell (the batch runs on the runtime's event loop in
+    its worker thread). Ctrl-C or a kernel interrupt stops it cleanly: finished images stay recorded and the
     same call continues where it stopped.
     """
+    from ._runtime import get_runtime
+
     job = _job(items, out_dir, **options)
     display = ProgressDisplay(progress)
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["result"] = asyncio.run(job.run())
-        except BaseException as exc:  # handed to the calling thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, name="imagegen-batch", daemon=True)
-    thread.start()
+    # On the process runtime's event loop (the magic's and the CLI's), waited for in slices so
+    # Ctrl-C or a kernel interrupt reaches this thread.
+    future = asyncio.run_coroutine_threadsafe(job.run(), get_runtime().loop.loop())
     try:
-        while thread.is_alive():
-            thread.join(_TICK)
+        while not future.done():
+            concurrent.futures.wait([future], timeout=_TICK)
             display.update(job.counters)
     except KeyboardInterrupt:
         job.cancel()
-        thread.join()
+        concurrent.futures.wait([future])
         display.close(job.counters)
         raise
     display.close(job.counters)
-    if "error" in outcome:
-        raise outcome["error"]
-    result: BatchResult = outcome["result"]
-    return result
+    return future.result()
 
 
 async def abatch(

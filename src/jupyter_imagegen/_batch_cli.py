@@ -12,12 +12,13 @@ import sys
 from typing import Any
 
 from ._exceptions import ValidationError
+from ._options import add_request_options, request_params
 
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(commands: Any) -> None:
-    """Add the ``batch`` subcommand to the ``imagegen`` parser's subcommands."""
+def add_parser(commands: Any, model: str) -> None:
+    """Add the ``batch`` subcommand, its request options' help written for ``model``."""
     cmd = commands.add_parser(
         "batch",
         help="generate many images from a CSV/JSONL/text file, rate-limited and resumable",
@@ -30,19 +31,7 @@ def add_parser(commands: Any) -> None:
     cmd.add_argument("--rpm", type=float, default=720.0, help="requests per minute at most (default 720)")
     cmd.add_argument("--concurrency", type=int, default=32, help="requests in flight at most (default 32)")
     cmd.add_argument("--burst", type=int, default=1, help="requests that may start back to back (default 1)")
-    cmd.add_argument("-m", "--model", help="model for rows without a 'model' column")
-    cmd.add_argument("-q", "--quality", help="low, medium, high or auto (gpt-image models)")
-    cmd.add_argument("-s", "--size", help="e.g. 1024x1024 (gpt-image models)")
-    cmd.add_argument("--style", help="vivid or natural (gpt-image-1.5)")
-    cmd.add_argument(
-        "-p",
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="any other parameter for every row, e.g. steps=4 (repeatable; a row's own column wins)",
-    )
-    cmd.add_argument("-n", type=int, default=1, help="images per row (variations, default 1)")
+    add_request_options(cmd, model, images=False, cache=False)
     cmd.add_argument(
         "--retry-failed", action="store_true", help="generate the items that failed before again"
     )
@@ -91,24 +80,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:
-    from ._config import Settings
+    """The options every row shares: the model if given, the parameters in their schema types."""
     from ._models import get_model
-    from ._validation import coerce_param
+    from ._runtime import get_runtime
 
-    common: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("model", args.model),
-            ("quality", args.quality),
-            ("size", args.size),
-            ("style", args.style),
-        )
-        if value
-    }
-    spec = get_model(args.model or Settings.resolve().model)
-    for item in args.param:
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip():
-            raise ValidationError(f"--param takes NAME=VALUE, got {item!r}.")
-        common[name.strip()] = coerce_param(spec, name.strip(), text.strip())
-    return common
+    common = request_params(args, get_model(args.model or get_runtime().default_model()))
+    return {**common, "model": args.model} if args.model else common

@@ -28,6 +28,7 @@ from ._exceptions import ValidationError
 from ._files import safe_filename
 from ._models import get_model
 from ._request import ImageRequest
+from ._runtime import check_image_count, get_runtime
 from ._validation import coerce_param
 
 __all__ = ["BatchItem", "load_items"]
@@ -60,8 +61,7 @@ class _Row:
 
 def load_items(source: Any, client: BaseClient, common: Mapping[str, Any], n: int = 1) -> list[BatchItem]:
     """Every item of ``source`` (``n`` variations each), validated; raises ValidationError."""
-    if not isinstance(n, int) or n < 1:
-        raise ValidationError(f"n (images per prompt) must be a whole number of at least 1, got {n!r}.")
+    check_image_count(n, get_runtime().max_images, what="n (images per prompt)")
     items: list[BatchItem] = []
     problems: list[str] = []
     bad_rows = 0
@@ -256,5 +256,7 @@ def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[
             fields["variation"] = int(fields["variation"])
         except (TypeError, ValueError):
             raise ValidationError(f"variation must be a whole number, got {fields['variation']!r}.") from None
-    request = client.prepare(prompt, **{**common, **fields, **params, "model": model})
+    # The runtime's configured defaults (quality, size, style) fill in what the row and the call leave out.
+    chosen = get_runtime().model_defaults(model, {**common, **fields, **params})
+    request = client.prepare(prompt, **{**chosen, "model": model})
     return request, extra

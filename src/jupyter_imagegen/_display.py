@@ -9,13 +9,25 @@ The full-size original always stays in ``GeneratedImage.data`` (and the cache, a
 from __future__ import annotations
 
 import base64
+import contextlib
+import hashlib
 import io
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from ._cache import ImageCache
     from ._result import GeneratedImage
 
-__all__ = ["DISPLAY_FORMATS", "PREVIEW_BUDGET", "image_bundle", "preview_bytes"]
+__all__ = [
+    "DISPLAY_FORMATS",
+    "PREVIEW_BUDGET",
+    "cached_preview",
+    "has_transparency",
+    "image_bundle",
+    "image_info",
+    "output_bundle",
+    "preview_bytes",
+]
 
 DisplayFormat = Literal["auto", "png", "jpeg", "webp"]
 DISPLAY_FORMATS: tuple[str, ...] = ("auto", "png", "jpeg", "webp")
@@ -25,8 +37,9 @@ PREVIEW_BUDGET = 185_000
 _QUALITIES = (85, 75, 65, 55)  # first that fits the budget; each try is a full encode
 
 
-def _has_alpha(image: Any) -> bool:
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+def has_transparency(image: Any) -> bool:
+    """True when a PIL image has a pixel that is not fully opaque: it then embeds as PNG."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         extrema = image.convert("RGBA").getchannel("A").getextrema()
         return bool(extrema[0] < 255)
     return False
@@ -45,7 +58,7 @@ def preview_bytes(img: GeneratedImage, fmt: str = "auto") -> tuple[str, bytes]:
     with Image.open(io.BytesIO(img.data)) as source:
         source.load()
         if fmt == "auto":
-            fmt = "png" if _has_alpha(source) else "jpeg"
+            fmt = "png" if has_transparency(source) else "jpeg"
         if fmt == "png":
             buffer = io.BytesIO()
             source.save(buffer, format="PNG", optimize=False)
@@ -67,9 +80,36 @@ def preview_bytes(img: GeneratedImage, fmt: str = "auto") -> tuple[str, bytes]:
         return f"image/{fmt}", buffer.getvalue()
 
 
-def image_bundle(img: GeneratedImage, fmt: str = "auto") -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ``(data, metadata)`` pair for ``_repr_mimebundle_`` / ``display``."""
+def image_info(img: GeneratedImage) -> dict[str, Any]:
+    """What an image's output records about it: its provenance, time, cache state and size."""
+    return dict(img.provenance, elapsed=img.elapsed, cached=img.cached, width=img.width, height=img.height)
+
+
+def output_bundle(
+    mime: str, data: bytes, text: str, info: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The one shape of an image output: ``(data, metadata)`` with a single image MIME type, its
+    text form, and what it shows under ``jupyter_imagegen`` in the metadata."""
+    return {mime: base64.b64encode(data).decode("ascii"), "text/plain": text}, {"jupyter_imagegen": info}
+
+
+def cached_preview(img: GeneratedImage, fmt: str, cache: ImageCache | None) -> tuple[str, bytes]:
+    """:func:`preview_bytes`, from the cache when it was made before (Restart & Run All neither
+    decodes nor re-encodes)."""
+    digest = hashlib.sha256(img.data).hexdigest()
+    stored = cache.get_preview(digest, fmt) if cache is not None else None
+    if stored is not None:
+        return stored
     mime, data = preview_bytes(img, fmt)
-    bundle = {mime: base64.b64encode(data).decode("ascii"), "text/plain": repr(img)}
-    info = dict(img.provenance, elapsed=img.elapsed, cached=img.cached, width=img.width, height=img.height)
-    return bundle, {"jupyter_imagegen": info}
+    if cache is not None:
+        with contextlib.suppress(OSError):  # only a speed-up: a read-only cache still displays
+            cache.put_preview(digest, fmt, mime, data)
+    return mime, data
+
+
+def image_bundle(
+    img: GeneratedImage, fmt: str = "auto", cache: ImageCache | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``(data, metadata)`` pair of one image, for ``_repr_mimebundle_`` and the magic."""
+    mime, data = cached_preview(img, fmt, cache)
+    return output_bundle(mime, data, repr(img), image_info(img))

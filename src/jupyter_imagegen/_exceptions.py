@@ -134,7 +134,9 @@ class RateLimitError(APIStatusError):
 
     @property
     def daily_limit(self) -> bool:
-        return self.code in (3036, 2045)
+        from ._cloudflare import FINAL_RATE_LIMIT_CODES
+
+        return self.code in FINAL_RATE_LIMIT_CODES
 
 
 class ServerError(APIStatusError):

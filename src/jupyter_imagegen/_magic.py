@@ -1,9 +1,11 @@
 """The ``%%imagegen`` cell magic and ``%imagegen`` line magic.
 
 This module only translates: options and the cell body become :class:`ImageRequest` objects built
-by the core (which validates them), and the results go to :mod:`._session` for display. Defaults
-come from traitlets on :class:`ImageGenMagics`, so ``%config ImageGenMagics.quality = "low"`` and
-``ipython_config.py`` work; precedence is option > config > environment > built-in.
+by the core (which validates them), and the results go to :mod:`._session` for display. The
+options are :mod:`._options`'s, shared with the commands. The defaults are traitlets on
+:class:`ImageGenMagics` (the process runtime's configuration once the extension is loaded), so
+``%config ImageGenMagics.quality = "low"`` and ``ipython_config.py`` work for every front end;
+precedence is option > config > environment > built-in.
 """
 
 from __future__ import annotations
@@ -13,116 +15,43 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from IPython.core import magic_arguments as ma
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from traitlets import Bool, Enum, Int, Unicode
+from IPython.core.magic_arguments import MagicArgumentParser
 
+from ._display import DISPLAY_FORMATS
 from ._exceptions import ImageGenError
+from ._options import add_request_options, chosen_model, request_params
+from ._runtime import ImageGenConfig, Runtime, check_image_count, get_runtime
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ._cache import ImageCache
-    from ._session import Job, Session
+    from ._session import CellJob
     from ._templating import Axis
 
 __all__ = ["ImageGenMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-# IPython's decorators carry no annotations; these typed names keep the magic's signature checked.
-_magic_arguments = cast(Callable[[], Callable[[_F], _F]], ma.magic_arguments)
-_argument = cast(Callable[..., Callable[[_F], _F]], ma.argument)
+# IPython's decorator carries no annotations; this typed name keeps the magic's signature checked.
 _line_cell_magic = cast(Callable[[_F], _F], line_cell_magic)
-
-_DISPLAY_FORMATS = ("auto", "png", "jpeg", "webp")
-# Where each configurable default is read from when neither an option nor %config sets it.
-_ENV = {
-    "quality": "IMAGEGEN_QUALITY",
-    "size": "IMAGEGEN_SIZE",
-    "style": "IMAGEGEN_STYLE",
-    "display_format": "IMAGEGEN_DISPLAY_FORMAT",
-    "cache": "IMAGEGEN_CACHE",
-}
-_OFF = ("0", "false", "no", "off")
 
 
 @magics_class
-class ImageGenMagics(Magics):
-    """Generate images in a cell: ``%%imagegen`` (body = prompt) and ``%imagegen`` (line)."""
+class ImageGenMagics(Magics, ImageGenConfig):
+    """Generate images in a cell: ``%%imagegen`` (body = prompt) and ``%imagegen`` (line).
 
-    model = Unicode(None, allow_none=True, help="Model id (else $IMAGEGEN_MODEL, else the default).").tag(
-        config=True
-    )
-    quality = Unicode(None, allow_none=True, help="Default quality, for models that take one.").tag(
-        config=True
-    )
-    size = Unicode(None, allow_none=True, help="Default size, e.g. 1024x1024, for models that take one.").tag(
-        config=True
-    )
-    style = Unicode(None, allow_none=True, help="Default style, for models that take one.").tag(config=True)
-    display_format = Enum(
-        _DISPLAY_FORMATS, None, allow_none=True, help="How images are embedded (default auto)."
-    ).tag(config=True)
-    gateway = Unicode(None, allow_none=True, help="AI Gateway id (else $CLOUDFLARE_AI_GATEWAY_ID).").tag(
-        config=True
-    )
-    cache = Bool(None, allow_none=True, help="Reuse images from the disk cache (default on).").tag(
-        config=True
-    )
-    cache_dir = Unicode(None, allow_none=True, help="Cache folder (else $IMAGEGEN_CACHE_DIR).").tag(
-        config=True
-    )
-    cache_max_mb = Int(None, allow_none=True, help="Cache size bound in MB (else 2048).").tag(config=True)
-    concurrency = Int(4, help="Requests run at the same time.").tag(config=True)
-    max_images = Int(64, help="Most images one cell may request (-n times grid cells).").tag(config=True)
-    grid_cell_size = Int(384, help="Thumbnail size in pixels in a grid of several images.").tag(config=True)
-
-    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)  # type: ignore[no-untyped-call]
-        self._session: Session | None = None
+    Its traits (inherited from :class:`ImageGenConfig`) are the kernel's defaults for every front
+    end: loading the extension makes the process's runtime read them."""
 
     @property
-    def session(self) -> Session:
-        if self._session is None:
-            from ._session import Session
-
-            self._session = Session()
-        return self._session
+    def runtime(self) -> Runtime:
+        return get_runtime()
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        get_runtime().use_config(None)
+        get_runtime().close()
 
-    @_magic_arguments()
-    @_argument("-m", "--model", help="model id, e.g. @cf/black-forest-labs/flux-1-schnell")
-    @_argument("-q", "--quality", help="low, medium, high or auto (gpt-image models)")
-    @_argument("-s", "--size", help="e.g. 1024x1024, 1792x1024 (gpt-image models)")
-    @_argument("--style", help="vivid or natural (gpt-image-1.5)")
-    @_argument("-n", type=int, default=1, metavar="N", help="N variations, run concurrently")
-    @_argument(
-        "-i",
-        "--image",
-        action="append",
-        default=[],
-        metavar="SRC",
-        help="image to edit: a file path or a variable holding a PIL image, bytes, numpy array or "
-        "GeneratedImage (repeatable)",
-    )
-    @_argument("-o", "--out", metavar="VAR", help="store the GeneratedImage (a list when several) in VAR")
-    @_argument("--save", metavar="DIR", help="also write full-size files with provenance to DIR")
-    @_argument(
-        "-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="any other model parameter"
-    )
-    @_argument("--grid", action="store_true", help="one image per combination of {name} lists")
-    @_argument("--refresh", action="store_true", help="ignore the cache: new samples")
-    @_argument("--no-display", action="store_true", help="do not show the images")
-    @_argument("--display-format", choices=_DISPLAY_FORMATS, help="how images are embedded")
-    @_argument("--gateway", metavar="ID", help="AI Gateway id")
-    @_argument("--skip-gateway-cache", action="store_true", help="bypass the AI Gateway's cache")
-    @_argument("--panel", action="store_true", help="show the control panel, prefilled from the options")
-    @_argument("prompt", nargs="*", help="the prompt (line form only; in a cell it is the body)")
     @_line_cell_magic
     def imagegen(self, line: str, cell: str | None = None) -> None:
         """Generate images with Cloudflare Workers AI.
@@ -141,9 +70,10 @@ class ImageGenMagics(Magics):
 
             %imagegen -i fox --save out/ the same fox at night   (edit the image in `fox`)
 
-        Identical cells reuse images from the disk cache (--refresh for new ones). Defaults:
-        %config ImageGenMagics.quality = "low" (also model, size, style, display_format, gateway,
-        cache, cache_dir, cache_max_mb, concurrency); environment IMAGEGEN_MODEL, IMAGEGEN_QUALITY,
+        Identical cells reuse images from the disk cache (--refresh for new ones). Defaults, shared
+        with the panel, batch() and the imagegen command: %config ImageGenMagics.quality = "low"
+        (also model, size, style, display_format, gateway, cache, api_cache, cache_dir,
+        cache_max_mb, concurrency, max_images); environment IMAGEGEN_MODEL, IMAGEGEN_QUALITY,
         IMAGEGEN_SIZE, IMAGEGEN_STYLE, IMAGEGEN_DISPLAY_FORMAT, IMAGEGEN_CACHE=0, IMAGEGEN_CACHE_DIR.
         Credentials: CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (or `imagegen emulator`).
         """
@@ -159,11 +89,14 @@ class ImageGenMagics(Magics):
 
         from ._templating import GridCell, expand_grid, fill
 
-        words: list[str] = arg_split(line, posix=False, strict=False)  # type: ignore[no-untyped-call]
-        parser: Any = self.imagegen.parser  # type: ignore[attr-defined]  # set by magic_arguments
-        args = parser.parse_args([_unquote(word) for word in words])
-        if args.n < 1:
-            raise UsageError(f"-n must be 1 or more, got {args.n}.")
+        split: list[str] = arg_split(line, posix=False, strict=False)  # type: ignore[no-untyped-call]
+        words = [_unquote(word) for word in split]
+        parser = magic_parser(chosen_model(words))
+        if "-h" in words or "--help" in words:
+            print(parser.format_help())
+            return
+        args = parser.parse_args(words)
+        check_image_count(args.n, self.runtime.max_images)
         if args.panel:
             self._show_panel(args, cell if cell is not None else " ".join(args.prompt))
             return
@@ -186,53 +119,41 @@ class ImageGenMagics(Magics):
         self._execute(job, args.out)
 
     def _show_panel(self, args: Any, prompt: str) -> None:
+        from ._models import get_model
         from ._panel import ImageGenPanel
         from ._session import display
 
-        params = {name: getattr(args, name) for name in ("quality", "size", "style") if getattr(args, name)}
-        display(
-            ImageGenPanel(prompt.strip(), model=args.model or self.model, params=params, variations=args.n)
-        )
+        model = args.model or self.runtime.default_model()
+        params = request_params(args, get_model(model))  # --param values too; %config fills the rest
+        display(ImageGenPanel(prompt.strip(), model=model, params=params, variations=args.n))
 
-    def _job(self, args: Any, prompts: list[str], axes: list[Axis], namespace: dict[str, Any]) -> Job:
+    def _job(self, args: Any, prompts: list[str], axes: list[Axis], namespace: dict[str, Any]) -> CellJob:
         from ._imagebytes import image_source_bytes
         from ._models import get_model
-        from ._session import Job
+        from ._session import CellJob
         from ._templating import Axis
-        from ._validation import coerce_param
 
-        client = self.session.client()
-        model = args.model or self.model or client.model
+        runtime = self.runtime
+        client = runtime.client()
+        model = args.model or client.model
         spec = get_model(model)
-        params: dict[str, Any] = {}
-        for name in ("quality", "size", "style"):
-            given = getattr(args, name)
-            default = self._default(name)
-            if given is not None:
-                params[name] = given
-            elif default is not None and name in spec.parameters:  # defaults only where they apply
-                params[name] = default
-        for item in args.param:
-            name, sep, text = item.partition("=")
-            if not sep or not name.strip():
-                raise UsageError(f"--param takes NAME=VALUE (e.g. --param steps=4), got {item!r}.")
-            params[name.strip()] = coerce_param(spec, name.strip(), text.strip())
+        params = runtime.model_defaults(model, request_params(args, spec))
         sources = [self._image_source(src, namespace) for src in args.image]
         # A variable holding a list (say, the -o of an earlier -n 4 cell) gives all its images.
         flat = [item for s in sources for item in (s if isinstance(s, (list, tuple)) else [s])]
         images = [image_source_bytes(source) for source in flat]
         total = len(prompts) * args.n
-        if total > self.max_images:
+        if total > runtime.max_images:
             raise UsageError(
-                f"This cell asks for {total} images; the limit is {self.max_images}. Use fewer values "
-                "or a smaller -n, or raise %config ImageGenMagics.max_images."
+                f"This cell asks for {total} images; the limit is {runtime.max_images}. Use fewer "
+                "values or a smaller -n, or raise %config ImageGenMagics.max_images."
             )
         requests = [
             client.prepare(
                 prompt,
                 model=model,
                 images=images or None,
-                gateway_id=args.gateway or self.gateway,
+                gateway_id=args.gateway,
                 skip_cache=args.skip_gateway_cache or args.refresh,
                 variation=variation,
                 **params,
@@ -242,30 +163,24 @@ class ImageGenMagics(Magics):
         ]
         if args.n > 1:
             axes = [*axes, Axis("variation", tuple(f"#{i + 1}" for i in range(args.n)))]
-        display_format = args.display_format or self._default("display_format") or "auto"
-        if display_format not in _DISPLAY_FORMATS:
-            raise UsageError(
-                f"IMAGEGEN_DISPLAY_FORMAT must be one of {', '.join(_DISPLAY_FORMATS)}, got {display_format!r}."
-            )
-        return Job(
+        return CellJob(
             requests,
             axes=axes,
             grid=args.grid or total > 1,
             display=not args.no_display,
-            display_format=display_format,
+            display_format=runtime.display_format(args.display_format),
             refresh=args.refresh,
             save_dir=args.save,
-            concurrency=max(1, self.concurrency),
             cell_size=self.grid_cell_size,
         )
 
-    def _execute(self, job: Job, out: str | None) -> None:
+    def _execute(self, job: CellJob, out: str | None) -> None:
         __tracebackhide__ = True
         from ._session import failure_message, run_cell
 
         if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
             raise UsageError(f"-o needs a variable name, got {out!r}.")
-        outcome = run_cell(self.session, job, self._cache())
+        outcome = run_cell(self.runtime, job)
         if out is not None and self.shell is not None and outcome.images:  # a failure keeps the old value
             single = len(job.requests) == 1 and not job.grid
             self.shell.user_ns[out] = outcome.images[0] if single else outcome.images
@@ -275,25 +190,6 @@ class ImageGenMagics(Magics):
         message = outcome.save_error or failure_message(outcome, len(job.requests))
         if message:
             raise UsageError(message)
-
-    def _default(self, name: str) -> Any:
-        value = getattr(self, name)
-        if value is None and name in _ENV:
-            value = os.environ.get(_ENV[name], "").strip() or None
-        return value
-
-    def _cache(self) -> ImageCache | None:
-        from ._cache import ImageCache
-
-        enabled = self._default("cache")
-        if enabled is False or (isinstance(enabled, str) and enabled.lower() in _OFF):
-            return None
-        max_bytes = self.cache_max_mb * 1024 * 1024 if self.cache_max_mb else None
-        if self.cache_dir:
-            return (
-                ImageCache(self.cache_dir, max_bytes=max_bytes) if max_bytes else ImageCache(self.cache_dir)
-            )
-        return ImageCache.default(max_bytes=max_bytes)
 
     @staticmethod
     def _image_source(source: str, namespace: dict[str, Any]) -> Any:
@@ -306,10 +202,33 @@ class ImageGenMagics(Magics):
         return source
 
 
-def _help_with_models(doc: str = ImageGenMagics.imagegen.__doc__ or "") -> str:
+_USAGE = ImageGenMagics.imagegen.__doc__ or ""
+
+
+def magic_parser(model: str) -> MagicArgumentParser:
+    """The magic's options, the request options written for ``model`` among them."""
+    parser = MagicArgumentParser(  # type: ignore[no-untyped-call]
+        prog="%imagegen", description="Generate images with Cloudflare Workers AI."
+    )
+    add_request_options(parser, model)
+    add = parser.add_argument
+    add("-o", "--out", metavar="VAR", help="store the GeneratedImage (a list when several) in VAR")
+    add("--save", metavar="DIR", help="also write full-size files with provenance to DIR")
+    add("--grid", action="store_true", help="one image per combination of {name} lists")
+    add("--no-display", action="store_true", help="do not show the images")
+    add("--display-format", choices=DISPLAY_FORMATS, help="how images are embedded")
+    add("--gateway", metavar="ID", help="AI Gateway id")
+    add("--skip-gateway-cache", action="store_true", help="bypass the AI Gateway's cache")
+    add("--panel", action="store_true", help="show the control panel, prefilled from the options")
+    add("prompt", nargs="*", help="the prompt (line form only; in a cell it is the body)")
+    return parser
+
+
+def _help_with_models() -> str:
     from ._magic_help import help_with_models
 
-    return help_with_models(doc)
+    # Read at call time: loading the extension writes the options into the docstring.
+    return help_with_models(ImageGenMagics.imagegen.__doc__ or "")
 
 
 # ``%imagegen?`` asks an object's getdoc() before its docstring: the help then lists every model's
@@ -326,7 +245,12 @@ def _unquote(text: str) -> str:
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     from ._offline import emulator_banner, uses_local_service
 
-    ipython.register_magics(ImageGenMagics(shell=ipython))  # type: ignore[no-untyped-call]
+    magics = ImageGenMagics(shell=ipython)  # type: ignore[no-untyped-call]
+    ipython.register_magics(magics)  # type: ignore[no-untyped-call]
+    get_runtime().use_config(magics)
+    # %imagegen? shows the options too, written for the configured model.
+    function: Any = ImageGenMagics.imagegen
+    function.__doc__ = _USAGE + "\n" + magic_parser(get_runtime().default_model()).format_help()
     if uses_local_service():
         print(emulator_banner(os.environ["CLOUDFLARE_BASE_URL"]))
 

@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_MODEL", "ModelSpec", "check_model_id", "get_model", "list_mo
 
 DEFAULT_MODEL = "openai/gpt-image-1.5"
 
-# CONTRACT §1: ``@cf/owner/name`` or ``provider/name``, letters, digits, ``.``, ``_``, ``-`` and
+# docs/cloudflare.md §1: ``@cf/owner/name`` or ``provider/name``, letters, digits, ``.``, ``_``, ``-`` and
 # ``/`` separators. The id goes into the URL path of a request that carries the token.
 _MODEL_ID = re.compile(r"(@cf/)?[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+")
 

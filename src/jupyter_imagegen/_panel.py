@@ -22,10 +22,10 @@ import anywidget
 import traitlets
 
 from ._catalog import models
-from ._exceptions import ImageGenError, ImageGenWarning, ValidationError
+from ._exceptions import ImageGenError, ImageGenWarning
 from ._models import DEFAULT_MODEL
 from ._panel_actions import PanelActions
-from ._panel_jobs import Job, JobRunner
+from ._panel_jobs import JobRunner, PanelJob
 from ._panel_state import (
     EMPTY_GATEWAY,
     HISTORY,
@@ -37,9 +37,9 @@ from ._panel_state import (
     model_info,
     new_id,
 )
+from ._runtime import check_image_count, get_runtime
 
 if TYPE_CHECKING:
-    from ._cache import ImageCache
     from ._client import AsyncClient
     from ._request import ImageRequest
     from ._result import GeneratedImage
@@ -48,12 +48,7 @@ __all__ = ["ImageGenPanel"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 _FORM = ["prompt", "params", "variations", "gateway", "use_cache"]
-_OFF = ("0", "false", "no", "off")
 _log = logging.getLogger(__name__)
-
-
-def _cache_enabled() -> bool:
-    return os.environ.get("IMAGEGEN_CACHE", "").strip().lower() not in _OFF
 
 
 class ImageGenPanel(PanelActions, anywidget.AnyWidget):
@@ -73,6 +68,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     model_info = traitlets.Dict().tag(sync=True)
     params = traitlets.Dict().tag(sync=True)
     variations = traitlets.Int(1).tag(sync=True)
+    limits = traitlets.Dict().tag(sync=True)  # the browser's limits come from here, not a copy
     gateway = traitlets.Dict().tag(sync=True)
     use_cache = traitlets.Bool(True).tag(sync=True)
     inputs = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -104,10 +100,11 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             model=chosen,
             models=offered if chosen in offered else [*offered, chosen],
             model_info=chosen_info,
-            params=dict(params or {}),
+            params=get_runtime().model_defaults(chosen, dict(params or {})),
             variations=variations,
+            limits={"max_variations": self._max_variations()},
             gateway=dict(EMPTY_GATEWAY),
-            use_cache=_cache_enabled(),
+            use_cache=get_runtime().flag("cache", True),
             gallery=[entry.item() for entry in HISTORY.entries],
             **kwargs,
         )
@@ -145,7 +142,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         request, _ = self._prepare()
         start = HISTORY.reserve_variations(request, self.variations)
         requests = [request.with_variation(start + i) for i in range(self.variations)]
-        jobs = self._runner.submit(requests, self._cache(), refresh=not self.use_cache)
+        jobs = self._runner.submit(requests, get_runtime().cache(), refresh=not self.use_cache)
         return [job.id for job in jobs]
 
     def cancel(self, job_id: str | None = None) -> int:
@@ -173,25 +170,21 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     # Form ----------------------------------------------------------------------------------
     def _default_model(self) -> str:
         try:
-            return self._runner.client().model
+            return self._runner.planner().model
         except ImageGenError:
             return DEFAULT_MODEL  # the configuration error shows as the reason Generate is disabled
 
-    def _cache(self) -> ImageCache | None:
-        if not _cache_enabled():
-            return None
-        from ._cache import ImageCache
-
-        return ImageCache.default()
+    @staticmethod
+    def _max_variations() -> int:
+        return min(MAX_VARIATIONS, get_runtime().max_images)
 
     def _prepare(self) -> tuple[ImageRequest, list[str]]:
         """The form as a validated request (variation 0), and any warning the core gave."""
-        if not 1 <= self.variations <= MAX_VARIATIONS:
-            raise ValidationError(f"Variations must be 1 to {MAX_VARIATIONS}, got {self.variations}.")
+        check_image_count(self.variations, self._max_variations(), what="Variations")
         images = [item.data for item in self._inputs] or None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ImageGenWarning)
-            request = self._runner.client().prepare(
+            request = self._runner.planner().prepare(
                 self.prompt, model=self.model, images=images, **gateway_kwargs(self.gateway), **self.params
             )
         return request, [str(w.message) for w in caught if issubclass(w.category, ImageGenWarning)]
@@ -225,7 +218,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             self._validate()
 
     # Updates from the jobs and the history -------------------------------------------------------
-    def _image_made(self, job: Job, image: GeneratedImage, thumb: tuple[str, bytes]) -> None:
+    def _image_made(self, job: PanelJob, image: GeneratedImage, thumb: tuple[str, bytes]) -> None:
         mime, data = thumb
         HISTORY.add(Entry(new_id(), image, job.request, data, mime))
 

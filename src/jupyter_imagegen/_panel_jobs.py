@@ -20,17 +20,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._cache import fetch_async
-from ._config import environment_fingerprint
-from ._exceptions import ConfigurationError, ImageGenError
+from ._exceptions import ImageGenError
 from ._panel_state import new_id, thumbnail
+from ._runtime import get_runtime
 
 if TYPE_CHECKING:
+    from ._base_client import BaseClient
     from ._cache import ImageCache
     from ._client import AsyncClient
     from ._request import ImageRequest
     from ._result import GeneratedImage
 
-__all__ = ["Job", "JobRunner"]
+__all__ = ["JobRunner", "PanelJob"]
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 _log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ _import_now()
 
 
 @dataclass
-class Job:
+class PanelJob:
     """One request of the panel and where it stands."""
 
     id: str
@@ -81,11 +82,11 @@ class Job:
         }
 
 
-OnImage = Callable[[Job, "GeneratedImage", tuple[str, bytes]], None]
+OnImage = Callable[[PanelJob, "GeneratedImage", tuple[str, bytes]], None]
 
 
 class JobRunner:
-    """Starts, tracks and cancels the panel's requests; owns the panel's client."""
+    """Starts, tracks and cancels the panel's requests, on the runtime's client and limits."""
 
     def __init__(
         self,
@@ -93,53 +94,37 @@ class JobRunner:
         on_image: OnImage,
         *,
         client: AsyncClient | None = None,
-        concurrency: int = 4,
         keep: int = 50,
     ) -> None:
         self._on_change = on_change
         self._on_image = on_image
         self._given_client = client
-        self._client: AsyncClient | None = None
-        self._fingerprint = ""
-        self._concurrency = concurrency
         self._keep = keep
         self._gate: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing: set[asyncio.Task[None]] = set()
-        self.jobs: list[Job] = []  # newest first
+        self.jobs: list[PanelJob] = []  # newest first
 
     # The client --------------------------------------------------------------------------
+    def planner(self) -> BaseClient:
+        """What checks the form and names the default model: the given client, else the
+        runtime's. May raise ConfigurationError."""
+        return self._given_client or get_runtime().client()
+
     def client(self) -> AsyncClient:
-        """The panel's client; a new one when the credentials in the environment changed (they
-        may be set in a cell after the panel was shown). May raise ConfigurationError."""
-        if self._given_client is not None:
-            return self._given_client
-        from ._client import AsyncClient
-
-        fingerprint = environment_fingerprint()
-        if self._client is None or fingerprint != self._fingerprint:
-            client = AsyncClient()
-            self._retire(self._client)
-            self._client, self._fingerprint = client, fingerprint
-        return self._client
-
-    def _retire(self, client: AsyncClient | None) -> None:
-        """Close a client we made, on the loop if one runs (its connections belong to it)."""
-        if client is None or client is self._given_client:
-            return
-        loop = self._loop
-        if loop is not None and loop.is_running() and not loop.is_closed():
-            task = loop.create_task(client.aclose())
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+        """The client for the running loop: the given one, else the runtime's (made again when
+        the credentials changed; they may be set in a cell after the panel was shown)."""
+        return self._given_client or get_runtime().async_client()
 
     # Jobs ----------------------------------------------------------------------------------
     @property
-    def active(self) -> list[Job]:
+    def active(self) -> list[PanelJob]:
         return [job for job in self.jobs if job.active]
 
-    def submit(self, requests: list[ImageRequest], cache: ImageCache | None, *, refresh: bool) -> list[Job]:
+    def submit(
+        self, requests: list[ImageRequest], cache: ImageCache | None, *, refresh: bool
+    ) -> list[PanelJob]:
         """Queue one job per request on the running loop; returns them at once."""
         try:
             loop = asyncio.get_running_loop()
@@ -149,8 +134,8 @@ class JobRunner:
                 "use it in Jupyter (or call generate() from inside a running asyncio loop)."
             ) from None
         if loop is not self._loop:  # a semaphore belongs to one loop
-            self._loop, self._gate = loop, asyncio.Semaphore(self._concurrency)
-        jobs = [Job(new_id(), request) for request in requests]
+            self._loop, self._gate = loop, asyncio.Semaphore(get_runtime().concurrency)
+        jobs = [PanelJob(new_id(), request) for request in requests]
         for job in jobs:
             self.jobs.insert(0, job)
             task = loop.create_task(self._run(job, cache, refresh))
@@ -178,10 +163,10 @@ class JobRunner:
 
     def close(self) -> None:
         self.cancel()
-        self._retire(self._client)
-        self._client = None
+        if self._given_client is None:
+            get_runtime().release(self._loop)
 
-    async def _run(self, job: Job, cache: ImageCache | None, refresh: bool) -> None:
+    async def _run(self, job: PanelJob, cache: ImageCache | None, refresh: bool) -> None:
         assert self._gate is not None
         async with self._gate:
             job.state, job.started = "running", time.time()
@@ -189,10 +174,6 @@ class JobRunner:
             try:
                 image = await fetch_async(self.client(), job.request, cache, refresh=refresh)
                 thumb = await asyncio.to_thread(thumbnail, image.data)
-            except ConfigurationError as exc:
-                self._client = None  # the next attempt reads the environment again
-                self._fail(job, str(exc))
-                return
             except ImageGenError as exc:
                 self._fail(job, str(exc))
                 return
@@ -204,11 +185,11 @@ class JobRunner:
         job.elapsed = round(time.time() - (job.started or time.time()), 3)
         self._on_image(job, image, thumb)
 
-    def _fail(self, job: Job, message: str) -> None:
+    def _fail(self, job: PanelJob, message: str) -> None:
         job.state, job.message = "failed", message
         job.elapsed = round(time.time() - (job.started or time.time()), 3)
 
-    def _finished(self, job: Job, task: asyncio.Task[None]) -> None:
+    def _finished(self, job: PanelJob, task: asyncio.Task[None]) -> None:
         self._tasks.pop(job.id, None)
         if task.cancelled() and job.active:
             # Also reached when the task was cancelled before it ever started running.

@@ -16,6 +16,8 @@ from typing import Any
 
 from PIL import Image
 
+from ._cloudflare import MAX_VARIATIONS
+from ._display import has_transparency
 from ._exceptions import ValidationError
 from ._files import safe_filename
 from ._models import get_model
@@ -36,7 +38,6 @@ __all__ = [
     "thumbnail",
 ]
 
-MAX_VARIATIONS = 8
 HISTORY_LIMIT = 100  # images kept in memory per kernel; older ones stay in the disk cache
 GALLERY_THUMBNAIL = 256
 INPUT_THUMBNAIL = 96
@@ -116,10 +117,7 @@ def thumbnail(data: bytes, size: int = GALLERY_THUMBNAIL) -> tuple[str, bytes]:
         picture = source.copy()
     picture.thumbnail((size, size))
     buffer = io.BytesIO()
-    transparent = picture.mode in ("RGBA", "LA", "PA") or (
-        picture.mode == "P" and "transparency" in picture.info
-    )
-    if transparent:
+    if has_transparency(picture):
         picture.save(buffer, format="PNG")
         return "image/png", buffer.getvalue()
     picture.convert("RGB").save(buffer, format="JPEG", quality=_THUMBNAIL_QUALITY)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._cloudflare import GATEWAY_HEADERS
 from ._exceptions import ImageGenWarning, ValidationError
 from ._imagebytes import image_source_bytes, sniff_mime
 from ._models import ModelSpec, check_model_id, get_model, list_models
@@ -51,17 +52,17 @@ class GatewayOptions:
             raise ValidationError(f"request_timeout_ms must be positive, got {self.request_timeout_ms}.")
 
     def headers(self, default_gateway: str) -> dict[str, str]:
-        headers = {"cf-aig-gateway-id": self.gateway_id or default_gateway}
+        headers = {GATEWAY_HEADERS["gateway_id"]: self.gateway_id or default_gateway}
         if self.skip_cache:
-            headers["cf-aig-skip-cache"] = "true"
+            headers[GATEWAY_HEADERS["skip_cache"]] = "true"
         if self.cache_ttl is not None:
-            headers["cf-aig-cache-ttl"] = str(self.cache_ttl)
+            headers[GATEWAY_HEADERS["cache_ttl"]] = str(self.cache_ttl)
         if self.cache_key:
-            headers["cf-aig-cache-key"] = self.cache_key
+            headers[GATEWAY_HEADERS["cache_key"]] = self.cache_key
         if self.metadata:
-            headers["cf-aig-metadata"] = json.dumps(dict(self.metadata), separators=(",", ":"))
+            headers[GATEWAY_HEADERS["metadata"]] = json.dumps(dict(self.metadata), separators=(",", ":"))
         if self.request_timeout_ms is not None:
-            headers["cf-aig-request-timeout"] = str(self.request_timeout_ms)
+            headers[GATEWAY_HEADERS["request_timeout"]] = str(self.request_timeout_ms)
         return headers
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._cloudflare import GATEWAY_HEADERS, RATE_LIMIT_CODES
 from ._exceptions import (
     APIResponseError,
     APIStatusError,
@@ -94,11 +95,8 @@ def _advice(cls: type[APIStatusError], code: int | str | None, model: str) -> st
     if cls is NotFoundError:
         return f"Check the model id {model!r} (`imagegen models` lists known ones) and CLOUDFLARE_ACCOUNT_ID."
     if cls is RateLimitError:
-        if code == 3036:
-            return "The daily free allocation is used up; it resets at 00:00 UTC (or move to the Workers Paid plan). Not retried."
-        if code == 2045:
-            return "The gateway's spend limit is reached; raise it in the AI Gateway settings. Not retried."
-        return "Too many requests: slow down (use fewer concurrent requests) or try again in a minute."
+        fact = RATE_LIMIT_CODES.get(code) if isinstance(code, int) else None
+        return (fact or RATE_LIMIT_CODES[3040]).advice
     if cls is ContentPolicyError:
         return "The provider's safety system refused this request: rephrase the prompt or change the input image."
     if cls is ServerError:
@@ -148,7 +146,7 @@ def error_from_response(
         status_code=status,
         code=code,
         service_message=service_message,
-        log_id=headers.get("cf-aig-log-id"),
+        log_id=headers.get(GATEWAY_HEADERS["log_id"]),
         retry_after=parse_retry_after(headers.get("retry-after")),
     )
 
@@ -169,14 +167,14 @@ def _find_image(payload: Any, status: int, headers: Mapping[str, str], body: byt
     raise APIResponseError(
         f"{model} answered without an image (unexpected JSON shape); "
         "this may be a model the package does not know yet: please report it.",
-        log_id=headers.get("cf-aig-log-id"),
+        log_id=headers.get(GATEWAY_HEADERS["log_id"]),
     )
 
 
 def parse_answer(status: int, headers: Mapping[str, str], body: bytes, *, model: str) -> Answer:
     """An :class:`Answer` from a 2xx response, or the error it really carries."""
-    log_id = headers.get("cf-aig-log-id")
-    cache_status = headers.get("cf-aig-cache-status")
+    log_id = headers.get(GATEWAY_HEADERS["log_id"])
+    cache_status = headers.get(GATEWAY_HEADERS["cache_status"])
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type.startswith("image/") or (sniff_mime(body) and not content_type.endswith("json")):
         return Answer(body, None, log_id, cache_status)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import random
 
+from ._cloudflare import FINAL_RATE_LIMIT_CODES
 from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError, ImageGenError, RateLimitError
 
 __all__ = ["retry_delay"]
 
 BASE_DELAY = 0.5
 MAX_DELAY = 20.0
-# 3036: the daily free allocation; 2045: the gateway's spend limit. Waiting does not help.
-_FINAL_RATE_LIMITS = {3036, 2045}
 
 
 def is_retryable(error: ImageGenError) -> bool:
@@ -22,7 +21,7 @@ def is_retryable(error: ImageGenError) -> bool:
     if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, RateLimitError):
-        return error.code not in _FINAL_RATE_LIMITS
+        return error.code not in FINAL_RATE_LIMIT_CODES
     if isinstance(error, APIStatusError):
         return (
             error.status_code == 408

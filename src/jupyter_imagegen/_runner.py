@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Batch", "LoopThread"]
+__all__ = ["LoopThread", "RunOutcome"]
 
 T = TypeVar("T")
 
@@ -27,8 +27,9 @@ _CANCEL_GRACE = 5.0  # seconds to wait for cancelled requests to close their con
 
 
 @dataclass
-class Batch(Generic[T]):
-    """The outcome of a batch: per item its result, its exception, or None if it never finished."""
+class RunOutcome(Generic[T]):
+    """The outcome of one run of requests: per item its result, its exception, or None if it
+    never finished (cancelled)."""
 
     outcomes: list[T | BaseException | None]
     interrupted: bool = False
@@ -37,6 +38,14 @@ class Batch(Generic[T]):
 
     def __post_init__(self) -> None:
         self.finished = sum(outcome is not None for outcome in self.outcomes)
+
+    @property
+    def images(self) -> list[T]:
+        return [o for o in self.outcomes if o is not None and not isinstance(o, BaseException)]
+
+    @property
+    def errors(self) -> list[BaseException]:
+        return [o for o in self.outcomes if isinstance(o, BaseException)]
 
 
 class LoopThread:
@@ -51,6 +60,10 @@ class LoopThread:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def current(self) -> asyncio.AbstractEventLoop | None:
+        """The loop if it is running, without starting one."""
+        return self._loop if self.running else None
 
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -99,7 +112,7 @@ class LoopThread:
         concurrency: int = 4,
         on_progress: Callable[[int, int, float], None] | None = None,
         tick: float = 0.2,
-    ) -> Batch[T]:
+    ) -> RunOutcome[T]:
         """Run every factory's coroutine, at most ``concurrency`` at once, and wait for all.
 
         ``on_progress(finished, total, elapsed)`` is called on the calling thread after each
@@ -142,7 +155,7 @@ class LoopThread:
             settled.wait(_CANCEL_GRACE)
         if not interrupted and future.done() and not future.cancelled():
             future.result()
-        return Batch(list(outcomes), interrupted, time.monotonic() - started)
+        return RunOutcome(list(outcomes), interrupted, time.monotonic() - started)
 
 
 def _count(outcomes: Sequence[object]) -> int:

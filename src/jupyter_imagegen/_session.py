@@ -1,37 +1,35 @@
 """What one ``%%imagegen`` cell does once its options are understood: run the requests (from the
 cache when it can), show live progress, display the images, store ``-o`` and write ``--save``.
 
-:class:`Session` lives as long as the extension is loaded. It owns the background event loop and
-one :class:`AsyncClient`, rebuilt when the credentials in the environment change (a user may set
-them in a cell after loading the extension).
+The requests run through the process's :class:`Runtime` (its client, cache, loop and limits), the
+same path the CLI takes.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
+import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._config import environment_fingerprint
 from ._exceptions import ImageGenError
 from ._result import GeneratedImage
-from ._runner import Batch, LoopThread
+from ._runner import RunOutcome
 from ._templating import Axis, rows_and_columns
 
 if TYPE_CHECKING:
     from ._cache import ImageCache
-    from ._client import AsyncClient
     from ._request import ImageRequest
+    from ._runtime import Runtime
 
-__all__ = ["Job", "Outcome", "Session", "display", "failure_message", "run_cell"]
+_log = logging.getLogger(__name__)
+
+__all__ = ["CellJob", "CellOutcome", "display", "failure_message", "run_cell"]
 
 
 @dataclass
-class Job:
+class CellJob:
     """The requests of one cell, in display order, and what to do with the results."""
 
     requests: list[ImageRequest]
@@ -41,73 +39,19 @@ class Job:
     display_format: str = "auto"
     refresh: bool = False
     save_dir: str | None = None
-    concurrency: int = 4
     cell_size: int = 384
 
 
 @dataclass
-class Outcome:
-    """What a cell produced: per request an image, an error or None (cancelled)."""
+class CellOutcome(RunOutcome[GeneratedImage]):
+    """What a cell produced: per request an image, an error or None (cancelled), and what
+    ``--save`` wrote."""
 
-    results: list[GeneratedImage | BaseException | None]
-    interrupted: bool
-    elapsed: float
     saved: list[str] = field(default_factory=list)
     save_error: str | None = None
 
-    @property
-    def images(self) -> list[GeneratedImage]:
-        return [r for r in self.results if isinstance(r, GeneratedImage)]
 
-    @property
-    def errors(self) -> list[BaseException]:
-        return [r for r in self.results if isinstance(r, BaseException)]
-
-
-class Session:
-    """The extension's long-lived state: event-loop thread and client."""
-
-    def __init__(self) -> None:
-        self.loop = LoopThread()
-        self._client: AsyncClient | None = None
-        self._fingerprint = ""
-
-    def client(self) -> AsyncClient:
-        """The client for the current environment; a new one when credentials changed."""
-        from ._client import AsyncClient
-
-        fingerprint = environment_fingerprint()
-        if self._client is None or fingerprint != self._fingerprint:
-            client = AsyncClient()  # may raise ConfigurationError for a malformed setting
-            self._close_client()
-            self._client, self._fingerprint = client, fingerprint
-        return self._client
-
-    def close(self) -> None:
-        self._close_client()
-        self.loop.stop()
-
-    def _close_client(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and self.loop.running:
-            with contextlib.suppress(Exception):  # best effort: the loop may be stopping
-                self.loop.call(client.aclose(), timeout=5)
-
-    def run(self, job: Job, cache: ImageCache | None, progress: Callable[[int, int, float], None]) -> Outcome:
-        from ._cache import fetch_async
-
-        client = self.client()
-
-        def factory(request: ImageRequest) -> Callable[[], Any]:
-            return lambda: fetch_async(client, request, cache, refresh=job.refresh)
-
-        batch: Batch[GeneratedImage] = self.loop.run(
-            [factory(r) for r in job.requests], concurrency=job.concurrency, on_progress=progress
-        )
-        return Outcome(list(batch.outcomes), batch.interrupted, batch.elapsed)
-
-
-def run_cell(session: Session, job: Job, cache: ImageCache | None) -> Outcome:
+def run_cell(runtime: Runtime, job: CellJob) -> CellOutcome:
     """Run a cell's requests under a live progress line, then show, save and summarise."""
     total = len(job.requests)
     shown = [f"generating 0/{total} · 0 s"]
@@ -119,9 +63,10 @@ def run_cell(session: Session, job: Job, cache: ImageCache | None) -> Outcome:
             shown[0] = text
             handle.update({"text/plain": text}, raw=True)
 
-    outcome = session.run(job, cache, progress)
+    ran = runtime.run(job.requests, refresh=job.refresh, on_progress=progress)
+    outcome = CellOutcome(ran.outcomes, ran.interrupted, ran.elapsed)
     if job.display:
-        show_results(job, outcome, cache)
+        show_results(job, outcome, runtime.cache())
     if job.save_dir and outcome.images:
         try:
             outcome.saved = save_all(outcome.images, job.save_dir)
@@ -160,47 +105,23 @@ def save_all(images: Sequence[GeneratedImage], folder: str) -> list[str]:
     return written
 
 
-def image_info(image: GeneratedImage) -> dict[str, Any]:
-    """The display metadata of one image (as ``_display.image_bundle`` records it)."""
-    return dict(
-        image.provenance, elapsed=image.elapsed, cached=image.cached, width=image.width, height=image.height
-    )
-
-
 def caption(result: GeneratedImage | BaseException | None) -> str:
     if isinstance(result, GeneratedImage):
         return "cached" if result.cached else f"{result.elapsed:.1f} s"
     return "failed" if isinstance(result, BaseException) else "cancelled"
 
 
-def preview(image: GeneratedImage, fmt: str, cache: ImageCache | None) -> tuple[str, bytes]:
-    """The embedded form of ``image``, from the cache when it was made before."""
-    from ._display import preview_bytes
-
-    digest = hashlib.sha256(image.data).hexdigest()
-    stored = cache.get_preview(digest, fmt) if cache is not None else None
-    if stored is not None:
-        return stored
-    mime, data = preview_bytes(image, fmt)
-    if cache is not None:
-        with contextlib.suppress(OSError):  # only a speed-up: a read-only cache still displays
-            cache.put_preview(digest, fmt, mime, data)
-    return mime, data
-
-
-def show_results(job: Job, outcome: Outcome, cache: ImageCache | None = None) -> None:
+def show_results(job: CellJob, outcome: CellOutcome, cache: ImageCache | None = None) -> None:
     """Display the images: one image alone, several as one labelled grid picture."""
-    from ._display import preview_bytes
+    from ._display import image_bundle, image_info, output_bundle, preview_bytes
     from ._gallery import GridLayout, grid_image
 
-    results = outcome.results
+    results = outcome.outcomes
     if len(results) == 1 and not job.grid:
         only = results[0]
         if isinstance(only, GeneratedImage):
-            mime, data = preview(only, job.display_format, cache)
-            display(
-                _bundle(mime, data, repr(only)), raw=True, metadata={"jupyter_imagegen": image_info(only)}
-            )
+            bundle, metadata = image_bundle(only, job.display_format, cache)
+            display(bundle, raw=True, metadata=metadata)
         return
     if not outcome.images:
         return
@@ -225,19 +146,15 @@ def show_results(job: Job, outcome: Outcome, cache: ImageCache | None = None) ->
         "captions": captions,
         "images": [image_info(r) if isinstance(r, GeneratedImage) else None for r in results],
     }
-    display(_bundle(mime, data, text), raw=True, metadata={"jupyter_imagegen": info})
-
-
-def _bundle(mime: str, data: bytes, text: str) -> dict[str, str]:
-    """One image MIME type and its text form: what a notebook output stores."""
-    return {mime: base64.b64encode(data).decode("ascii"), "text/plain": text}
+    bundle, metadata = output_bundle(mime, data, text, info)
+    display(bundle, raw=True, metadata=metadata)
 
 
 def results_or_none(results: Sequence[GeneratedImage | BaseException | None]) -> list[GeneratedImage | None]:
     return [r if isinstance(r, GeneratedImage) else None for r in results]
 
 
-def status_line(outcome: Outcome, total: int) -> str:
+def status_line(outcome: CellOutcome, total: int) -> str:
     """One line under the cell's progress placeholder once it is done: what, how long, cached."""
     images = outcome.images
     if not images:
@@ -266,17 +183,22 @@ def status_line(outcome: Outcome, total: int) -> str:
     return " · ".join(parts)
 
 
-def failure_message(outcome: Outcome, total: int) -> str | None:
+def failure_message(outcome: CellOutcome, total: int) -> str | None:
     """One line for the cell's UsageError when any request failed, else None."""
     errors = outcome.errors
     if not errors:
         return None
-    unexpected = [e for e in errors if not isinstance(e, ImageGenError)]
-    if unexpected:
-        raise unexpected[0]  # a bug, not a user error: keep its traceback
-    first = str(errors[0])
-    others = len({str(e) for e in errors}) - 1
+    first = _describe(errors[0])
+    others = len({_describe(e) for e in errors}) - 1
     if total == 1 or (len(errors) == total and not others):
         return first
     more = f" (and {others} other error{'s' if others > 1 else ''})" if others else ""
     return f"{len(errors)} of {total} images failed: {first}{more}"
+
+
+def _describe(error: BaseException) -> str:
+    """An error's one line; an unexpected one (a bug, logged with its traceback) says its type."""
+    if isinstance(error, ImageGenError):
+        return str(error)
+    _log.error("jupyter-imagegen request failed unexpectedly", exc_info=error)
+    return f"unexpected {type(error).__name__}: {error} (details in the kernel log)"

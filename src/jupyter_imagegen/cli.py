@@ -13,43 +13,26 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 import warnings
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import NoReturn, TextIO
 
-from ._exceptions import ImageGenError, ValidationError
+from ._exceptions import ImageGenError
 
 __all__ = ["main"]
 
 
-def _parser(model_help: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="imagegen", description="Generate images with Cloudflare Workers AI."
-    )
+def _parser(model: str, model_help: str | None = None) -> argparse.ArgumentParser:
+    """The command's parser; request options' help is written for ``model``, and
+    ``generate --help -m MODEL`` ends with that model's parameters (``model_help``)."""
+    parser = _Parser(prog="imagegen", description="Generate images with Cloudflare Workers AI.")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    gen = commands.add_parser(
-        "generate",
-        help="generate one or more images from a prompt",
-        epilog=model_help,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    gen.add_argument("prompt", help="what the image should show")
-    gen.add_argument("-m", "--model", help="model id (default: $IMAGEGEN_MODEL or openai/gpt-image-1.5)")
-    gen.add_argument("-q", "--quality", help="low, medium, high or auto (gpt-image models)")
-    gen.add_argument("-s", "--size", help="e.g. 1024x1024 (gpt-image models)")
-    gen.add_argument("--style", help="vivid or natural (gpt-image-1.5)")
-    gen.add_argument("-i", "--image", action="append", default=[], help="input image to edit (repeatable)")
-    gen.add_argument(
-        "-p",
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="any other parameter of the model's schema, e.g. steps=4 (repeatable)",
-    )
-    gen.add_argument("-n", type=int, default=1, help="number of variations")
-    gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
+    from ._generate_cli import add_parser as add_generate_parser
+
+    add_generate_parser(commands, model, epilog=model_help)
 
     listing = commands.add_parser(
         "models", help="list the shipped models and those the account's live catalog offers"
@@ -72,44 +55,8 @@ def _parser(model_help: str | None = None) -> argparse.ArgumentParser:
 
     from ._batch_cli import add_parser as add_batch_parser
 
-    add_batch_parser(commands)
+    add_batch_parser(commands, model)
     return parser
-
-
-def _generate(args: argparse.Namespace) -> int:
-    from ._client import Client
-    from ._files import safe_filename, unique_path
-    from ._models import get_model
-    from ._validation import coerce_param
-
-    with Client(model=args.model) as client:
-        spec = get_model(client.model)
-        params: dict[str, Any] = {
-            k: v for k, v in (("quality", args.quality), ("size", args.size), ("style", args.style)) if v
-        }
-        for item in args.param:
-            name, sep, text = item.partition("=")
-            if not sep or not name:
-                raise ValidationError(f"--param takes NAME=VALUE, got {item!r}.")
-            params[name.strip()] = coerce_param(spec, name.strip(), text.strip())
-        requests = [
-            client.prepare(args.prompt, images=args.image or None, variation=i, **params)
-            for i in range(args.n)
-        ]
-        results = client.generate_many(requests)
-    for index, outcome in enumerate(results):
-        if isinstance(outcome, BaseException):
-            print(f"error: image {index + 1}: {outcome}", file=sys.stderr)
-            continue
-        if args.out and args.n == 1:
-            path = outcome.save(args.out)
-        else:
-            stem, ext = os.path.splitext(args.out) if args.out else (safe_filename(args.prompt), "")
-            path = outcome.save(
-                unique_path(os.path.dirname(stem) or ".", os.path.basename(stem), ext or outcome.extension)
-            )
-        print(f"{path}  ({outcome.width}x{outcome.height}, {outcome.model}, {outcome.elapsed:.1f} s)")
-    return 1 if results.errors else 0
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -167,17 +114,32 @@ def _quiet_stdout() -> None:
     os.close(devnull)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; every error is one line on stderr and exit code 2 (``--debug`` adds the
+    traceback), an interrupt exits with 130."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["emulator"]:
         from .emulator import main as emulator_main
 
         return int(emulator_main(argv[1:], prog="imagegen emulator"))
-    args = _parser(_model_help(argv)).parse_args(argv)
+    debug = "--debug" in argv
+    from ._options import chosen_model
+
+    words = [word for word in argv if word != "--debug"]
+    args = _parser(chosen_model(words), _model_help(words)).parse_args(words)
     warnings.showwarning = _one_line_warning
     try:
         if args.command == "generate":
-            return _generate(args)
+            from ._generate_cli import run as run_generate
+
+            return run_generate(args)
         if args.command == "models":
             return _models(args)
         if args.command == "batch":
@@ -191,18 +153,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._lab import run_lab
 
         return run_lab(args.notebook, port=args.port, open_browser=not args.no_browser)
-    except ValidationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ImageGenError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         _quiet_stdout()
         return 141  # what a shell reports for a command ended by SIGPIPE
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    finally:
+        from ._runtime import get_runtime
+
+        get_runtime().close()
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, ImageGenError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    text = " ".join(str(exc).split())
+    return f"unexpected {type(exc).__name__}: {text} (run again with --debug for the traceback)"
 
 
 if __name__ == "__main__":

@@ -83,6 +83,7 @@ def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers,
     generate = panel.locator(".jig-generate")
     expect(generate).to_be_disabled()
     expect(panel.locator(".jig-reason")).to_contain_text("prompt is empty")
+    expect(panel.locator(".jig-variations")).to_have_attribute("max", "8")  # the kernel's limit
 
     panel.locator(".jig-prompt").fill("a lighthouse at dusk")
     expect(generate).to_be_enabled()

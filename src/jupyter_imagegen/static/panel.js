@@ -47,7 +47,6 @@ function flash(button, text) {
 }
 
 // logic.js
-var MAX_VARIATIONS = 8;
 var TOGGLE_MAX_OPTIONS = 4;
 var TOGGLE_MAX_LABEL = 10;
 function formatSeconds(seconds) {
@@ -164,10 +163,10 @@ function toggleSelected(selected, id) {
   const list = Array.isArray(selected) ? selected : [];
   return list.includes(id) ? list.filter((x) => x !== id) : [...list, id];
 }
-function clampVariations(value) {
+function clampVariations(value, max) {
   const n = Math.round(Number(value));
   if (!Number.isFinite(n) || n < 1) return 1;
-  return Math.min(n, MAX_VARIATIONS);
+  return Math.min(n, max);
 }
 function truncate(text, length) {
   const s = String(text ?? "");
@@ -320,7 +319,7 @@ function createForm({ model, send, setState, uid }) {
     class: "jig-variations",
     type: "number",
     min: 1,
-    max: MAX_VARIATIONS,
+    max: maxVariations(model),
     step: 1,
     "aria-label": "Variations"
   });
@@ -346,7 +345,7 @@ function createForm({ model, send, setState, uid }) {
   });
   modelSelect.addEventListener("change", () => setState({ model: modelSelect.value }));
   variations.addEventListener("change", () => {
-    const n = clampVariations(variations.value);
+    const n = clampVariations(variations.value, maxVariations(model));
     variations.value = String(n);
     setState({ variations: n });
   });
@@ -558,6 +557,7 @@ function createForm({ model, send, setState, uid }) {
     models: showModels,
     model: showModels,
     variations: () => variations.value = String(model.get("variations") ?? 1),
+    limits: () => variations.max = String(maxVariations(model)),
     model_info: showControls,
     params: showControls,
     inputs: showInputs,
@@ -567,6 +567,9 @@ function createForm({ model, send, setState, uid }) {
     jobs: showCancellable
   };
   return { nodes, views, cancelAll };
+}
+function maxVariations(model) {
+  return model.get("limits")?.max_variations ?? 1;
 }
 
 // gallery.js
