@@ -10,7 +10,7 @@ import time
 from collections.abc import Generator, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -87,6 +87,7 @@ class BaseClient:
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         max_image_bytes: int | None = None,
+        allow_plain_http: bool | None = None,
         resolver: Resolver | None = None,
     ) -> None:
         api_token = as_secret(api_token)  # first: no frame below may hold the token in clear
@@ -100,6 +101,7 @@ class BaseClient:
             timeout=timeout,
             max_retries=max_retries,
             max_image_bytes=max_image_bytes,
+            allow_plain_http=allow_plain_http,
         )
 
     def __repr__(self) -> str:
@@ -203,10 +205,19 @@ class BaseClient:
     def _local_service(self) -> bool:
         return uses_local_service(self.settings.base_url)
 
+    @property
+    def _trusted_host(self) -> tuple[str, int] | None:
+        """With ``allow_plain_http``, the plain-http service's own host and port, whose image URLs
+        are fetched as they are (an emulator shared on a trusted network)."""
+        parts = urlsplit(self.settings.base_url)
+        if not self.settings.allow_plain_http or parts.scheme != "http" or not parts.hostname:
+            return None
+        return parts.hostname.lower(), parts.port or 80
+
     def _target(self, url: str) -> tuple[Target, tuple[str, int] | None]:
         """The request for one hop, and the host and port still to resolve and check (sync
         and async clients resolve in their own way, then call :func:`pin`)."""
-        unresolved = check_image_url(url, local_service=self._local_service)
+        unresolved = check_image_url(url, local_service=self._local_service, trusted=self._trusted_host)
         host = httpx.URL(url).host
         return Target(url, host), unresolved
 

@@ -37,6 +37,7 @@ SETTINGS_ENVIRONMENT = (
     "IMAGEGEN_MODEL",
     "IMAGEGEN_TIMEOUT",
     "IMAGEGEN_MAX_RETRIES",
+    "IMAGEGEN_ALLOW_PLAIN_HTTP",
 )
 
 
@@ -138,18 +139,28 @@ def _check_token(token: Secret | None, source: str) -> Secret | None:
     return token
 
 
-def _check_base_url(url: str, source: str) -> str:
+def _check_base_url(url: str, source: str, allow_plain_http: bool) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigurationError(
             f"{source} must be an http(s) URL, got {url!r}; unset it to use {DEFAULT_BASE_URL}."
         )
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname) and not allow_plain_http:
         raise ConfigurationError(
             f"{source} is plain http to {parts.hostname}, which would send the API token in clear "
-            "text: use https (plain http is only for this machine, such as the emulator)."
+            "text: use https (plain http is only for this machine, or for an emulator shared on a "
+            "trusted network with IMAGEGEN_ALLOW_PLAIN_HTTP=1)."
         )
     return url.rstrip("/")
+
+
+def _switch(value: str, name: str) -> bool:
+    word = value.lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0, got {value!r}.")
 
 
 def _retries(value: str) -> int:
@@ -186,6 +197,9 @@ class Settings:
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(300.0, connect=10.0, read=180.0))
     max_retries: int = 2
     max_image_bytes: int = 50 * 1024 * 1024
+    # Plain http to a base URL on another machine, and that machine's plain-http image URLs: only
+    # for an emulator shared on a trusted network (a classroom), never for Cloudflare.
+    allow_plain_http: bool = False
 
     @classmethod
     def resolve(
@@ -199,6 +213,7 @@ class Settings:
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         max_image_bytes: int | None = None,
+        allow_plain_http: bool | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Settings:
         # First, before anything can raise: wrap the token and keep only our variables.
@@ -209,11 +224,13 @@ class Settings:
             token = _check_token(api_token, "api_token")
         else:
             token = _check_token(env_token, _TOKEN_VARIABLE)
+        if allow_plain_http is None:
+            allow_plain_http = _switch(found["IMAGEGEN_ALLOW_PLAIN_HTTP"], "IMAGEGEN_ALLOW_PLAIN_HTTP")
         if base_url is not None:
-            resolved_base = _check_base_url(base_url, "base_url")
+            resolved_base = _check_base_url(base_url, "base_url", allow_plain_http)
         else:
             resolved_base = _check_base_url(
-                found["CLOUDFLARE_BASE_URL"] or DEFAULT_BASE_URL, "CLOUDFLARE_BASE_URL"
+                found["CLOUDFLARE_BASE_URL"] or DEFAULT_BASE_URL, "CLOUDFLARE_BASE_URL", allow_plain_http
             )
         if max_retries is None:
             max_retries = _retries(found["IMAGEGEN_MAX_RETRIES"]) if found["IMAGEGEN_MAX_RETRIES"] else 2
@@ -233,6 +250,7 @@ class Settings:
             timeout=timeout,
             max_retries=max_retries,
             max_image_bytes=max_image_bytes or 50 * 1024 * 1024,
+            allow_plain_http=allow_plain_http,
         )
 
     def require_credentials(self) -> tuple[str, str]:

@@ -81,9 +81,12 @@ def _refuse(scheme: str, host: str, why: str) -> ImageDownloadError:
     return ImageDownloadError(f"Refusing to download the image from {scheme}://{shown}: {why}.")
 
 
-def check_image_url(url: str, *, local_service: bool) -> tuple[str, int] | None:
+def check_image_url(
+    url: str, *, local_service: bool, trusted: tuple[str, int] | None = None
+) -> tuple[str, int] | None:
     """Refuse an unsafe image URL before connecting; the ``(host, port)`` still to resolve and
-    check, or None when nothing needs resolving (a loopback service)."""
+    check, or None when nothing needs resolving (a loopback service, or the ``trusted`` plain-http
+    service itself, which the user allowed explicitly)."""
     parts = urlsplit(url)
     scheme, host = parts.scheme.lower(), parts.hostname or ""
     try:
@@ -92,6 +95,8 @@ def check_image_url(url: str, *, local_service: bool) -> tuple[str, int] | None:
         raise _refuse(scheme, host, "the URL's port is not a number") from None
     if not host:
         raise ImageDownloadError("Refusing to download the image: its URL names no host.")
+    if trusted is not None and scheme == "http" and (host.lower(), port) == trusted:
+        return None
     if local_service:
         if scheme == "https" or (scheme == "http" and is_loopback_host(host)):
             return None
