@@ -149,3 +149,31 @@ def test_an_original_changed_on_disk_is_reported_not_shown(emulator_env: Emulato
         panel.close()
 
     run(scenario())
+
+
+def test_a_killed_kernels_originals_are_removed_by_the_next(emulator_env: Emulator) -> None:
+    import subprocess
+    import sys
+
+    from jupyter_imagegen._panel_originals import _HOST
+
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    cache = Path(ImageCache.default().directory)
+    abandoned = cache / f".panel-{ended.stdout.strip()}@{_HOST}-abc123"
+    elsewhere = cache / f".panel-{ended.stdout.strip()}@another.host-abc123"
+    for folder in (abandoned, elsewhere):
+        folder.mkdir(parents=True)
+        (folder / "0123456789ab").write_bytes(b"an image")
+
+    async def scenario() -> None:
+        panel = ImageGenPanel()
+        FrontEnd(panel).generate("a quay", params={"size": "256x256"})
+        await panel.wait()
+        assert Path(HISTORY.entries[0].original.path).parent.parent == cache
+        panel.close()
+
+    run(scenario())
+    assert not abandoned.exists()
+    assert (elsewhere / "0123456789ab").exists()  # a cache shared with another machine keeps its images

@@ -13,7 +13,10 @@ refresh replaces an entry with a new sample):
   temporary directory and the file is a private copy of the bytes.
 
 A file is removed when its image leaves the kernel's history, and the folder when the kernel
-exits, so the folder never holds more than the history does. Reading checks the size and sha256
+exits, so the folder never holds more than the history does. A kernel that was killed cannot
+remove its folder: the next kernel on the same machine removes folders whose process is gone
+(the folder's name holds the host and the process id, so a cache shared between machines never
+loses another machine's images). Reading checks the size and sha256
 recorded when the image was made, so a damaged or replaced file is reported, never shown.
 """
 
@@ -23,7 +26,9 @@ import atexit
 import contextlib
 import hashlib
 import os
+import re
 import shutil
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -35,6 +40,8 @@ __all__ = ["Original", "keep_original"]
 
 _folders: dict[str, str] = {}  # parent directory ("" for the temp dir) -> this kernel's folder
 _lock = threading.Lock()
+_HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64]
+_NAME = re.compile(r"^\.panel-(\d+)@(.+?)-[^-]+$")
 
 
 @dataclass(frozen=True)
@@ -73,9 +80,25 @@ def _folder(parent: str | None) -> str:
         if folder is None or not os.path.isdir(folder):
             if parent is not None:
                 os.makedirs(parent, exist_ok=True)
-            folder = tempfile.mkdtemp(prefix=f".panel-{os.getpid()}-", dir=parent)  # mode 0700
+            folder = tempfile.mkdtemp(prefix=f".panel-{os.getpid()}@{_HOST}-", dir=parent)  # mode 0700
             _folders[key] = folder
+            _remove_abandoned(os.path.dirname(folder))
     return folder
+
+
+def _remove_abandoned(parent: str) -> None:
+    """Remove the folders of kernels on this machine that ended without removing their own."""
+    with contextlib.suppress(OSError):
+        for child in os.scandir(parent):
+            match = _NAME.match(child.name)
+            if not match or match[2] != _HOST or not child.is_dir(follow_symlinks=False):
+                continue
+            try:
+                os.kill(int(match[1]), 0)
+            except ProcessLookupError:
+                shutil.rmtree(child.path, ignore_errors=True)
+            except OSError:
+                pass  # alive, owned by another user
 
 
 def keep_original(image_id: str, data: bytes, cache_file: str | None) -> Original:
