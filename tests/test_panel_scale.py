@@ -177,3 +177,31 @@ def test_a_killed_kernels_originals_are_removed_by_the_next(emulator_env: Emulat
     run(scenario())
     assert not abandoned.exists()
     assert (elsewhere / "0123456789ab").exists()  # a cache shared with another machine keeps its images
+
+
+def test_an_image_stays_in_memory_when_no_file_can_be_written(
+    emulator_env: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import tempfile
+
+    from jupyter_imagegen import _panel_originals
+
+    monkeypatch.setenv("IMAGEGEN_CACHE", "0")
+    not_a_folder = tmp_path / "full-disk"
+    not_a_folder.write_bytes(b"")
+    monkeypatch.setattr(tempfile, "tempdir", str(not_a_folder))  # every temporary file fails
+    monkeypatch.setattr(_panel_originals, "_folders", {})
+
+    async def scenario() -> None:
+        panel = ImageGenPanel()
+        front = FrontEnd(panel)
+        front.generate("a lagoon", params={"size": "256x256"})
+        await panel.wait()
+        assert front.states() == ["done"] and len(panel.gallery) == 1
+        front.send({"type": "original", "id": panel.gallery[0]["id"], "request": "r1", "purpose": "view"})
+        [(_, [data])] = front.replies("original")
+        assert data == panel.images[0].data and data.startswith(b"\x89PNG")
+        panel.close()
+
+    run(scenario())
+    assert "Keeping a gallery image in memory" in caplog.text

@@ -10,7 +10,9 @@ refresh replaces an entry with a new sample):
   never looks: it only reads its two-letter shards) and the file is a hard link to the image's
   cache entry, so keeping it costs no copy and survives the cache dropping its own name;
 - with the cache off, or where hard links are not possible, the folder is in the system's
-  temporary directory and the file is a private copy of the bytes.
+  temporary directory and the file is a private copy of the bytes;
+- when no file can be written (a full or read-only disk), the bytes stay in memory, with a
+  warning in the kernel's log: the image is never lost for want of disk space.
 
 A file is removed when its image leaves the kernel's history, and the folder when the kernel
 exits, so the folder never holds more than the history does. A kernel that was killed cannot
@@ -25,6 +27,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -42,17 +45,22 @@ _folders: dict[str, str] = {}  # parent directory ("" for the temp dir) -> this 
 _lock = threading.Lock()
 _HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64]
 _NAME = re.compile(r"^\.panel-(\d+)@(.+?)-[^-]+$")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Original:
-    """A full-size image on disk: its file ends with the image's ``size`` bytes."""
+    """A full-size image on disk (its file ends with the image's ``size`` bytes), or in memory
+    (``held``) when no file could be written."""
 
     path: str
     size: int
     sha256: str
+    held: bytes | None = None
 
     def read(self) -> bytes:
+        if self.held is not None:
+            return self.held
         try:
             with open(self.path, "rb") as handle:
                 end = handle.seek(0, os.SEEK_END)
@@ -68,6 +76,8 @@ class Original:
         return data
 
     def discard(self) -> None:
+        if self.held is not None:
+            return
         with contextlib.suppress(OSError):
             os.unlink(self.path)
 
@@ -114,8 +124,12 @@ def keep_original(image_id: str, data: bytes, cache_file: str | None) -> Origina
                 return linked
             except ImageGenError:
                 linked.discard()
-    path = os.path.join(_folder(None), image_id)
-    write_atomic(path, data, private=True)
+    try:
+        path = os.path.join(_folder(None), image_id)
+        write_atomic(path, data, private=True)
+    except OSError as exc:
+        _log.warning("Keeping a gallery image in memory: no file could be written for it (%s).", exc)
+        return Original("", original.size, original.sha256, held=data)
     return Original(path, original.size, original.sha256)
 
 
