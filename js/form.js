@@ -18,7 +18,7 @@ function numberOrNull(input) {
   return input.value === "" ? null : input.valueAsNumber;
 }
 
-export function createForm({ model, send, setState, uid }) {
+export function createForm({ model, list, send, setState, uid }) {
   const prompt = h("textarea", {
     class: "jig-prompt",
     rows: 3,
@@ -266,7 +266,7 @@ export function createForm({ model, send, setState, uid }) {
   }
 
   function showCancellable() {
-    const counts = L.summarizeJobs(model.get("jobs") ?? []);
+    const counts = L.summarizeJobs(list("jobs") ?? []);
     cancel.disabled = counts.queued + counts.running === 0;
   }
 

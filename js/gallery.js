@@ -1,19 +1,20 @@
 // The results half of the panel: the live status of each request and the gallery (newest
-// first) with its actions. Thumbnails arrive as binary traits; an original is asked for by
-// message when it is enlarged or downloaded.
+// first) with its actions. Both lists arrive as messages of what changed (see panel.js), with
+// thumbnails as binary buffers; an original is asked for by message when it is enlarged or
+// downloaded.
 import { blobUrl, copyText, flash, h } from "./dom.js";
 import * as L from "./logic.js";
 
 const TICK_MS = 500;
 
-export function createResults({ model, send, setState }) {
+export function createResults({ model, list, send, setState }) {
   const jobsSummary = h("div", { class: "jig-jobs-summary" });
   const jobsList = h("ol", { class: "jig-jobs-list" });
   const gallery = h("div", { class: "jig-gallery" });
   const overlay = h("div", { class: "jig-overlay", hidden: true });
   // Said by screen readers: requests starting and finishing, and why one failed.
   const live = h("div", { class: "jig-sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
-  let announced = model.get("jobs") ?? [];
+  let announced = null; // the jobs last announced; null until the first list arrives
   let shown = null; // the gallery id in the enlarged view
   let returnFocus = null; // where the keyboard goes back to when the dialog closes
   const thumbUrls = new Map(); // gallery id -> object URL of its thumbnail
@@ -22,11 +23,12 @@ export function createResults({ model, send, setState }) {
 
   // --- status of each request -------------------------------------------------------------
   function showJobs() {
-    const jobs = model.get("jobs") ?? [];
+    const jobs = list("jobs") ?? [];
     const now = Date.now();
     const counts = L.summarizeJobs(jobs);
-    const news = L.announcement(announced, jobs);
-    announced = jobs;
+    // The list a view starts with is not news: only what changes after it is announced.
+    const news = announced === null ? "" : L.announcement(announced, jobs);
+    if (list("jobs") !== undefined) announced = jobs;
     if (news) live.textContent = news;
     jobsSummary.textContent = Object.entries(counts)
       .filter(([, n]) => n)
@@ -54,7 +56,7 @@ export function createResults({ model, send, setState }) {
   }
   // The seconds of a running request count up here, without a message from the kernel.
   const timer = setInterval(() => {
-    const jobs = model.get("jobs") ?? [];
+    const jobs = list("jobs") ?? [];
     if (!jobs.some((job) => job.state === "running")) return;
     const now = Date.now();
     for (const job of jobs) {
@@ -120,7 +122,7 @@ export function createResults({ model, send, setState }) {
   });
 
   function enlarge(item) {
-    const items = model.get("gallery") ?? [];
+    const items = list("gallery") ?? [];
     const index = items.findIndex((other) => other.id === item.id);
     const img = h("img", { class: "jig-large", src: thumbUrls.get(item.id), alt: item.prompt });
     const position = items.length > 1 ? `Image ${index + 1} of ${items.length}; arrow keys for the others.` : "";
@@ -224,7 +226,7 @@ export function createResults({ model, send, setState }) {
   }
 
   function showGallery() {
-    const items = model.get("gallery") ?? [];
+    const items = list("gallery") ?? [];
     const selected = new Set(model.get("selected_ids") ?? []);
     const live = new Set(items.map((item) => item.id));
     for (const [id, url] of thumbUrls) {
@@ -247,7 +249,7 @@ export function createResults({ model, send, setState }) {
 
   // Arrow keys: between thumbnails in the gallery, between images in the enlarged view.
   function onArrow(event) {
-    const items = model.get("gallery") ?? [];
+    const items = list("gallery") ?? [];
     if (!overlay.hidden) {
       if (shown === null) return false;
       const index = items.findIndex((item) => item.id === shown);

@@ -315,3 +315,23 @@ export function arrowTarget(key, index, count) {
       return null;
   }
 }
+
+/**
+ * A list (newest first) after a kernel message ``{reset, items, drop}``: with ``reset`` the
+ * items are the whole list; otherwise an item whose id is known replaces it in place, new ones
+ * go first in the message's order, and the ids in ``drop`` leave. The kernel sends only what
+ * changed, so a message costs the same however long the list is.
+ */
+export function mergeById(list, { reset = false, items = [], drop = [] } = {}) {
+  if (reset) return [...items];
+  const changed = new Map(items.map((item) => [item.id, item]));
+  const gone = new Set(drop);
+  const kept = [];
+  for (const item of list ?? []) {
+    if (gone.has(item.id)) continue;
+    const update = changed.get(item.id);
+    changed.delete(item.id);
+    kept.push(update ?? item);
+  }
+  return [...changed.values(), ...kept];
+}

@@ -226,3 +226,21 @@ describe("arrow keys in the gallery", () => {
     assert.equal(L.arrowTarget("ArrowRight", 0, 0), null);
   });
 });
+
+describe("lists the kernel updates by message", () => {
+  const a = { id: "a", state: "done" };
+  const b = { id: "b", state: "running" };
+  test("new items go first, known ones change in place, dropped ones leave", () => {
+    const list = [b, a];
+    const c = { id: "c", state: "queued" };
+    const d = { id: "d", state: "queued" };
+    const after = L.mergeById(list, { items: [d, c, { id: "b", state: "done" }], drop: ["a"] });
+    assert.deepEqual(after, [d, c, { id: "b", state: "done" }]);
+    assert.deepEqual(list, [b, a], "the old list is not changed");
+  });
+  test("a reset is the whole list; an empty message changes nothing", () => {
+    assert.deepEqual(L.mergeById([a, b], { reset: true, items: [b] }), [b]);
+    assert.deepEqual(L.mergeById([a, b], {}), [a, b]);
+    assert.deepEqual(L.mergeById(undefined, { items: [a] }), [a]);
+  });
+});

@@ -1,9 +1,14 @@
 // The control panel's front end, an anywidget ES module: it turns the model's state into DOM
 // and user actions into state changes and messages. Requests, validation and files are the
 // kernel's business. Pure logic is in ./logic.js; the views are in ./form.js and ./gallery.js.
+// The job list and the gallery are not traits: the kernel sends what changed as messages (see
+// mergeById), and this view asks for the whole lists once when it starts.
 import { h } from "./dom.js";
 import { createForm } from "./form.js";
 import { createResults } from "./gallery.js";
+import { mergeById } from "./logic.js";
+
+const LISTS = ["jobs", "gallery"];
 
 function render({ model, el }) {
   const listeners = [];
@@ -11,8 +16,10 @@ function render({ model, el }) {
     model.on(event, fn);
     listeners.push([event, fn]);
   };
+  const lists = {}; // a list is undefined until its first message arrives
   const context = {
     model,
+    list: (name) => lists[name],
     send: (content, buffers) => model.send(content, undefined, buffers),
     setState: (changes) => {
       for (const [key, value] of Object.entries(changes)) model.set(key, value);
@@ -75,16 +82,24 @@ function render({ model, el }) {
     for (const [trait, view] of Object.entries(part)) add(trait, view);
   }
   add("error", () => showError(model.get("error") ?? ""));
-  for (const [trait, list] of views) {
-    on(`change:${trait}`, () => {
-      try {
-        for (const view of list) view();
-      } catch (error) {
-        failed(error);
-      }
-    });
+  const refresh = (name) => {
+    try {
+      for (const view of views.get(name) ?? []) view();
+    } catch (error) {
+      failed(error);
+    }
+  };
+  for (const trait of views.keys()) {
+    if (!LISTS.includes(trait)) on(`change:${trait}`, () => refresh(trait));
   }
   on("msg:custom", (msg, buffers) => {
+    if (LISTS.includes(msg?.type)) {
+      // A gallery item's thumbnail is the buffer at its index.
+      const items = (msg.items ?? []).map((item, i) => (msg.type === "gallery" ? { ...item, thumb: buffers?.[i] } : item));
+      lists[msg.type] = mergeById(lists[msg.type], { ...msg, items });
+      refresh(msg.type);
+      return;
+    }
     try {
       results.onMessage(msg, buffers);
     } catch (error) {
@@ -96,6 +111,7 @@ function render({ model, el }) {
   } catch (error) {
     failed(error);
   }
+  context.send({ type: "sync" });
 
   return () => {
     for (const [event, fn] of listeners) model.off(event, fn);

@@ -90,6 +90,7 @@ class FrontEnd:
         self.panel = panel
         self.received: list[tuple[dict[str, Any], list[bytes]]] = []  # custom messages
         self.updates: list[dict[str, Any]] = []  # state updates
+        self.bytes_received = 0  # JSON and binary buffers of every comm message from the kernel
         panel.comm.publish_msg = self._record
 
     def _record(
@@ -98,6 +99,7 @@ class FrontEnd:
         if msg_type != "comm_msg" or not isinstance(data, dict):
             return
         blobs = [bytes(b) for b in buffers or []]
+        self.bytes_received += len(json.dumps(data, default=repr)) + sum(len(b) for b in blobs)
         if data.get("method") == "custom":
             self.received.append((data["content"], blobs))
         elif data.get("method") == "update":

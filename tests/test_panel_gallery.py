@@ -94,7 +94,7 @@ def test_originals_are_sent_on_demand_with_provenance_for_downloads(
         front.generate("a lighthouse", params={"size": "256x256"})
         await panel.wait()
         item_id = panel.gallery[0]["id"]
-        assert front.received == []  # nothing but thumbnails until asked
+        assert front.replies("original") == []  # nothing but thumbnails until asked
         front.send({"type": "original", "id": item_id, "request": "r1", "purpose": "view"})
         front.send({"type": "original", "id": item_id, "request": "r2", "purpose": "download"})
         (view, [view_bytes]), (download, [download_bytes]) = front.replies("original")
@@ -181,7 +181,7 @@ def test_history_survives_a_new_panel_and_panels_share_it(emulator_env: Emulator
         await first.wait()
         second = ImageGenPanel()  # %imagegen --panel again, or the cell re-run
         assert [item["id"] for item in second.gallery] == [item["id"] for item in first.gallery]
-        assert second.images[0] is first.images[0]
+        assert second.images[0].data == first.images[0].data
         FrontEnd(second).generate("a crane", params={"size": "256x256"})
         await second.wait()
         assert [item["prompt"] for item in first.gallery] == ["a crane", "a heron"]
@@ -199,7 +199,8 @@ def test_selected_and_save_with_provenance(emulator_env: Emulator, tmp_path: Pat
         await panel.wait()
         ids = [item["id"] for item in panel.gallery]
         front.set(selected_ids=[ids[2], ids[0]])
-        assert panel.selected == [panel.images[0], panel.images[2]]
+        images = panel.images
+        assert [image.data for image in panel.selected] == [images[0].data, images[2].data]
         written = panel.save(tmp_path / "all")
         assert sorted(Path(p).name for p in written) == ["a-moth-2.png", "a-moth-3.png", "a-moth.png"]
         assert all(read_provenance(p)["prompt"] == "a moth" for p in written)

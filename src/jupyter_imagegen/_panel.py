@@ -4,8 +4,13 @@ built from ``js/``).
 The widget only translates: the form's state (synced traits) becomes a request through the core's
 ``prepare`` (which validates it; the reason shows next to a disabled Generate), and results become
 gallery items. Requests run as tasks on the kernel's event loop (:mod:`._panel_jobs`), so the
-notebook stays usable while images generate. Thumbnails go to the browser as binary buffers and
-originals only on demand. The API token lives in the client, never in a trait.
+notebook stays usable while images generate. The API token lives in the client, never in a trait.
+
+The job list and the gallery grow with the work, so they are not traits (a trait is re-sent whole
+on every change): the panel sends only what changed, as custom messages (``{"type": "jobs"}`` and
+``{"type": "gallery"}``, see :meth:`ImageGenPanel._send_changes`), with thumbnails as binary
+buffers; a front end that starts (a page load, a reopened notebook) asks once for the whole list
+(``{"type": "sync"}``). Originals stay on disk and travel only on demand.
 """
 
 from __future__ import annotations
@@ -35,7 +40,6 @@ from ._panel_state import (
     gateway_kwargs,
     keep_params,
     model_info,
-    new_id,
 )
 from ._runtime import check_image_count, get_runtime
 
@@ -73,8 +77,6 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     use_cache = traitlets.Bool(True).tag(sync=True)
     inputs = traitlets.List(traitlets.Dict()).tag(sync=True)
     validity = traitlets.Dict().tag(sync=True)
-    jobs = traitlets.List(traitlets.Dict()).tag(sync=True)
-    gallery = traitlets.List(traitlets.Dict()).tag(sync=True)
     selected_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
 
@@ -92,6 +94,8 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         self._inputs: list[InputImage] = []
         self._params_by_model: dict[str, dict[str, Any]] = {}
         self._last_error: BaseException | None = None
+        self._sent_jobs: dict[str, dict[str, Any]] = {}  # what the front end was last told, by id
+        self._sent_gallery = [entry.id for entry in HISTORY.entries]  # a new view asks for these
         chosen = model or self._default_model()
         chosen_info = model_info(chosen)  # first: a new model's schema is read (and saved) here
         offered = models()  # shipped ones and the live catalog's (read at most once a day)
@@ -105,7 +109,6 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             limits={"max_variations": self._max_variations()},
             gateway=dict(EMPTY_GATEWAY),
             use_cache=get_runtime().flag("cache", True),
-            gallery=[entry.item() for entry in HISTORY.entries],
             **kwargs,
         )
         self.on_msg(self._on_message)
@@ -117,7 +120,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         running = len(self._runner.active)
-        return f"<ImageGenPanel model={self.model!r} images={len(self.gallery)} unfinished={running}>"
+        return f"<ImageGenPanel model={self.model!r} images={len(HISTORY.entries)} unfinished={running}>"
 
     # Python API ----------------------------------------------------------------------------
     @property
@@ -130,6 +133,19 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         """The images marked in the gallery, newest first."""
         chosen = set(self.selected_ids)
         return [entry.image for entry in HISTORY.entries if entry.id in chosen]
+
+    @property
+    def jobs(self) -> list[dict[str, Any]]:
+        """The requests' states as the panel shows them, newest first."""
+        jobs = [job.as_dict() for job in self._runner.jobs]
+        for job in jobs:
+            job["message"] = self._scrub(job["message"])
+        return jobs
+
+    @property
+    def gallery(self) -> list[dict[str, Any]]:
+        """The gallery's items as the panel shows them (thumbnails as bytes), newest first."""
+        return [entry.item() for entry in HISTORY.entries]
 
     @property
     def last_error(self) -> BaseException | None:
@@ -218,24 +234,45 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             self._validate()
 
     # Updates from the jobs and the history -------------------------------------------------------
-    def _image_made(self, job: PanelJob, image: GeneratedImage, thumb: tuple[str, bytes]) -> None:
-        mime, data = thumb
-        HISTORY.add(Entry(new_id(), image, job.request, data, mime))
+    def _image_made(self, job: PanelJob, entry: Entry) -> None:
+        HISTORY.add(entry)
 
     def _on_jobs(self) -> None:
         with self._reporting("Updating the status"):
-            jobs = [job.as_dict() for job in self._runner.jobs]
-            for job in jobs:
-                job["message"] = self._scrub(job["message"])
-            self.jobs = jobs
+            self._send_changes(reset=False)
 
     def _on_history(self) -> None:
-        with self._reporting("Updating the gallery"), self.hold_sync():
-            self.gallery = [entry.item() for entry in HISTORY.entries]
+        with self._reporting("Updating the gallery"):
+            self._send_changes(reset=False)
             self._on_selection({})
 
+    def _send_changes(self, *, reset: bool) -> None:
+        """Tell the front end what changed since it was last told (everything when ``reset``).
+
+        ``{"type": "jobs", "reset", "items", "drop"}``: jobs that are new (newest first) or
+        changed, and ids that left the list. ``{"type": "gallery", "reset", "items", "drop"}``:
+        new items, newest first, item ``i``'s thumbnail in buffer ``i``. A message's size depends on what
+        changed, never on how long the lists are."""
+        jobs = self.jobs
+        current = {job["id"] for job in jobs}
+        changed = [job for job in jobs if reset or self._sent_jobs.get(job["id"]) != job]
+        dropped = [] if reset else [key for key in self._sent_jobs if key not in current]
+        if reset or changed or dropped:
+            self.send({"type": "jobs", "reset": reset, "items": changed, "drop": dropped})
+            self._sent_jobs = {job["id"]: job for job in jobs}
+        entries = HISTORY.entries
+        live = {entry.id for entry in entries}
+        sent = set(self._sent_gallery)
+        new = [entry for entry in entries if reset or entry.id not in sent]
+        gone = [] if reset else [key for key in self._sent_gallery if key not in live]
+        if reset or new or gone:
+            items = [entry.item() for entry in new]
+            thumbs = [item.pop("thumb") for item in items]
+            self.send({"type": "gallery", "reset": reset, "items": items, "drop": gone}, thumbs)
+            self._sent_gallery = [entry.id for entry in entries]
+
     def _on_selection(self, change: Mapping[str, Any]) -> None:
-        live = {item["id"] for item in self.gallery}
+        live = {entry.id for entry in HISTORY.entries}
         kept = [i for i in self.selected_ids if i in live]
         if kept != list(self.selected_ids):
             self.selected_ids = kept

@@ -1,5 +1,5 @@
 """What the panel does with each message its front end sends: one ``_msg_<type>`` method per
-action (generate, cancel, add_input, remove_input, use_as_input, reuse, original). A mixin of
+action (sync, generate, cancel, add_input, remove_input, use_as_input, reuse, original). A mixin of
 :class:`ImageGenPanel`; every action runs under the panel's error reporting, so a failure shows
 in the panel."""
 
@@ -32,6 +32,7 @@ class PanelActions:
         def hold_sync(self) -> AbstractContextManager[None]: ...
         def _set_inputs(self, inputs: Sequence[InputImage]) -> None: ...
         def _reporting(self, action: str) -> AbstractContextManager[None]: ...
+        def _send_changes(self, *, reset: bool) -> None: ...
         @staticmethod
         def _scrub(text: str) -> str: ...
 
@@ -42,6 +43,10 @@ class PanelActions:
             if handler is None:
                 raise ImageGenError(f"The panel sent an unknown message {kind!r}; reload the page.")
             handler(content, list(buffers or []))
+
+    def _msg_sync(self, content: dict[str, Any], buffers: list[Any]) -> None:
+        """A front end that just started (a page load, a reopened notebook): the whole lists."""
+        self._send_changes(reset=True)
 
     def _msg_generate(self, content: dict[str, Any], buffers: list[Any]) -> None:
         # The text on screen when Generate was pressed: the trait update carrying the last
@@ -93,7 +98,7 @@ class PanelActions:
         from ._files import provenance_bytes
 
         entry = self._entry(content)
-        image = entry.image
+        image = entry.image  # read from disk now, not kept in memory
         data = image.data
         if content.get("purpose") == "download":  # a downloaded file keeps its provenance
             data = provenance_bytes(image.data, image.mime_type, image.provenance)
@@ -109,5 +114,7 @@ class PanelActions:
     def _entry(self, content: dict[str, Any]) -> Entry:
         entry = HISTORY.find(str(content.get("id")))
         if entry is None:
-            raise ImageGenError("That image is no longer in the gallery (it keeps the newest 100).")
+            raise ImageGenError(
+                f"That image is no longer in the gallery (it keeps the newest {HISTORY.limit})."
+            )
         return entry

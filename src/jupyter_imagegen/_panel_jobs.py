@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._cache import fetch_async
+from ._cache import fetch_async, service_of
 from ._exceptions import ImageGenError
-from ._panel_state import new_id, thumbnail
+from ._panel_originals import keep_original
+from ._panel_state import Entry, new_id, thumbnail
 from ._runtime import get_runtime
 
 if TYPE_CHECKING:
@@ -82,7 +83,15 @@ class PanelJob:
         }
 
 
-OnImage = Callable[[PanelJob, "GeneratedImage", tuple[str, bytes]], None]
+OnImage = Callable[[PanelJob, Entry], None]
+
+
+def gallery_entry(request: ImageRequest, image: GeneratedImage, cache_file: str | None) -> Entry:
+    """A new image as a gallery entry: its thumbnail in memory, its original on disk (file work:
+    run it in a worker thread)."""
+    entry_id = new_id()
+    original = keep_original(entry_id, image.data, cache_file)
+    return Entry.create(entry_id, image, request, thumbnail(image.data), original)
 
 
 class JobRunner:
@@ -172,8 +181,10 @@ class JobRunner:
             job.state, job.started = "running", time.time()
             self._on_change()
             try:
-                image = await fetch_async(self.client(), job.request, cache, refresh=refresh)
-                thumb = await asyncio.to_thread(thumbnail, image.data)
+                client = self.client()
+                image = await fetch_async(client, job.request, cache, refresh=refresh)
+                cache_file = None if cache is None else cache.path_for(job.request, service_of(client))
+                entry = await asyncio.to_thread(gallery_entry, job.request, image, cache_file)
             except ImageGenError as exc:
                 self._fail(job, str(exc))
                 return
@@ -183,7 +194,7 @@ class JobRunner:
                 return
         job.state, job.cached = "done", image.cached
         job.elapsed = round(time.time() - (job.started or time.time()), 3)
-        self._on_image(job, image, thumb)
+        self._on_image(job, entry)
 
     def _fail(self, job: PanelJob, message: str) -> None:
         job.state, job.message = "failed", message

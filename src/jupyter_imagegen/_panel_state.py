@@ -8,6 +8,7 @@ it and shows an image as soon as any panel made it.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import uuid
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from ._display import has_transparency
 from ._exceptions import ValidationError
 from ._files import safe_filename
 from ._models import get_model
+from ._panel_originals import Original
 from ._request import GatewayOptions, ImageRequest
 from ._result import GeneratedImage
 from ._validation import schema_problems
@@ -38,7 +40,7 @@ __all__ = [
     "thumbnail",
 ]
 
-HISTORY_LIMIT = 100  # images kept in memory per kernel; older ones stay in the disk cache
+HISTORY_LIMIT = 500  # images in the kernel's gallery: a thumbnail each in memory, originals on disk
 GALLERY_THUMBNAIL = 256
 INPUT_THUMBNAIL = 96
 _THUMBNAIL_QUALITY = 80
@@ -126,21 +128,41 @@ def thumbnail(data: bytes, size: int = GALLERY_THUMBNAIL) -> tuple[str, bytes]:
 
 @dataclass(frozen=True)
 class Entry:
-    """One image in the gallery, with the request that made it (for "reuse settings")."""
+    """One image in the gallery, with the request that made it (for "reuse settings"). Only its
+    thumbnail and metadata are in memory (``info`` is the image without its bytes); the original
+    is read from disk when asked for (:mod:`._panel_originals`)."""
 
     id: str
-    image: GeneratedImage
+    info: GeneratedImage
     request: ImageRequest
     thumb: bytes
     thumb_mime: str
+    original: Original
+
+    @classmethod
+    def create(
+        cls,
+        entry_id: str,
+        image: GeneratedImage,
+        request: ImageRequest,
+        thumb: tuple[str, bytes],
+        original: Original,
+    ) -> Entry:
+        mime, data = thumb
+        return cls(entry_id, dataclasses.replace(image, data=b""), request, data, mime, original)
+
+    @property
+    def image(self) -> GeneratedImage:
+        """The full image, read from disk."""
+        return dataclasses.replace(self.info, data=self.original.read())
 
     @property
     def filename(self) -> str:
-        return safe_filename(self.image.prompt) + self.image.extension
+        return safe_filename(self.info.prompt) + self.info.extension
 
     def item(self) -> dict[str, Any]:
         """The gallery item the front end shows; bytes travel as a binary buffer."""
-        image = self.image
+        image = self.info
         return {
             "id": self.id,
             "prompt": image.prompt,
@@ -193,6 +215,8 @@ class History:
 
     def add(self, entry: Entry) -> None:
         self.entries.insert(0, entry)
+        for dropped in self.entries[self.limit :]:
+            dropped.original.discard()
         del self.entries[self.limit :]
         for listener in list(self._listeners):
             listener()
@@ -216,6 +240,8 @@ class History:
             self._listeners.remove(listener)
 
     def clear(self) -> None:
+        for entry in self.entries:
+            entry.original.discard()
         self.entries.clear()
         self._next_variation.clear()
         for listener in list(self._listeners):

@@ -173,6 +173,16 @@ def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers,
         for model in state["state"].values()
     )
     assert API_TOKEN not in notebook and servers.emulator_token == API_TOKEN
+
+    # Reload the page: the panel asks the kernel for its lists once, and the gallery is back.
+    page.reload()
+    panel = page.locator(".jig-panel")
+    expect(panel.locator(".jig-card")).to_have_count(3)
+    expect(panel.locator(".jig-card .jig-card-prompt").first).to_have_text("the lighthouse, repainted")
+    expect(panel.locator(".jig-card .jig-thumb").first).to_have_js_property("complete", True)
+    expect(panel.locator(".jig-job")).to_have_count(3)
+    panel.locator(".jig-card .jig-thumb").nth(2).click()
+    expect(panel.locator(".jig-large")).to_have_attribute("data-original", "true")
     assert panel_errors(page) == []
 
 

@@ -294,6 +294,19 @@ function arrowTarget(key, index, count) {
       return null;
   }
 }
+function mergeById(list, { reset = false, items = [], drop = [] } = {}) {
+  if (reset) return [...items];
+  const changed = new Map(items.map((item) => [item.id, item]));
+  const gone = new Set(drop);
+  const kept = [];
+  for (const item of list ?? []) {
+    if (gone.has(item.id)) continue;
+    const update = changed.get(item.id);
+    changed.delete(item.id);
+    kept.push(update ?? item);
+  }
+  return [...changed.values(), ...kept];
+}
 
 // form.js
 var MAX_UPLOAD_BYTES = 9 * 1024 * 1024;
@@ -307,7 +320,7 @@ var GATEWAY_FIELDS = [
 function numberOrNull(input) {
   return input.value === "" ? null : input.valueAsNumber;
 }
-function createForm({ model, send, setState, uid }) {
+function createForm({ model, list, send, setState, uid }) {
   const prompt = h("textarea", {
     class: "jig-prompt",
     rows: 3,
@@ -531,7 +544,7 @@ function createForm({ model, send, setState, uid }) {
     reason.classList.toggle("jig-invalid", !validity.valid);
   }
   function showCancellable() {
-    const counts = summarizeJobs(model.get("jobs") ?? []);
+    const counts = summarizeJobs(list("jobs") ?? []);
     cancel.disabled = counts.queued + counts.running === 0;
   }
   const cancelAll = () => {
@@ -574,24 +587,24 @@ function maxVariations(model) {
 
 // gallery.js
 var TICK_MS = 500;
-function createResults({ model, send, setState }) {
+function createResults({ model, list, send, setState }) {
   const jobsSummary = h("div", { class: "jig-jobs-summary" });
   const jobsList = h("ol", { class: "jig-jobs-list" });
   const gallery = h("div", { class: "jig-gallery" });
   const overlay = h("div", { class: "jig-overlay", hidden: true });
   const live = h("div", { class: "jig-sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
-  let announced = model.get("jobs") ?? [];
+  let announced = null;
   let shown = null;
   let returnFocus = null;
   const thumbUrls = /* @__PURE__ */ new Map();
   const pending = /* @__PURE__ */ new Map();
   let requestCounter = 0;
   function showJobs() {
-    const jobs = model.get("jobs") ?? [];
+    const jobs = list("jobs") ?? [];
     const now = Date.now();
     const counts = summarizeJobs(jobs);
-    const news = announcement(announced, jobs);
-    announced = jobs;
+    const news = announced === null ? "" : announcement(announced, jobs);
+    if (list("jobs") !== void 0) announced = jobs;
     if (news) live.textContent = news;
     jobsSummary.textContent = Object.entries(counts).filter(([, n]) => n).map(([state, n]) => `${n} ${state}`).join(" · ");
     jobsList.replaceChildren(
@@ -613,7 +626,7 @@ function createResults({ model, send, setState }) {
     );
   }
   const timer = setInterval(() => {
-    const jobs = model.get("jobs") ?? [];
+    const jobs = list("jobs") ?? [];
     if (!jobs.some((job) => job.state === "running")) return;
     const now = Date.now();
     for (const job of jobs) {
@@ -674,7 +687,7 @@ function createResults({ model, send, setState }) {
     }
   });
   function enlarge(item) {
-    const items = model.get("gallery") ?? [];
+    const items = list("gallery") ?? [];
     const index = items.findIndex((other) => other.id === item.id);
     const img = h("img", { class: "jig-large", src: thumbUrls.get(item.id), alt: item.prompt });
     const position = items.length > 1 ? `Image ${index + 1} of ${items.length}; arrow keys for the others.` : "";
@@ -777,7 +790,7 @@ ${code.python}`);
     );
   }
   function showGallery() {
-    const items = model.get("gallery") ?? [];
+    const items = list("gallery") ?? [];
     const selected = new Set(model.get("selected_ids") ?? []);
     const live2 = new Set(items.map((item) => item.id));
     for (const [id, url] of thumbUrls) {
@@ -795,7 +808,7 @@ ${code.python}`);
     }
   }
   function onArrow(event) {
-    const items = model.get("gallery") ?? [];
+    const items = list("gallery") ?? [];
     if (!overlay.hidden) {
       if (shown === null) return false;
       const index2 = items.findIndex((item) => item.id === shown);
@@ -834,14 +847,17 @@ ${code.python}`);
 }
 
 // panel.js
+var LISTS = ["jobs", "gallery"];
 function render({ model, el }) {
   const listeners = [];
   const on = (event, fn) => {
     model.on(event, fn);
     listeners.push([event, fn]);
   };
+  const lists = {};
   const context = {
     model,
+    list: (name) => lists[name],
     send: (content, buffers) => model.send(content, void 0, buffers),
     setState: (changes) => {
       for (const [key, value] of Object.entries(changes)) model.set(key, value);
@@ -900,16 +916,23 @@ function render({ model, el }) {
     for (const [trait, view] of Object.entries(part)) add(trait, view);
   }
   add("error", () => showError(model.get("error") ?? ""));
-  for (const [trait, list] of views) {
-    on(`change:${trait}`, () => {
-      try {
-        for (const view of list) view();
-      } catch (error) {
-        failed(error);
-      }
-    });
+  const refresh = (name) => {
+    try {
+      for (const view of views.get(name) ?? []) view();
+    } catch (error) {
+      failed(error);
+    }
+  };
+  for (const trait of views.keys()) {
+    if (!LISTS.includes(trait)) on(`change:${trait}`, () => refresh(trait));
   }
   on("msg:custom", (msg, buffers) => {
+    if (LISTS.includes(msg?.type)) {
+      const items = (msg.items ?? []).map((item, i) => msg.type === "gallery" ? { ...item, thumb: buffers?.[i] } : item);
+      lists[msg.type] = mergeById(lists[msg.type], { ...msg, items });
+      refresh(msg.type);
+      return;
+    }
     try {
       results.onMessage(msg, buffers);
     } catch (error) {
@@ -921,6 +944,7 @@ function render({ model, el }) {
   } catch (error) {
     failed(error);
   }
+  context.send({ type: "sync" });
   return () => {
     for (const [event, fn] of listeners) model.off(event, fn);
     results.destroy();
