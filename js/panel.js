@@ -4,6 +4,7 @@
 import { h } from "./dom.js";
 import { createForm } from "./form.js";
 import { createResults } from "./gallery.js";
+import { describeSpend } from "./logic.js";
 
 function render({ model, el }) {
   const listeners = [];
@@ -44,6 +45,12 @@ function render({ model, el }) {
     console.error(error);
   };
 
+  const spendLine = h("div", { class: "jig-spend", "aria-live": "polite" });
+  const showSpend = () => {
+    spendLine.textContent = describeSpend(model.get("spend"));
+    spendLine.hidden = !spendLine.textContent;
+  };
+
   const form = createForm(context);
   const results = createResults(context);
   // Keyboard shortcuts of the notebook stay outside: typing here never runs or edits cells.
@@ -63,6 +70,7 @@ function render({ model, el }) {
       "data-lm-suppress-shortcuts": "true",
       onkeydown: onKey,
     },
+    spendLine,
     errorBox,
     ...form.nodes,
     ...results.nodes,
@@ -75,6 +83,7 @@ function render({ model, el }) {
     for (const [trait, view] of Object.entries(part)) add(trait, view);
   }
   add("error", () => showError(model.get("error") ?? ""));
+  add("spend", showSpend);
   for (const [trait, list] of views) {
     on(`change:${trait}`, () => {
       try {
