@@ -111,6 +111,13 @@ def test_a_failed_request_gives_its_image_back(
     assert jig.usage().images_today == 1
 
 
+def test_requests_that_never_left_are_not_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMAGEGEN_MAX_IMAGES_PER_DAY", "2")
+    results = jig.generate_many(["a fox", "an owl"], model=FLUX)  # no credentials: nothing is sent
+    assert [type(error) for _, error in results.errors] == [ConfigurationError, ConfigurationError]
+    assert jig.usage().rows == ()  # the two reserved images went back, no request counted
+
+
 def test_eight_concurrent_requests_with_three_left_send_exactly_three(
     emulator_env: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

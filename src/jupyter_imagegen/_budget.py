@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._exceptions import BudgetExceededError, ConfigurationError, ImageGenWarning
+from ._exceptions import BudgetExceededError, ConfigurationError, ImageGenWarning, ValidationError
 from ._pricing import estimate_cost
 from ._usage import LedgerDamagedError, Usage, UsageLedger, add, rows_of, today
 
@@ -222,9 +222,11 @@ class Reservation:
         if image.cached:
             self._meter.give_back([charge], sent=True, cached=True)
 
-    def failed(self, charge: Charge) -> None:
-        """The request was sent (or may have been) and brought no image."""
-        self._meter.give_back([charge], sent=True)
+    def failed(self, charge: Charge, error: BaseException | None = None) -> None:
+        """The request brought no image; it counts as sent unless ``error`` says it never left
+        (missing credentials, a request the client refused)."""
+        unsent = isinstance(error, (ConfigurationError, ValidationError))
+        self._meter.give_back([charge], sent=not unsent)
 
     def close(self) -> None:
         """Give back every reservation no request used (cache hits, cancelled requests)."""

@@ -96,8 +96,8 @@ def fetch(
     charge = spend.begin(request)
     try:
         image = client.generate(request)
-    except BaseException:
-        spend.failed(charge)
+    except BaseException as exc:
+        spend.failed(charge, exc)
         raise
     spend.settle(charge, image)
     if cache is not None:
@@ -124,8 +124,8 @@ async def fetch_async(
     charge = await asyncio.to_thread(spend.begin, request)
     try:
         image = await client.generate(request)
-    except BaseException:
-        spend.failed(charge)  # at once: a cancelled task may not wait for a thread
+    except BaseException as exc:
+        spend.failed(charge, exc)  # at once: a cancelled task may not wait for a thread
         raise
     await asyncio.to_thread(spend.settle, charge, image)
     if cache is not None:

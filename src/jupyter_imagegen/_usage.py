@@ -198,6 +198,8 @@ def rows_of(days: dict[str, dict[str, dict[str, float]]]) -> tuple[UsageRow, ...
     for day in sorted(days, reverse=True):
         for model in sorted(days[day]):
             counts = days[day][model]
+            if not any(counts.values()):  # reserved and all given back: nothing to show
+                continue
             rows.append(
                 UsageRow(
                     day,
