@@ -15,7 +15,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from jupyter_imagegen import ImageGenPanel
+from jupyter_imagegen import ImageGenPanel, usage
 from jupyter_imagegen.emulator import Emulator
 from magic_support import ipython_shell, run
 from panel_support import FrontEnd, api_requests, fresh_history, until
@@ -41,6 +41,8 @@ def test_the_magic_shows_the_cells_estimated_cost_and_the_usage_table(
     assert "~$0.0087 estimated" in ran.status
     again = run(shell, f"%imagegen -m {GPT} -q low -s 1024x1024 a red fox")
     assert "cached" in again.status and "estimated" not in again.status  # a cache hit is free
+    (row,) = usage().rows
+    assert (row.images, row.requests, row.cache_hits) == (1, 1, 1)
     table = run(shell, "%imagegen --usage")
     assert table.error is None
     assert GPT in table.stdout and "CACHE HITS" in table.stdout and "estimates" in table.stdout

@@ -126,7 +126,7 @@ class Meter:
         charges = [Charge(day, r.model, estimate_cost(r).usd) for r in requests]
         if charges:
             self._apply(day, charges)
-        return Reservation(self, charges, [r.cache_key for r in requests])
+        return Reservation(self, charges, [r.cache_key for r in requests], defer_hits=True)
 
     def check(self, requests: Sequence[ImageRequest]) -> None:
         """Raise BudgetExceededError if ``requests`` would not fit today; reserves nothing."""
@@ -136,9 +136,15 @@ class Meter:
         used = int(sum(m.get("images", 0) for m in models)), float(sum(m.get("usd", 0.0) for m in models))
         self.budget.check(*used, [Charge(day, r.model, estimate_cost(r).usd) for r in requests])
 
-    def hit(self, model: str) -> None:
-        """Count an image served from the disk cache (free)."""
-        self._update(lambda days: add(days, today(), model, cache_hits=1))
+    def hits(self, models: Sequence[str]) -> None:
+        """Count images served from the disk cache (free), one per model named."""
+
+        def change(days: dict[str, dict[str, dict[str, float]]]) -> None:
+            for model in models:
+                add(days, today(), model, cache_hits=1)
+
+        if models:
+            self._update(change)
 
     def give_back(self, charges: Sequence[Charge], *, sent: bool, cached: bool = False) -> None:
         """Undo reservations' images (and their requests when they were never sent)."""
@@ -197,9 +203,13 @@ class Meter:
 class Reservation:
     """Images a front end reserved for one action; each request takes one when it is sent."""
 
-    def __init__(self, meter: Meter, charges: list[Charge], keys: Sequence[str] = ()) -> None:
+    def __init__(
+        self, meter: Meter, charges: list[Charge], keys: Sequence[str] = (), *, defer_hits: bool = False
+    ) -> None:
         self._meter = meter
         self._lock = threading.Lock()
+        # An action's cache hits are written once, at close(): a cached Run All stays cheap.
+        self._hits: list[str] | None = [] if defer_hits else None
         self._unused: dict[str, list[Charge]] = {}
         for key, charge in zip(keys, charges, strict=True):
             self._unused.setdefault(key, []).append(charge)
@@ -215,7 +225,11 @@ class Reservation:
 
     def hit(self, request: ImageRequest) -> None:
         """``request`` was answered by the disk cache: free; its reservation goes back at close."""
-        self._meter.hit(request.model)
+        with self._lock:
+            if self._hits is not None:
+                self._hits.append(request.model)
+                return
+        self._meter.hits([request.model])
 
     def settle(self, charge: Charge, image: GeneratedImage) -> None:
         """The service answered; an answer from the AI Gateway's cache is free."""
@@ -233,7 +247,9 @@ class Reservation:
         with self._lock:
             unused = [charge for charges in self._unused.values() for charge in charges]
             self._unused.clear()
+            hits, self._hits = self._hits or [], [] if self._hits is not None else None
         self._meter.give_back(unused, sent=False)
+        self._meter.hits(hits)
 
     def _take(self) -> Charge:
         with self._lock:
