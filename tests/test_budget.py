@@ -4,6 +4,7 @@ processes, and a damaged ledger."""
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_imagegen as jig
-from jupyter_imagegen import BudgetExceededError, ConfigurationError, ImageGenWarning
+from jupyter_imagegen import BudgetExceededError, ConfigurationError, ImageGenWarning, _usage
 from jupyter_imagegen._runtime import get_runtime
 from jupyter_imagegen._usage import today
 from jupyter_imagegen.emulator import Emulator
@@ -234,3 +235,21 @@ def test_the_ledger_keeps_days_apart(
     ledger(tmp_path).write_text(json.dumps(document), encoding="utf-8")
     jig.generate("an owl", model=FLUX)  # a new day: the budget is whole again
     assert [row.day for row in jig.usage().rows] == [today(), "2000-01-01"]
+
+
+def test_a_ledger_that_cannot_be_written_refuses_under_a_budget_and_never_costs_an_image(
+    emulator_env: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(path: str, payload: bytes, *, private: bool = False) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+
+    monkeypatch.setattr(_usage, "write_atomic", full_disk)
+    monkeypatch.setenv("IMAGEGEN_MAX_IMAGES_PER_DAY", "5")
+    with pytest.raises(
+        ConfigurationError, match=r"Could not write the usage ledger .*No space left.*nothing was sent"
+    ):
+        jig.generate("a fox", model=FLUX)
+    assert api_requests(emulator_env) == 0
+    monkeypatch.delenv("IMAGEGEN_MAX_IMAGES_PER_DAY")  # no budget: the image is made, not counted
+    assert jig.generate("a fox", model=FLUX).data
+    assert api_requests(emulator_env) == 1

@@ -195,8 +195,8 @@ class BatchJob:
             return
         try:
             image = await self._one(item, client, writer)
-        except BaseException:
-            spend.failed(charge)
+        except BaseException as exc:
+            spend.failed(charge, exc)
             raise
         if image is None:
             await asyncio.to_thread(spend.failed, charge)

@@ -15,21 +15,25 @@ refuses (today's use is unknown), never counts from zero.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._exceptions import BudgetExceededError, ConfigurationError, ImageGenWarning, ValidationError
 from ._pricing import estimate_cost
-from ._usage import LedgerDamagedError, Usage, UsageLedger, add, rows_of, today
+from ._usage import Days, LedgerDamagedError, Usage, UsageLedger, add, rows_of, today
 
 if TYPE_CHECKING:
     from ._request import ImageRequest
     from ._result import GeneratedImage
 
-__all__ = ["Budget", "Charge", "Meter", "Reservation"]
+__all__ = ["Budget", "Charge", "Meter", "Reservation", "spend_today"]
+
+_log = logging.getLogger(__name__)
 
 _RAISE = {
     "images": "IMAGEGEN_MAX_IMAGES_PER_DAY or %config ImageGenMagics.max_images_per_day",
@@ -100,6 +104,7 @@ class Charge:
     day: str
     model: str
     usd: float | None
+    recorded: bool = True  # False when the ledger could not be written (and no budget needed it)
 
 
 class Meter:
@@ -125,11 +130,13 @@ class Meter:
         day = today()
         charges = [Charge(day, r.model, estimate_cost(r).usd) for r in requests]
         if charges:
-            self._apply(day, charges)
+            charges = self._apply(day, charges)
         return Reservation(self, charges, [r.cache_key for r in requests], defer_hits=True)
 
     def check(self, requests: Sequence[ImageRequest]) -> None:
         """Raise BudgetExceededError if ``requests`` would not fit today; reserves nothing."""
+        if not self.budget.set:
+            return
         day = today()
         days = self._read()
         models = days.get(day, {}).values()
@@ -139,7 +146,7 @@ class Meter:
     def hits(self, models: Sequence[str]) -> None:
         """Count images served from the disk cache (free), one per model named."""
 
-        def change(days: dict[str, dict[str, dict[str, float]]]) -> None:
+        def change(days: Days) -> None:
             for model in models:
                 add(days, today(), model, cache_hits=1)
 
@@ -149,7 +156,9 @@ class Meter:
     def give_back(self, charges: Sequence[Charge], *, sent: bool, cached: bool = False) -> None:
         """Undo reservations' images (and their requests when they were never sent)."""
 
-        def change(days: dict[str, dict[str, dict[str, float]]]) -> None:
+        charges = [c for c in charges if c.recorded]
+
+        def change(days: Days) -> None:
             for c in charges:
                 usd, unpriced = (0.0, -1) if c.usd is None else (-c.usd, 0)
                 add(days, c.day, c.model, images=-1, requests=0 if sent else -1, usd=usd, unpriced=unpriced)
@@ -159,8 +168,8 @@ class Meter:
         if charges:
             self._update(change)
 
-    def _apply(self, day: str, charges: list[Charge]) -> None:
-        def change(days: dict[str, dict[str, dict[str, float]]]) -> None:
+    def _apply(self, day: str, charges: list[Charge]) -> list[Charge]:
+        def change(days: Days) -> None:
             models = days.get(day, {}).values()
             used_images = int(sum(m.get("images", 0) for m in models))
             self.budget.check(used_images, float(sum(m.get("usd", 0.0) for m in models)), charges)
@@ -168,21 +177,36 @@ class Meter:
                 usd, unpriced = (0.0, 1) if c.usd is None else (c.usd, 0)
                 add(days, day, c.model, images=1, requests=1, usd=usd, unpriced=unpriced)
 
-        self._update(change)
+        if self._update(change, reserving=True):
+            return charges
+        return [dataclasses.replace(c, recorded=False) for c in charges]
 
-    def _read(self) -> dict[str, dict[str, dict[str, float]]]:
+    def _read(self) -> Days:
         try:
             return self.ledger.read()
         except LedgerDamagedError as exc:
             self._recover(exc)
             return {}
 
-    def _update(self, change: object) -> None:
+    def _update(self, change: Callable[[Days], None], *, reserving: bool = False) -> bool:
+        """Apply ``change``; False when the ledger cannot be written. That refuses a reservation
+        a budget depends on, and is only logged otherwise: it never costs an image."""
         try:
-            self.ledger.update(change)  # type: ignore[arg-type]
-        except LedgerDamagedError as exc:
-            self._recover(exc)
-            self.ledger.update(change)  # type: ignore[arg-type]
+            try:
+                self.ledger.update(change)
+            except LedgerDamagedError as exc:
+                self._recover(exc)
+                self.ledger.update(change)
+        except OSError as exc:
+            where = f"{self.ledger.path} ({exc.strerror or exc})"
+            if reserving and self.budget.set:
+                raise ConfigurationError(
+                    f"Could not write the usage ledger {where}: the daily budget cannot be kept, so "
+                    "nothing was sent. Free some space, or set IMAGEGEN_CACHE_DIR to a writable folder."
+                ) from None
+            _log.warning("jupyter-imagegen could not write the usage ledger %s; not counted", where)
+            return False
+        return True
 
     def _recover(self, exc: LedgerDamagedError) -> None:
         """No budget: set the damaged file aside and count afresh, saying so. A budget: refuse."""

@@ -26,13 +26,23 @@ from typing import Any
 
 from ._files import write_atomic
 
-__all__ = ["COUNTS", "LedgerDamagedError", "Usage", "UsageLedger", "UsageRow", "ledger_path_for", "today"]
+__all__ = [
+    "COUNTS",
+    "Days",
+    "LedgerDamagedError",
+    "Usage",
+    "UsageLedger",
+    "UsageRow",
+    "ledger_path_for",
+    "today",
+]
 
 COUNTS = ("images", "requests", "cache_hits", "usd", "unpriced")
 KEEP_DAYS = 400  # older days are dropped on write: the file stays small
 _VERSION = 1
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
+Days = dict[str, dict[str, dict[str, float]]]  # {day: {model: {count: value}}}
 
 
 class LedgerDamagedError(Exception):
@@ -128,7 +138,7 @@ class UsageLedger:
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(path)
 
-    def read(self) -> dict[str, dict[str, dict[str, float]]]:
+    def read(self) -> Days:
         """``{day: {model: {count: value}}}``; raises LedgerDamagedError for an unreadable file."""
         try:
             with open(self.path, "rb") as handle:
@@ -148,7 +158,7 @@ class UsageLedger:
             raise LedgerDamagedError(f"{self.path} is not a readable usage ledger ({exc})") from None
         return days
 
-    def update(self, change: Callable[[dict[str, dict[str, dict[str, float]]]], None]) -> None:
+    def update(self, change: Callable[[Days], None]) -> None:
         """Apply ``change`` to the figures under the lock and write them back atomically; an
         exception from ``change`` leaves the file as it was."""
         with self.locked():
@@ -160,11 +170,14 @@ class UsageLedger:
         """Rename a damaged ledger out of the way (kept for inspection); returns its new name."""
         with self.locked():
             aside = f"{self.path}.damaged-{datetime.datetime.now(datetime.timezone.utc):%Y%m%dT%H%M%S}"
-            with contextlib.suppress(FileNotFoundError):
-                os.replace(self.path, aside)
+            try:
+                self.read()
+            except LedgerDamagedError:  # still damaged: another process did not rebuild it first
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(self.path, aside)
             return aside
 
-    def _write(self, days: dict[str, dict[str, dict[str, float]]]) -> None:
+    def _write(self, days: Days) -> None:
         for day in sorted(days)[:-KEEP_DAYS]:
             del days[day]
         document = {"version": _VERSION, "days": days}
@@ -185,7 +198,7 @@ class UsageLedger:
                 os.close(descriptor)  # closing also releases the lock
 
 
-def add(days: dict[str, dict[str, dict[str, float]]], day: str, model: str, **deltas: float) -> None:
+def add(days: Days, day: str, model: str, **deltas: float) -> None:
     """Add ``deltas`` to one day's model figures (negative to give back a reservation)."""
     counts = days.setdefault(day, {}).setdefault(model, {})
     for name, delta in deltas.items():
@@ -193,7 +206,7 @@ def add(days: dict[str, dict[str, dict[str, float]]], day: str, model: str, **de
         counts[name] = round(value, 9) if isinstance(value, float) else value
 
 
-def rows_of(days: dict[str, dict[str, dict[str, float]]]) -> tuple[UsageRow, ...]:
+def rows_of(days: Days) -> tuple[UsageRow, ...]:
     rows = []
     for day in sorted(days, reverse=True):
         for model in sorted(days[day]):
