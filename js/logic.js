@@ -335,3 +335,16 @@ export function mergeById(list, { reset = false, items = [], drop = [] } = {}) {
   }
   return [...changed.values(), ...kept];
 }
+
+// The panel header's line about today's use: the spend is an estimate from published prices.
+export function describeSpend(spend) {
+  if (!spend || typeof spend.images !== "number") return "";
+  const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
+  const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
+  const limits = [];
+  if (typeof spend.max_images === "number") limits.push(`${spend.max_images} images`);
+  if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
+  const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
+  const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
+  return `Today (UTC): ${images}, ${usd}${unpriced}${budget}`;
+}

@@ -244,3 +244,14 @@ describe("lists the kernel updates by message", () => {
     assert.deepEqual(L.mergeById(undefined, { items: [a] }), [a]);
   });
 });
+
+describe("today's spend in the header", () => {
+  test("labelled as an estimate, with the budget when one is set", () => {
+    assert.equal(L.describeSpend({}), "");
+    assert.equal(L.describeSpend({ images: 1, usd: 0.0087 }), "Today (UTC): 1 image, ~$0.0087 estimated");
+    assert.equal(
+      L.describeSpend({ images: 3, usd: 0.15, unpriced: 2, max_images: 10, max_usd: 1 }),
+      "Today (UTC): 3 images, ~$0.1500 estimated (+2 of unknown price) · daily budget 10 images and $1.00",
+    );
+  });
+});

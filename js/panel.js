@@ -6,7 +6,7 @@
 import { h } from "./dom.js";
 import { createForm } from "./form.js";
 import { createResults } from "./gallery.js";
-import { mergeById } from "./logic.js";
+import { describeSpend, mergeById } from "./logic.js";
 
 const LISTS = ["jobs", "gallery"];
 
@@ -51,6 +51,12 @@ function render({ model, el }) {
     console.error(error);
   };
 
+  const spendLine = h("div", { class: "jig-spend", "aria-live": "polite" });
+  const showSpend = () => {
+    spendLine.textContent = describeSpend(model.get("spend"));
+    spendLine.hidden = !spendLine.textContent;
+  };
+
   const form = createForm(context);
   const results = createResults(context);
   // Keyboard shortcuts of the notebook stay outside: typing here never runs or edits cells.
@@ -70,6 +76,7 @@ function render({ model, el }) {
       "data-lm-suppress-shortcuts": "true",
       onkeydown: onKey,
     },
+    spendLine,
     errorBox,
     ...form.nodes,
     ...results.nodes,
@@ -82,6 +89,7 @@ function render({ model, el }) {
     for (const [trait, view] of Object.entries(part)) add(trait, view);
   }
   add("error", () => showError(model.get("error") ?? ""));
+  add("spend", showSpend);
   const refresh = (name) => {
     try {
       for (const view of views.get(name) ?? []) view();

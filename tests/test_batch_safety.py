@@ -20,7 +20,12 @@ PROMPTS = ["a fox", "a heron"]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "manifest.jsonl"}
+    """The folder's images; the manifest and the usage ledger beside the test's cache change."""
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(folder.iterdir())
+        if p.name != "manifest.jsonl" and not p.name.startswith("cache-usage.json")
+    }
 
 
 @pytest.mark.parametrize(

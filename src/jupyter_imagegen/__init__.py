@@ -17,6 +17,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     ConfigurationError,
     ContentPolicyError,
     ImageDownloadError,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from ._request import GatewayOptions, ImageRequest
     from ._result import GeneratedImage
     from ._results import GenerationResults
+    from ._usage import Usage
 
 __all__ = [
     "APIConnectionError",
@@ -53,6 +55,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchResult",
+    "BudgetExceededError",
     "Client",
     "ConfigurationError",
     "ContentPolicyError",
@@ -70,6 +73,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "Usage",
     "ValidationError",
     "__version__",
     "abatch",
@@ -79,6 +83,7 @@ __all__ = [
     "get_model",
     "list_models",
     "models",
+    "usage",
 ]
 
 _LAZY = {
@@ -91,6 +96,7 @@ _LAZY = {
     "ImageGenPanel": "._panel",
     "ImageRequest": "._request",
     "ModelSpec": "._models",
+    "Usage": "._usage",
     "abatch": "._batch",
     "batch": "._batch",
     "get_model": "._models",
@@ -145,6 +151,14 @@ def generate_many(
         )
     outcomes = [outcome for outcome in ran.outcomes if outcome is not None]
     return GenerationResults(requests, outcomes)
+
+
+def usage() -> Usage:
+    """What this user generated, per UTC day and model (images, requests, cache hits, estimated
+    USD), from the ledger every kernel and command shares, with today's budgets."""
+    from ._runtime import get_runtime
+
+    return get_runtime().meter().usage()
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

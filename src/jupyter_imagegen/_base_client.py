@@ -31,6 +31,7 @@ from ._imagebytes import verify_image
 from ._imagehost import IDENTITY, MAX_REDIRECTS, Resolver, Target, check_image_url, pin, system_resolver
 from ._models import check_model_id, shipped_model
 from ._offline import uses_local_service
+from ._pricing import estimate_cost
 from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
 from ._result import GeneratedImage
@@ -252,6 +253,7 @@ class BaseClient:
             raise APIResponseError(
                 f"{request.model} sent an unusable image: {exc}.", log_id=answer.log_id
             ) from None
+        cached = (answer.cache_status or "").upper() == "HIT"  # the AI Gateway's cache: free
         return GeneratedImage(
             data=data,
             mime_type=mime,
@@ -262,10 +264,11 @@ class BaseClient:
             height=height,
             log_id=answer.log_id,
             elapsed=round(time.monotonic() - started, 3),
-            cached=(answer.cache_status or "").upper() == "HIT",
+            cached=cached,
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             variation=request.variation,
             input_images=request.image_hashes,
+            estimated_cost_usd=0.0 if cached else estimate_cost(request).usd,
         )
 
     def _transport_error(

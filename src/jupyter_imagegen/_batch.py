@@ -13,15 +13,16 @@ import asyncio
 import concurrent.futures
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from ._base_client import BaseClient
+from ._batch_dry_run import BatchDryRun, dry_run_of
 from ._batch_inputs import load_items
 from ._batch_job import BatchJob
 from ._batch_progress import ProgressDisplay
 from ._batch_result import BatchResult
 
-__all__ = ["abatch", "batch"]
+__all__ = ["BatchDryRun", "abatch", "batch"]
 
 DEFAULT_RPM = 720.0  # Workers AI's default text-to-image limit per account
 DEFAULT_CONCURRENCY = 32
@@ -40,12 +41,15 @@ def _job(
     n: int = 1,
     max_retries: int = 2,
     client_options: Mapping[str, Any] | None = None,
+    max_images_per_day: int | None = None,
+    max_usd_per_day: float | None = None,
     **common: Any,
 ) -> BatchJob:
     from ._runtime import get_runtime
 
     # The runtime's configured model and gateway, unless the call gives its own client options.
     options = {**get_runtime().client_options(), **(client_options or {})}
+    meter = get_runtime().meter(max_images_per_day, max_usd_per_day)
     planner = BaseClient(**{k: v for k, v in options.items() if k != "transport"})
     loaded = load_items(items, planner, common, n)
     return BatchJob(
@@ -58,12 +62,36 @@ def _job(
         retry_failed=retry_failed,
         max_retries=max_retries,
         client_options=options,
+        meter=meter,
     )
 
 
+@overload
 def batch(
-    items: Any, out_dir: str | os.PathLike[str], *, progress: bool = True, **options: Any
-) -> BatchResult:
+    items: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = ...,
+    dry_run: Literal[False] = ...,
+    **options: Any,
+) -> BatchResult: ...
+@overload
+def batch(
+    items: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = ...,
+    dry_run: Literal[True],
+    **options: Any,
+) -> BatchDryRun: ...
+def batch(
+    items: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = True,
+    dry_run: bool = False,
+    **options: Any,
+) -> BatchResult | BatchDryRun:
     """Generate every item into ``out_dir`` under a rate limit; see :func:`abatch` for the options.
 
     Works from a script and from a notebook cell (the batch runs on the runtime's event loop in
@@ -73,6 +101,8 @@ def batch(
     from ._runtime import get_runtime
 
     job = _job(items, out_dir, **options)
+    if dry_run:
+        return _dry_run(job)
     display = ProgressDisplay(progress)
     # On the process runtime's event loop (the magic's and the CLI's), waited for in slices so
     # Ctrl-C or a kernel interrupt reaches this thread.
@@ -90,9 +120,32 @@ def batch(
     return future.result()
 
 
+@overload
 async def abatch(
-    items: Any, out_dir: str | os.PathLike[str], *, progress: bool = True, **options: Any
-) -> BatchResult:
+    items: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = ...,
+    dry_run: Literal[False] = ...,
+    **options: Any,
+) -> BatchResult: ...
+@overload
+async def abatch(
+    items: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = ...,
+    dry_run: Literal[True],
+    **options: Any,
+) -> BatchDryRun: ...
+async def abatch(
+    items: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: bool = True,
+    dry_run: bool = False,
+    **options: Any,
+) -> BatchResult | BatchDryRun:
     """Generate every item of ``items`` into ``out_dir``; the asyncio form of :func:`batch`.
 
     ``items``: a list of prompts or dicts, a pandas DataFrame, or a .csv/.tsv/.jsonl/.txt path
@@ -103,8 +156,16 @@ async def abatch(
     transient errors other than 429. ``client_options`` go to :class:`AsyncClient` (credentials,
     base_url, timeout...). Other keyword arguments are parameters for every row (a row's own
     columns win), e.g. ``model=``, ``quality=``, ``size=``.
+
+    ``max_images_per_day`` / ``max_usd_per_day`` set the daily budgets for this call (else
+    %config, else the environment): at the budget the batch stops cleanly, finished items kept and
+    the rest pending for another day (``BatchResult.stopped`` says why). ``dry_run=True`` prints
+    and returns a :class:`BatchDryRun` (requests to send, expected cache hits, estimated cost) and
+    sends nothing.
     """
     job = _job(items, out_dir, **options)
+    if dry_run:
+        return _dry_run(job)
     display = ProgressDisplay(progress)
 
     async def tick() -> None:
@@ -118,3 +179,10 @@ async def abatch(
     finally:
         ticker.cancel()
         display.close(job.counters)
+
+
+def _dry_run(job: BatchJob) -> BatchDryRun:
+    """Print and return what ``job`` would do; sends and writes nothing."""
+    plan = dry_run_of(job.items, job.out_dir, job.meter, resume=job.resume, retry_failed=job.retry_failed)
+    print(plan.summary())
+    return plan

@@ -42,12 +42,21 @@ def add_parser(commands: Any, model: str) -> None:
         "--max-retries", type=int, default=2, help="retries of transient errors per item (default 2)"
     )
     cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+    cmd.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the requests it would send, the expected cache hits and the estimated cost; send nothing",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the batch the arguments describe; 0 when every item is done, 1 otherwise."""
+    """Run the batch the arguments describe; 0 when every item is done, 2 when it stopped at the
+    daily budget, 1 otherwise."""
     from ._batch import batch
 
+    if args.dry_run:
+        batch(pathlib.Path(args.input), args.out, dry_run=True, n=args.n, **_common(args))
+        return 0
     try:
         result = batch(
             pathlib.Path(args.input),
@@ -76,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     print(result.summary())
-    return 0 if result.ok else 1
+    return 0 if result.ok else 2 if result.stopped else 1
 
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:

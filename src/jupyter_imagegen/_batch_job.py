@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._batch_inputs import BatchItem
 from ._batch_plan import adopt, clash, entry_for, is_settled, made_for_another, scan_folder
@@ -27,6 +27,7 @@ from ._batch_progress import BatchCounters
 from ._batch_result import BatchResult
 from ._exceptions import (
     AuthenticationError,
+    BudgetExceededError,
     ConfigurationError,
     ImageGenError,
     InsufficientCreditsError,
@@ -39,6 +40,9 @@ from ._pricing import estimate_total
 from ._ratelimit import RateLimiter
 from ._result import GeneratedImage
 from ._retry import retry_delay
+
+if TYPE_CHECKING:
+    from ._budget import Meter
 
 __all__ = ["BatchJob"]
 
@@ -61,6 +65,7 @@ class BatchJob:
         retry_failed: bool,
         max_retries: int,
         client_options: Mapping[str, Any],
+        meter: Meter,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency must be a whole number of at least 1, got {concurrency!r}.")
@@ -79,6 +84,8 @@ class BatchJob:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
         self._cancelled = False
+        self.meter, self.spend = meter, meter.reservation()
+        self.stopped: str | None = None  # why the run stopped before the end (the daily budget)
 
     def cancel(self) -> None:
         """Stop the run from another thread; what is finished stays recorded."""
@@ -161,7 +168,8 @@ class BatchJob:
 
         async def worker() -> None:
             for item in queue:
-                await self._one(item, client, writer)
+                if self.stopped is None:  # an item taken after the budget stop stays pending
+                    await self._metered(item, client, writer)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, len(todo)))]
         try:
@@ -176,7 +184,26 @@ class BatchJob:
             writer.shutdown(wait=True)
             await client.aclose()
 
-    async def _one(self, item: BatchItem, client: Any, writer: ThreadPoolExecutor) -> None:
+    async def _metered(self, item: BatchItem, client: Any, writer: ThreadPoolExecutor) -> None:
+        """One item, reserved against the daily budget first; at the budget the run stops (requests
+        in flight finish, the rest stay pending for another day)."""
+        spend = self.spend
+        try:
+            charge = await asyncio.to_thread(spend.begin, item.request)
+        except BudgetExceededError as error:
+            self.stopped = str(error)
+            return
+        try:
+            image = await self._one(item, client, writer)
+        except BaseException as exc:
+            spend.failed(charge, exc)
+            raise
+        if image is None:
+            await asyncio.to_thread(spend.failed, charge)
+        else:
+            await asyncio.to_thread(spend.settle, charge, image)
+
+    async def _one(self, item: BatchItem, client: Any, writer: ThreadPoolExecutor) -> GeneratedImage | None:
         loop = asyncio.get_running_loop()
         counters, limiter = self.counters, self.limiter
         attempts = retries = refused = 0
@@ -188,7 +215,7 @@ class BatchJob:
             counters.requests += 1
             started = started or time.monotonic()
             try:
-                image = await client.generate(item.request)
+                image: GeneratedImage = await client.generate(item.request)
             except _FATAL:
                 raise
             except RateLimitError as error:
@@ -211,10 +238,10 @@ class BatchJob:
             else:
                 elapsed = time.monotonic() - started
                 await loop.run_in_executor(writer, self._save, item, image, attempts, elapsed)
-                return
+                return image
             elapsed = time.monotonic() - started
             await loop.run_in_executor(writer, self._fail, item, failure, attempts, elapsed)
-            return
+            return None
 
     def _save(self, item: BatchItem, image: GeneratedImage, attempts: int, elapsed: float) -> None:
         name = item.stem + image.extension
@@ -268,4 +295,5 @@ class BatchJob:
             estimated_usd=None if self._made and unknown == len(self._made) else usd,
             cost_unknown=unknown,
             cost_basis=tuple(basis),
+            stopped=self.stopped,
         )

@@ -33,6 +33,7 @@ class BatchResult:
     estimated_usd: float | None = None  # this run's spend estimate, None when nothing is known
     cost_unknown: int = 0  # images of this run with no estimate
     cost_basis: tuple[str, ...] = ()
+    stopped: str | None = None  # why this run stopped before the end (a daily budget), if it did
 
     @property
     def done(self) -> list[ManifestEntry]:
@@ -64,6 +65,8 @@ class BatchResult:
             head += f", {failed} failed"
         if self.pending:
             head += f", {self.pending} not made yet (run the same batch again to continue)"
+        if self.stopped:
+            head += f"\nstopped at the daily budget, the rest left for another day: {self.stopped}"
         rate = self.requests * 60.0 / self.elapsed if self.elapsed > 0 else 0.0
         run = (
             f"this run: {self.generated} generated, {self.skipped} already in the manifest"

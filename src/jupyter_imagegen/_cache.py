@@ -27,26 +27,32 @@ store, never meant to be shared.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import os
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._cache_entry import decode_entry, encode_entry, entry_key, service_of
-from ._exceptions import ConfigurationError, ImageGenWarning
+from ._exceptions import ConfigurationError
+from ._fetch import fetch, fetch_async, reserve_misses
 from ._files import write_atomic
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient, Client
     from ._request import ImageRequest
     from ._result import GeneratedImage
 
-__all__ = ["DEFAULT_MAX_BYTES", "CacheStats", "ImageCache", "fetch", "fetch_async", "service_of"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "CacheStats",
+    "ImageCache",
+    "fetch",
+    "fetch_async",
+    "reserve_misses",
+    "service_of",
+]
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _SUFFIX = ".entry"
@@ -255,49 +261,3 @@ def _env_megabytes(name: str) -> int | None:
 def _remove_quietly(path: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
-
-
-def _store(cache: ImageCache, request: ImageRequest, image: GeneratedImage, service: str) -> None:
-    """Write to the cache; a full or read-only disk costs the cache, never the image."""
-    try:
-        cache.put(request, image, service)
-    except OSError as exc:
-        warnings.warn(
-            f"Could not write the image cache at {cache.directory} ({exc.strerror or exc}); "
-            "set IMAGEGEN_CACHE_DIR to a writable folder.",
-            ImageGenWarning,
-            stacklevel=3,
-        )
-
-
-def fetch(
-    client: Client, request: ImageRequest, cache: ImageCache | None, *, refresh: bool = False
-) -> GeneratedImage:
-    """The cached image for ``request``, else a new one from ``client`` (then cached).
-
-    ``refresh=True`` skips the lookup and replaces the entry with a new sample.
-    """
-    service = service_of(client)
-    if cache is not None and not refresh:
-        hit = cache.get(request, service)
-        if hit is not None:
-            return hit
-    image = client.generate(request)
-    if cache is not None:
-        _store(cache, request, image, service)
-    return image
-
-
-async def fetch_async(
-    client: AsyncClient, request: ImageRequest, cache: ImageCache | None, *, refresh: bool = False
-) -> GeneratedImage:
-    """:func:`fetch` for the async client; file I/O runs in a worker thread."""
-    service = service_of(client)
-    if cache is not None and not refresh:
-        hit = await asyncio.to_thread(cache.get, request, service)
-        if hit is not None:
-            return hit
-    image = await client.generate(request)
-    if cache is not None:
-        await asyncio.to_thread(_store, cache, request, image, service)
-    return image

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 __all__ = ["decode_entry", "encode_entry", "entry_key", "service_of"]
 
 _MAGIC = b"JIGCACHE1\n"
-# The GeneratedImage fields an entry stores; ``data`` travels after the header and ``cached`` is
-# decided on read.
-_FIELDS = tuple(f.name for f in dataclasses.fields(GeneratedImage) if f.name not in ("data", "cached"))
+# The GeneratedImage fields an entry stores; ``data`` travels after the header, and ``cached`` and
+# the cost (nothing: a hit is free) are decided on read.
+_ON_READ = ("data", "cached", "estimated_cost_usd")
+_FIELDS = tuple(f.name for f in dataclasses.fields(GeneratedImage) if f.name not in _ON_READ)
 
 
 def service_of(client: Any) -> str:
@@ -70,7 +71,7 @@ def decode_entry(raw: bytes, key: str) -> GeneratedImage | None:
     try:
         fields = {name: header[name] for name in _FIELDS}
         fields["input_images"] = tuple(fields["input_images"])
-        image = GeneratedImage(data=data, cached=True, **fields)
+        image = GeneratedImage(data=data, cached=True, estimated_cost_usd=0.0, **fields)
     except (KeyError, TypeError):
         return None
     return image if _is_recorded_image(image) else None

@@ -3,6 +3,7 @@
 * ImageGenError
   * ConfigurationError - a credential or setting is missing or malformed.
   * ValidationError - the request breaks the model's schema; nothing was sent.
+  * BudgetExceededError - the request would pass a daily budget; nothing was sent.
   * APIConnectionError - no answer from the service (DNS, refused, reset).
     * APITimeoutError - an answer did not come in time.
   * APIStatusError - the service answered with an error status.
@@ -33,6 +34,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "ConfigurationError",
     "ContentPolicyError",
     "ImageDownloadError",
@@ -69,6 +71,12 @@ class ValidationError(ImageGenError, ValueError):
     def __init__(self, message: str, *, problems: Sequence[Any] = ()) -> None:
         super().__init__(message)
         self.problems = list(problems)
+
+
+class BudgetExceededError(ImageGenError):
+    """The request would pass a daily budget (IMAGEGEN_MAX_IMAGES_PER_DAY or
+    IMAGEGEN_MAX_USD_PER_DAY); nothing was sent. The message names the limit, today's use and
+    how to raise it."""
 
 
 class APIConnectionError(ImageGenError):

@@ -73,8 +73,10 @@ class ImageGenMagics(Magics, ImageGenConfig):
         Identical cells reuse images from the disk cache (--refresh for new ones). Defaults, shared
         with the panel, batch() and the imagegen command: %config ImageGenMagics.quality = "low"
         (also model, size, style, display_format, gateway, cache, api_cache, cache_dir,
-        cache_max_mb, concurrency, max_images); environment IMAGEGEN_MODEL, IMAGEGEN_QUALITY,
-        IMAGEGEN_SIZE, IMAGEGEN_STYLE, IMAGEGEN_DISPLAY_FORMAT, IMAGEGEN_CACHE=0, IMAGEGEN_CACHE_DIR.
+        cache_max_mb, concurrency, max_images, max_images_per_day, max_usd_per_day); environment
+        IMAGEGEN_MODEL, IMAGEGEN_QUALITY, IMAGEGEN_SIZE, IMAGEGEN_STYLE, IMAGEGEN_DISPLAY_FORMAT,
+        IMAGEGEN_CACHE=0, IMAGEGEN_CACHE_DIR, IMAGEGEN_MAX_IMAGES_PER_DAY, IMAGEGEN_MAX_USD_PER_DAY.
+        %imagegen --usage shows what was generated per day and model, with estimated spend.
         Credentials: CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN (or `imagegen emulator`).
         """
         __tracebackhide__ = True  # a user error shows one line, not this module's frames
@@ -96,6 +98,9 @@ class ImageGenMagics(Magics, ImageGenConfig):
             print(parser.format_help())
             return
         args = parser.parse_args(words)
+        if args.usage:
+            print(self.runtime.meter().usage().table())
+            return
         check_image_count(args.n, self.runtime.max_images)
         if args.panel:
             self._show_panel(args, cell if cell is not None else " ".join(args.prompt))
@@ -220,6 +225,7 @@ def magic_parser(model: str) -> MagicArgumentParser:
     add("--gateway", metavar="ID", help="AI Gateway id")
     add("--skip-gateway-cache", action="store_true", help="bypass the AI Gateway's cache")
     add("--panel", action="store_true", help="show the control panel, prefilled from the options")
+    add("--usage", action="store_true", help="show images and estimated spend per day and model")
     add("prompt", nargs="*", help="the prompt (line form only; in a cell it is the body)")
     return parser
 

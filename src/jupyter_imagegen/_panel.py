@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
+from ._budget import spend_today
 from ._catalog import models
 from ._exceptions import ImageGenError, ImageGenWarning
+from ._fetch import expected_misses
 from ._models import DEFAULT_MODEL
 from ._panel_actions import PanelActions
 from ._panel_jobs import JobRunner, PanelJob
@@ -79,6 +81,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     validity = traitlets.Dict().tag(sync=True)
     selected_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    spend = traitlets.Dict().tag(sync=True)  # today's use from the usage ledger, for the header
 
     def __init__(
         self,
@@ -117,6 +120,8 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         self.observe(self._on_selection, names=["selected_ids"])
         HISTORY.subscribe(self._on_history)
         self._validate()
+        with self._reporting("Reading today's usage"):
+            self.spend = spend_today()
 
     def __repr__(self) -> str:
         running = len(self._runner.active)
@@ -158,7 +163,11 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         request, _ = self._prepare()
         start = HISTORY.reserve_variations(request, self.variations)
         requests = [request.with_variation(start + i) for i in range(self.variations)]
-        jobs = self._runner.submit(requests, get_runtime().cache(), refresh=not self.use_cache)
+        cache = get_runtime().cache()
+        # All the variations fit in today's budget or none is queued (each still reserves its own).
+        misses = expected_misses(self._runner.planner(), requests, cache, refresh=not self.use_cache)
+        get_runtime().meter().check(misses)
+        jobs = self._runner.submit(requests, cache, refresh=not self.use_cache)
         return [job.id for job in jobs]
 
     def cancel(self, job_id: str | None = None) -> int:
@@ -240,6 +249,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     def _on_jobs(self) -> None:
         with self._reporting("Updating the status"):
             self._send_changes(reset=False)
+            self.spend = spend_today()
 
     def _on_history(self) -> None:
         with self._reporting("Updating the gallery"):

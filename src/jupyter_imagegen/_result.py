@@ -41,6 +41,8 @@ class GeneratedImage:
     created: str = ""
     variation: int = 0
     input_images: tuple[str, ...] = ()  # sha256 of each input image, for provenance and caching
+    # An estimate from published prices (see _pricing); 0.0 when cached (free), None when unknown.
+    estimated_cost_usd: float | None = None
 
     @property
     def extension(self) -> str:
@@ -92,6 +94,8 @@ class GeneratedImage:
     def __repr__(self) -> str:
         size = f"{self.width}x{self.height}" if self.width else "?"
         flag = ", cached" if self.cached else ""
+        if not self.cached and self.estimated_cost_usd is not None:
+            flag += f", ~${self.estimated_cost_usd:.4f} estimated"
         prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:37] + "..."
         return f"<GeneratedImage {self.model} {size} {self.mime_type} {prompt!r}{flag}>"
 

@@ -32,6 +32,7 @@ from ._runtime_config import (
 )
 
 if TYPE_CHECKING:
+    from ._budget import Meter
     from ._cache import ImageCache
     from ._client import AsyncClient, Client
     from ._request import ImageRequest
@@ -99,6 +100,16 @@ class Runtime:
     @property
     def max_images(self) -> int:
         return int(self.config.max_images)
+
+    def meter(self, max_images_per_day: int | None = None, max_usd_per_day: float | None = None) -> Meter:
+        """The usage ledger beside the cache folder and the daily budgets (keyword > %config >
+        environment > none), through which every front end reserves before sending."""
+        from ._budget import Budget, Meter
+        from ._usage import UsageLedger, ledger_path_for
+
+        images = self.value("max_images_per_day", max_images_per_day)
+        budget = Budget.read(images, self.value("max_usd_per_day", max_usd_per_day))
+        return Meter(UsageLedger(ledger_path_for(self.value("cache_dir"))), budget)
 
     def display_format(self, given: str | None = None) -> str:
         value = self.value("display_format", given) or "auto"
@@ -225,21 +236,26 @@ class Runtime:
         on_progress: Callable[[int, int, float], None] | None = None,
     ) -> RunOutcome[GeneratedImage]:
         """Every request from the cache (see :meth:`cache`) or the service, on the background
-        loop, at most ``concurrency`` at once; interruptible (see :meth:`LoopThread.run`)."""
-        from ._cache import fetch_async
+        loop, at most ``concurrency`` at once; interruptible (see :meth:`LoopThread.run`). What
+        will be sent is reserved against the daily budgets first, all or none (BudgetExceededError)."""
+        from ._fetch import fetch_async, reserve_misses
 
         loop = self.loop.loop()
         client = self.async_client(loop)
         cache = self.cache(api=api)
+        spend = reserve_misses(self.meter(), client, requests, cache, refresh=refresh)
 
         def factory(request: ImageRequest) -> Callable[[], Any]:
-            return lambda: fetch_async(client, request, cache, refresh=refresh)
+            return lambda: fetch_async(client, request, cache, refresh=refresh, spend=spend)
 
-        return self.loop.run(
-            [factory(r) for r in requests],
-            concurrency=concurrency or self.concurrency,
-            on_progress=on_progress,
-        )
+        try:
+            return self.loop.run(
+                [factory(r) for r in requests],
+                concurrency=concurrency or self.concurrency,
+                on_progress=on_progress,
+            )
+        finally:
+            spend.close()  # what cache hits and cancelled requests did not use goes back
 
     def close(self) -> None:
         """Close every client and stop the background loop; both are made again on next use."""

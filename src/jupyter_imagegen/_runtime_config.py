@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-from traitlets import Bool, Enum, Int, Unicode
+from traitlets import Bool, Enum, Float, Int, Unicode
 from traitlets.config import Configurable
 
 from ._cloudflare import MAX_IMAGES
@@ -38,6 +38,8 @@ ENVIRONMENT_NAMES = {
     "cache_dir": "IMAGEGEN_CACHE_DIR",
     "cache_max_mb": "IMAGEGEN_CACHE_MAX_MB",
     "concurrency": "IMAGEGEN_CONCURRENCY",
+    "max_images_per_day": "IMAGEGEN_MAX_IMAGES_PER_DAY",
+    "max_usd_per_day": "IMAGEGEN_MAX_USD_PER_DAY",
 }
 OFF_WORDS = ("0", "false", "no", "off")
 ON_WORDS = ("1", "true", "yes", "on")
@@ -81,6 +83,12 @@ class ImageGenConfig(Configurable):
     max_images = Int(MAX_IMAGES, help="Most images one cell, panel click or command may request.").tag(
         config=True
     )
+    max_images_per_day = Int(
+        None, allow_none=True, help="Daily cap on images generated, all front ends and kernels (UTC days)."
+    ).tag(config=True)
+    max_usd_per_day = Float(
+        None, allow_none=True, help="Daily cap on estimated USD spent, all front ends and kernels (UTC days)."
+    ).tag(config=True)
     grid_cell_size = Int(384, help="Thumbnail size in pixels in a grid of several images.").tag(config=True)
 
 

@@ -63,7 +63,12 @@ def run_cell(runtime: Runtime, job: CellJob) -> CellOutcome:
             shown[0] = text
             handle.update({"text/plain": text}, raw=True)
 
-    ran = runtime.run(job.requests, refresh=job.refresh, on_progress=progress)
+    try:
+        ran = runtime.run(job.requests, refresh=job.refresh, on_progress=progress)
+    except ImageGenError:  # refused before anything was sent (a daily budget)
+        if handle is not None:
+            handle.update({"text/plain": "nothing sent"}, raw=True)
+        raise
     outcome = CellOutcome(ran.outcomes, ran.interrupted, ran.elapsed)
     if job.display:
         show_results(job, outcome, runtime.cache())
@@ -172,6 +177,9 @@ def status_line(outcome: CellOutcome, total: int) -> str:
         cached = sum(image.cached for image in images)
         if cached:
             parts.append("all cached" if cached == total else f"{cached} cached")
+    cost = cost_text(images)
+    if cost:
+        parts.append(cost)
     if outcome.errors:
         parts.append(f"{len(outcome.errors)} failed")
     if outcome.interrupted:
@@ -181,6 +189,19 @@ def status_line(outcome: CellOutcome, total: int) -> str:
     elif outcome.saved:
         parts.append(f"saved {len(outcome.saved)} files in {os.path.dirname(outcome.saved[0]) or '.'}")
     return " · ".join(parts)
+
+
+def cost_text(images: Sequence[GeneratedImage]) -> str:
+    """The estimated cost of the images the service made (cached ones are free), labelled as an
+    estimate; empty when every image came from a cache."""
+    made = [image for image in images if not image.cached]
+    if not made:
+        return ""
+    known = [image.estimated_cost_usd for image in made if image.estimated_cost_usd is not None]
+    if not known:
+        return "cost unknown"
+    unknown = len(made) - len(known)
+    return f"~${sum(known):.4f} estimated" + (f" + {unknown} of unknown cost" if unknown else "")
 
 
 def failure_message(outcome: CellOutcome, total: int) -> str | None:

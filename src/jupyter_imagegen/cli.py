@@ -2,6 +2,7 @@
 
 imagegen generate "a red fox in snow" --size 512x512 -o fox.png
 imagegen batch prompts.csv --out images/ --rpm 600
+imagegen usage
 imagegen models
 imagegen emulator --port 8787
 imagegen lab notebooks/quickstart.ipynb
@@ -39,6 +40,10 @@ def _parser(model: str, model_help: str | None = None) -> argparse.ArgumentParse
     )
     listing.add_argument("--refresh", action="store_true", help="read the live catalog again now")
     listing.add_argument("--task", default="Text-to-Image", help="catalog task (default: %(default)s)")
+
+    commands.add_parser(
+        "usage", help="images, requests, cache hits and estimated spend per day and model, and today's budget"
+    )
 
     emu = commands.add_parser("emulator", help="run the local Cloudflare emulator", add_help=False)
     emu.add_argument("args", nargs=argparse.REMAINDER)
@@ -142,6 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_generate(args)
         if args.command == "models":
             return _models(args)
+        if args.command == "usage":
+            from ._runtime import get_runtime
+
+            print(get_runtime().meter().usage().table())
+            return 0
         if args.command == "batch":
             from ._batch_cli import run as run_batch
 

@@ -94,6 +94,9 @@ def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers,
     expect(thumb).to_have_js_property("complete", True)
     assert thumb.evaluate("img => img.naturalWidth") > 0
     assert thumb.get_attribute("src").startswith("blob:")  # bytes, not a base64 string
+    # The header shows today's use from the usage ledger, labelled as an estimate.
+    expect(panel.locator(".jig-spend")).to_contain_text("Today (UTC): 1 image, ~$")
+    expect(panel.locator(".jig-spend")).to_contain_text("estimated")
     shot(page, "lab-generated")
 
     # Ctrl+Enter in the prompt generates, and does not re-run the cell around the panel.

@@ -307,6 +307,17 @@ function mergeById(list, { reset = false, items = [], drop = [] } = {}) {
   }
   return [...changed.values(), ...kept];
 }
+function describeSpend(spend) {
+  if (!spend || typeof spend.images !== "number") return "";
+  const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
+  const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
+  const limits = [];
+  if (typeof spend.max_images === "number") limits.push(`${spend.max_images} images`);
+  if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
+  const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
+  const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
+  return `Today (UTC): ${images}, ${usd}${unpriced}${budget}`;
+}
 
 // form.js
 var MAX_UPLOAD_BYTES = 9 * 1024 * 1024;
@@ -887,6 +898,11 @@ function render({ model, el }) {
     showError(`Display error: ${error?.message ?? error}`);
     console.error(error);
   };
+  const spendLine = h("div", { class: "jig-spend", "aria-live": "polite" });
+  const showSpend = () => {
+    spendLine.textContent = describeSpend(model.get("spend"));
+    spendLine.hidden = !spendLine.textContent;
+  };
   const form = createForm(context);
   const results = createResults(context);
   const onKey = (event) => {
@@ -905,6 +921,7 @@ function render({ model, el }) {
       "data-lm-suppress-shortcuts": "true",
       onkeydown: onKey
     },
+    spendLine,
     errorBox,
     ...form.nodes,
     ...results.nodes
@@ -916,6 +933,7 @@ function render({ model, el }) {
     for (const [trait, view] of Object.entries(part)) add(trait, view);
   }
   add("error", () => showError(model.get("error") ?? ""));
+  add("spend", showSpend);
   const refresh = (name) => {
     try {
       for (const view of views.get(name) ?? []) view();
