@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -152,16 +153,34 @@ class BatchJob:
                     os.unlink(path)
 
     async def _generate(self, todo: list[BatchItem]) -> None:
-        from ._client import AsyncClient
+        from ._runtime import get_runtime
 
         queue = iter(todo)  # shared by the workers: each item is taken once
         # One writer thread: files and manifest lines land in one order, off the event loop.
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagegen-batch-writer")
-        client = AsyncClient(**{**self.client_options, "max_retries": 0})
+        # Retries go through the limiter (see _one); a pool as large as the concurrency.
+        client = get_runtime().own_async_client(
+            self.client_options, connections=self.concurrency, max_retries=0
+        )
+
+        loop = asyncio.get_running_loop()
 
         async def worker() -> None:
-            for item in queue:
-                await self._one(item, client, writer)
+            # A worker sends its next request while its last image is being written; it waits
+            # for that write before handing over another, so at most one image per worker is
+            # held in memory for the disk.
+            saving: asyncio.Future[None] | None = None
+            try:
+                for item in queue:
+                    record = await self._one(item, client)
+                    if saving is not None:
+                        await saving
+                    saving = loop.run_in_executor(writer, record)
+                if saving is not None:
+                    await saving
+            finally:
+                if saving is not None and not saving.done():  # cancelled: the writer still finishes it
+                    saving.add_done_callback(_retrieve)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, len(todo)))]
         try:
@@ -176,8 +195,9 @@ class BatchJob:
             writer.shutdown(wait=True)
             await client.aclose()
 
-    async def _one(self, item: BatchItem, client: Any, writer: ThreadPoolExecutor) -> None:
-        loop = asyncio.get_running_loop()
+    async def _one(self, item: BatchItem, client: Any) -> Callable[[], None]:
+        """Generate one item (retrying as the docstring of this module says); returns how to
+        record its outcome, to run on the writer thread."""
         counters, limiter = self.counters, self.limiter
         attempts = retries = refused = 0
         started = 0.0
@@ -210,11 +230,9 @@ class BatchJob:
                 failure = error
             else:
                 elapsed = time.monotonic() - started
-                await loop.run_in_executor(writer, self._save, item, image, attempts, elapsed)
-                return
+                return functools.partial(self._save, item, image, attempts, elapsed)
             elapsed = time.monotonic() - started
-            await loop.run_in_executor(writer, self._fail, item, failure, attempts, elapsed)
-            return
+            return functools.partial(self._fail, item, failure, attempts, elapsed)
 
     def _save(self, item: BatchItem, image: GeneratedImage, attempts: int, elapsed: float) -> None:
         name = item.stem + image.extension
@@ -269,3 +287,9 @@ class BatchJob:
             cost_unknown=unknown,
             cost_basis=tuple(basis),
         )
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Collect the outcome of a write nobody awaits any more, so asyncio does not log it."""
+    if not future.cancelled():
+        future.exception()

@@ -1,0 +1,116 @@
+"""The async client's connection pool: as large as the caller's concurrency, and cheap to scan.
+
+httpx keeps 20 connections alive; a batch of 32 requests at once then closes and reopens
+connections all the time. And httpcore asks every idle connection "has the server closed you?"
+each time a request starts or ends; the anyio stream answers by building its whole table of
+socket attributes (a ``getpeername`` call among them), which made that check a third of the
+event loop's time in a batch of 32. Here the stream keeps its socket and asks it directly: the
+same check (a zero-timeout poll), without the table.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+import typing
+from collections.abc import Iterable
+
+import httpcore
+import httpx
+
+__all__ = ["DEFAULT_CONNECTIONS", "async_transport", "pool_limits"]
+
+DEFAULT_CONNECTIONS = 20  # httpx's own default of connections kept alive
+
+
+def pool_limits(connections: int) -> httpx.Limits:
+    """A pool that keeps ``connections`` alive between requests and never refuses one over it
+    (an image download may briefly need another connection while the answer's is closing)."""
+    return httpx.Limits(
+        max_connections=max(100, 2 * connections), max_keepalive_connections=connections, keepalive_expiry=5.0
+    )
+
+
+def _readable(sock: socket.socket) -> bool:
+    """True when a read would not block: data, or the peer closed (httpcore's own test)."""
+    fd = sock.fileno()
+    if fd == -1:
+        return True
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._socket: socket.socket | None = stream.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        if info == "is_readable" and self._socket is not None:
+            return _readable(self._socket)
+        return self._stream.get_extra_info(info)
+
+
+class _Backend(httpcore.AsyncNetworkBackend):
+    def __init__(self) -> None:
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _Stream(stream)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+class _PoolTransport(httpx.AsyncHTTPTransport):
+    """httpx's own async transport with a pool of ``connections`` on the backend above."""
+
+    def __init__(self, connections: int) -> None:
+        # Not AsyncHTTPTransport.__init__: httpx offers no argument for the network backend, and
+        # its pool (with an SSL context that loads the CA bundle) would be built only to be replaced.
+        limits = pool_limits(connections)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_Backend(),
+        )
+
+
+def async_transport(connections: int = DEFAULT_CONNECTIONS) -> httpx.AsyncHTTPTransport:
+    return _PoolTransport(connections)
