@@ -235,6 +235,7 @@ class Runtime:
         api: bool = False,
         concurrency: int | None = None,
         on_progress: Callable[[int, int, float], None] | None = None,
+        on_outcomes: Callable[[list[GeneratedImage | BaseException | None]], None] | None = None,
     ) -> RunOutcome[GeneratedImage]:
         """Every request from the cache (see :meth:`cache`) or the service, on the background
         loop, at most ``concurrency`` at once; interruptible (see :meth:`LoopThread.run`)."""
@@ -251,6 +252,7 @@ class Runtime:
             [factory(r) for r in requests],
             concurrency=concurrency or self.concurrency,
             on_progress=on_progress,
+            on_outcomes=on_outcomes,
         )
 
     def close(self) -> None:
