@@ -10,7 +10,7 @@ import time
 from collections.abc import Generator, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -207,7 +207,8 @@ class BaseClient:
         """The request for one hop, and the host and port still to resolve and check (sync
         and async clients resolve in their own way, then call :func:`pin`)."""
         unresolved = check_image_url(url, local_service=self._local_service)
-        host = httpx.URL(url).host
+        # The host as check_image_url saw it (httpx parses the URL again when it sends it).
+        host = urlsplit(url).hostname or ""
         return Target(url, host), unresolved
 
     def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:
