@@ -10,9 +10,11 @@ same check (a zero-timeout poll), without the table.
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import ssl
+import threading
 import typing
 from collections.abc import Iterable
 
@@ -32,22 +34,31 @@ def pool_limits(connections: int) -> httpx.Limits:
     )
 
 
-def _readable(sock: socket.socket) -> bool:
-    """True when a read would not block: data, or the peer closed (httpcore's own test)."""
-    fd = sock.fileno()
-    if fd == -1:
-        return True
-    if not hasattr(select, "poll"):  # Windows
-        return bool(select.select([fd], [], [], 0)[0])
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
+class _Readable:
+    """Whether a read on a socket would not block (data, or the peer closed): httpcore's own
+    test, with the poll object made once per connection instead of once per question."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._socket = sock
+        self._poller: typing.Any = None
+        if hasattr(select, "poll"):
+            self._poller = select.poll()
+            self._poller.register(sock.fileno(), select.POLLIN)
+
+    def __call__(self) -> bool:
+        fd = self._socket.fileno()
+        if fd == -1:  # closed: asked before the number could be reused by another socket
+            return True
+        if self._poller is None:  # Windows
+            return bool(select.select([fd], [], [], 0)[0])
+        return bool(self._poller.poll(0))
 
 
 class _ReadableStream(httpcore.AsyncNetworkStream):
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
-        self._socket: socket.socket | None = stream.get_extra_info("socket")
+        sock: socket.socket | None = stream.get_extra_info("socket")
+        self._readable = _Readable(sock) if sock is not None else None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._stream.read(max_bytes, timeout)
@@ -64,8 +75,8 @@ class _ReadableStream(httpcore.AsyncNetworkStream):
         return _ReadableStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> typing.Any:
-        if info == "is_readable" and self._socket is not None:
-            return _readable(self._socket)
+        if info == "is_readable" and self._readable is not None:
+            return self._readable()
         return self._stream.get_extra_info(info)
 
 
@@ -96,6 +107,21 @@ class _AsyncPoolBackend(httpcore.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default context, made once per set of CA settings: loading the CA bundle costs
+    tens of milliseconds, once per client otherwise (a batch makes one per run)."""
+    where = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    with _contexts_lock:
+        context = _contexts.get(where)
+        if context is None:
+            context = _contexts[where] = httpx.create_ssl_context()
+    return context
+
+
+_contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+_contexts_lock = threading.Lock()
+
+
 class _PoolTransport(httpx.AsyncHTTPTransport):
     """httpx's own async transport with a pool of ``connections`` on the backend above."""
 
@@ -104,7 +130,7 @@ class _PoolTransport(httpx.AsyncHTTPTransport):
         # its pool (with an SSL context that loads the CA bundle) would be built only to be replaced.
         limits = pool_limits(connections)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
