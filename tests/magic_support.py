@@ -48,8 +48,20 @@ class Ran:
         return self.result.error_in_exec or self.result.error_before_exec
 
     @property
-    def images(self) -> list[Any]:
+    def frames(self) -> list[Any]:
+        """Every image output as published, each update of a live output included."""
         return [o for o in self.outputs if any(k in o.data for k in IMAGE_TYPES)]
+
+    @property
+    def images(self) -> list[Any]:
+        """The image outputs as the notebook keeps them: a live output in its last state."""
+        kept: dict[Any, Any] = {}
+        for index, output in enumerate(self.frames):
+            display_id = (output.transient or {}).get("display_id")
+            key = display_id if display_id is not None else index
+            first = kept.get(key, (index, None))[0]
+            kept[key] = (first, output)
+        return [output for _, output in sorted(kept.values(), key=lambda pair: pair[0])]
 
     @property
     def texts(self) -> list[str]:

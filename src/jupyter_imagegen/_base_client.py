@@ -219,7 +219,8 @@ class BaseClient:
         """The request for one hop, and the host and port still to resolve and check (sync
         and async clients resolve in their own way, then call :func:`pin`)."""
         unresolved = check_image_url(url, local_service=self._local_service, trusted=self._trusted_host)
-        host = httpx.URL(url).host
+        # The host as check_image_url saw it (httpx parses the URL again when it sends it).
+        host = urlsplit(url).hostname or ""
         return Target(url, host), unresolved
 
     def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -159,17 +160,38 @@ class BatchJob:
                     os.unlink(path)
 
     async def _generate(self, todo: list[BatchItem]) -> None:
-        from ._client import AsyncClient
+        from ._runtime import get_runtime
 
         queue = iter(todo)  # shared by the workers: each item is taken once
         # One writer thread: files and manifest lines land in one order, off the event loop.
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagegen-batch-writer")
-        client = AsyncClient(**{**self.client_options, "max_retries": 0})
+        # Retries go through the limiter (see _one); a pool as large as the concurrency.
+        client = get_runtime().own_async_client(
+            self.client_options, connections=self.concurrency, max_retries=0
+        )
+
+        loop = asyncio.get_running_loop()
 
         async def worker() -> None:
-            for item in queue:
-                if self.stopped is None:  # an item taken after the budget stop stays pending
-                    await self._metered(item, client, writer)
+            # A worker sends its next request while its last image is being written; it waits
+            # for that write before handing over another, so at most one image per worker is
+            # held in memory for the disk.
+            saving: asyncio.Future[None] | None = None
+            try:
+                for item in queue:
+                    if self.stopped is not None:  # an item taken after the budget stop stays pending
+                        continue
+                    record = await self._metered(item, client)
+                    if record is None:
+                        continue
+                    if saving is not None:
+                        await saving
+                    saving = loop.run_in_executor(writer, record)
+                if saving is not None:
+                    await saving
+            finally:
+                if saving is not None and not saving.done():  # cancelled: the writer still finishes it
+                    saving.add_done_callback(_retrieve)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, len(todo)))]
         try:
@@ -184,17 +206,18 @@ class BatchJob:
             writer.shutdown(wait=True)
             await client.aclose()
 
-    async def _metered(self, item: BatchItem, client: Any, writer: ThreadPoolExecutor) -> None:
+    async def _metered(self, item: BatchItem, client: Any) -> Callable[[], None] | None:
         """One item, reserved against the daily budget first; at the budget the run stops (requests
-        in flight finish, the rest stay pending for another day)."""
+        in flight finish, the rest stay pending for another day). Returns how to record the
+        item's outcome (see :meth:`_one`), or None when the budget stopped it."""
         spend = self.spend
         try:
             charge = await asyncio.to_thread(spend.begin, item.request)
         except BudgetExceededError as error:
             self.stopped = str(error)
-            return
+            return None
         try:
-            image = await self._one(item, client, writer)
+            record, image = await self._one(item, client)
         except BaseException as exc:
             spend.failed(charge, exc)
             raise
@@ -202,9 +225,11 @@ class BatchJob:
             await asyncio.to_thread(spend.failed, charge)
         else:
             await asyncio.to_thread(spend.settle, charge, image)
+        return record
 
-    async def _one(self, item: BatchItem, client: Any, writer: ThreadPoolExecutor) -> GeneratedImage | None:
-        loop = asyncio.get_running_loop()
+    async def _one(self, item: BatchItem, client: Any) -> tuple[Callable[[], None], GeneratedImage | None]:
+        """Generate one item (retrying as the docstring of this module says); returns how to
+        record its outcome, to run on the writer thread, and the image when one was made."""
         counters, limiter = self.counters, self.limiter
         attempts = retries = refused = 0
         started = 0.0
@@ -237,11 +262,9 @@ class BatchJob:
                 failure = error
             else:
                 elapsed = time.monotonic() - started
-                await loop.run_in_executor(writer, self._save, item, image, attempts, elapsed)
-                return image
+                return functools.partial(self._save, item, image, attempts, elapsed), image
             elapsed = time.monotonic() - started
-            await loop.run_in_executor(writer, self._fail, item, failure, attempts, elapsed)
-            return None
+            return functools.partial(self._fail, item, failure, attempts, elapsed), None
 
     def _save(self, item: BatchItem, image: GeneratedImage, attempts: int, elapsed: float) -> None:
         name = item.stem + image.extension
@@ -297,3 +320,9 @@ class BatchJob:
             cost_basis=tuple(basis),
             stopped=self.stopped,
         )
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Collect the outcome of a write nobody awaits any more, so asyncio does not log it."""
+    if not future.cancelled():
+        future.exception()

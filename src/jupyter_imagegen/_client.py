@@ -20,6 +20,7 @@ from ._base_client import IDENTITY, MAX_HOPS, REDIRECTS, BaseClient, RequestLike
 from ._deadline import deadline_transport, until
 from ._exceptions import ImageDownloadError, ImageGenError
 from ._imagehost import Target, download_failed, download_retry_delay, redirect_target, refuse_encoded
+from ._pool import DEFAULT_CONNECTIONS, async_transport
 from ._request import ImageRequest
 from ._response import Answer
 from ._result import GeneratedImage
@@ -165,13 +166,27 @@ class Client(BaseClient):
 
 
 class AsyncClient(BaseClient):
-    """The asyncio client: same behaviour as :class:`Client`, never blocks the event loop."""
+    """The asyncio client: same behaviour as :class:`Client`, never blocks the event loop.
 
-    def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None, **settings: Any) -> None:
+    ``connections``: how many requests the caller runs at once; the pool keeps that many
+    connections open between requests (see :mod:`._pool`).
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        connections: int = DEFAULT_CONNECTIONS,
+        **settings: Any,
+    ) -> None:
         hide_token(settings)
+        if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
+            raise ValueError(f"connections must be a whole number of at least 1, got {connections!r}.")
         super().__init__(**settings)
         self._http = httpx.AsyncClient(
-            transport=transport, timeout=self.settings.timeout, follow_redirects=False
+            transport=transport or async_transport(connections),
+            timeout=self.settings.timeout,
+            follow_redirects=False,
         )
 
     async def aclose(self) -> None:

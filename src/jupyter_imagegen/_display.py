@@ -22,6 +22,7 @@ __all__ = [
     "DISPLAY_FORMATS",
     "PREVIEW_BUDGET",
     "cached_preview",
+    "encode_preview",
     "has_transparency",
     "image_bundle",
     "image_info",
@@ -57,27 +58,35 @@ def preview_bytes(img: GeneratedImage, fmt: str = "auto") -> tuple[str, bytes]:
 
     with Image.open(io.BytesIO(img.data)) as source:
         source.load()
-        if fmt == "auto":
-            fmt = "png" if has_transparency(source) else "jpeg"
-        if fmt == "png":
-            buffer = io.BytesIO()
-            source.save(buffer, format="PNG", optimize=False)
-            return "image/png", buffer.getvalue()
-        rgb = source.convert("RGB") if fmt == "jpeg" else source
-        pil_format = "JPEG" if fmt == "jpeg" else "WEBP"
-        for quality in _QUALITIES:  # the best quality that fits the budget
-            buffer = io.BytesIO()
-            rgb.save(buffer, format=pil_format, quality=quality)
-            if buffer.tell() <= PREVIEW_BUDGET:
-                break
-        while buffer.tell() > PREVIEW_BUDGET and min(rgb.size) > 64:
-            # Large or noisy images miss the budget even at the lowest quality: shrink the preview
-            # (the original keeps every pixel) rather than bloat the notebook.
-            scale = 0.95 * (PREVIEW_BUDGET / buffer.tell()) ** 0.5
-            rgb = rgb.resize((max(1, int(rgb.width * scale)), max(1, int(rgb.height * scale))), Image.LANCZOS)
-            buffer = io.BytesIO()
-            rgb.save(buffer, format=pil_format, quality=_QUALITIES[-1])
-        return f"image/{fmt}", buffer.getvalue()
+        return encode_preview(source, fmt)
+
+
+def encode_preview(source: Any, fmt: str = "auto") -> tuple[str, bytes]:
+    """``(mime, bytes)`` of a loaded PIL image encoded for a notebook, as :func:`preview_bytes`
+    says (a composed grid is encoded here directly, once)."""
+    from PIL import Image
+
+    if fmt == "auto":
+        fmt = "png" if has_transparency(source) else "jpeg"
+    if fmt == "png":
+        buffer = io.BytesIO()
+        source.save(buffer, format="PNG", optimize=False)
+        return "image/png", buffer.getvalue()
+    rgb = source.convert("RGB") if fmt == "jpeg" and source.mode != "RGB" else source
+    pil_format = "JPEG" if fmt == "jpeg" else "WEBP"
+    for quality in _QUALITIES:  # the best quality that fits the budget
+        buffer = io.BytesIO()
+        rgb.save(buffer, format=pil_format, quality=quality)
+        if buffer.tell() <= PREVIEW_BUDGET:
+            break
+    while buffer.tell() > PREVIEW_BUDGET and min(rgb.size) > 64:
+        # Large or noisy images miss the budget even at the lowest quality: shrink the preview
+        # (the original keeps every pixel) rather than bloat the notebook.
+        scale = 0.95 * (PREVIEW_BUDGET / buffer.tell()) ** 0.5
+        rgb = rgb.resize((max(1, int(rgb.width * scale)), max(1, int(rgb.height * scale))), Image.LANCZOS)
+        buffer = io.BytesIO()
+        rgb.save(buffer, format=pil_format, quality=_QUALITIES[-1])
+    return f"image/{fmt}", buffer.getvalue()
 
 
 def image_info(img: GeneratedImage) -> dict[str, Any]:

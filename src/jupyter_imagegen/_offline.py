@@ -5,6 +5,7 @@ Kept free of heavy imports: it runs at ``%load_ext`` time.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 __all__ = ["emulator_banner", "is_loopback_host", "uses_local_service"]
 
 
+@functools.lru_cache(maxsize=256)  # asked for every image URL and request; a pure function of the name
 def is_loopback_host(host: str) -> bool:
     """True for ``localhost`` and any loopback address (127.0.0.0/8, ::1)."""
     if host == "localhost":

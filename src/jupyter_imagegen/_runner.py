@@ -111,13 +111,15 @@ class LoopThread:
         *,
         concurrency: int = 4,
         on_progress: Callable[[int, int, float], None] | None = None,
+        on_outcomes: Callable[[list[T | BaseException | None]], None] | None = None,
         tick: float = 0.2,
     ) -> RunOutcome[T]:
         """Run every factory's coroutine, at most ``concurrency`` at once, and wait for all.
 
-        ``on_progress(finished, total, elapsed)`` is called on the calling thread after each
-        result and every ``tick`` seconds. A KeyboardInterrupt while waiting cancels what is
-        still running and returns the batch with ``interrupted=True``.
+        ``on_progress(finished, total, elapsed)`` is called on the calling thread every ``tick``
+        seconds, and ``on_outcomes`` then gets a copy of the outcomes so far (None for those
+        still running), to show results as they come. A KeyboardInterrupt while waiting cancels
+        what is still running and returns the batch with ``interrupted=True``.
         """
         outcomes: list[T | BaseException | None] = [None] * len(factories)
         settled = threading.Event()
@@ -149,6 +151,8 @@ class LoopThread:
             while not settled.wait(tick):
                 if on_progress is not None:
                     on_progress(_count(outcomes), len(outcomes), time.monotonic() - started)
+                if on_outcomes is not None:
+                    on_outcomes(list(outcomes))
         except KeyboardInterrupt:
             interrupted = True
             future.cancel()

@@ -159,15 +159,27 @@ class Runtime:
         from ._client import AsyncClient
 
         loop = loop or asyncio.get_running_loop()
-        return self._client_for(loop, lambda: AsyncClient(**self.client_options()), loop)  # type: ignore[return-value]
+        connections = self.concurrency
+        return self._client_for(  # type: ignore[return-value]
+            loop, lambda: AsyncClient(**self.client_options(), connections=connections), loop
+        )
+
+    def own_async_client(self, options: dict[str, Any], *, connections: int, max_retries: int) -> AsyncClient:
+        """A new async client for one job that closes it itself (a batch): ``options`` over the
+        configured ones, a pool of ``connections`` and ``max_retries`` retries of its own."""
+        from ._client import AsyncClient
+
+        settings = {"connections": connections, **self.client_options(), **options}
+        return AsyncClient(**{**settings, "max_retries": max_retries})
 
     def _client_for(
         self, key: object, make: Callable[[], Client | AsyncClient], loop: asyncio.AbstractEventLoop | None
     ) -> Client | AsyncClient:
-        """The one place clients are made and replaced: when the environment's credentials or
-        the configured model or gateway changed since the client was built."""
+        """The one place shared clients are made and replaced: when the environment's credentials,
+        the configured model or gateway, or the concurrency (the pool's size) changed since the
+        client was built."""
         fingerprint = hashlib.sha256(
-            f"{environment_fingerprint()}\0{self.client_options()}".encode()
+            f"{environment_fingerprint()}\0{self.client_options()}\0{self.concurrency}".encode()
         ).hexdigest()
         with self._lock:
             current = self._clients.get(key)
@@ -234,6 +246,7 @@ class Runtime:
         api: bool = False,
         concurrency: int | None = None,
         on_progress: Callable[[int, int, float], None] | None = None,
+        on_outcomes: Callable[[list[GeneratedImage | BaseException | None]], None] | None = None,
     ) -> RunOutcome[GeneratedImage]:
         """Every request from the cache (see :meth:`cache`) or the service, on the background
         loop, at most ``concurrency`` at once; interruptible (see :meth:`LoopThread.run`). What
@@ -253,6 +266,7 @@ class Runtime:
                 [factory(r) for r in requests],
                 concurrency=concurrency or self.concurrency,
                 on_progress=on_progress,
+                on_outcomes=on_outcomes,
             )
         finally:
             spend.close()  # what cache hits and cancelled requests did not use goes back

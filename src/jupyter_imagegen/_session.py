@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ImageGenError
+from ._live_grid import LiveGrid
 from ._result import GeneratedImage
 from ._runner import RunOutcome
-from ._templating import Axis, rows_and_columns
+from ._templating import Axis
 
 if TYPE_CHECKING:
     from ._cache import ImageCache
@@ -63,15 +64,26 @@ def run_cell(runtime: Runtime, job: CellJob) -> CellOutcome:
             shown[0] = text
             handle.update({"text/plain": text}, raw=True)
 
+    single = len(job.requests) == 1 and not job.grid
+    live = (
+        LiveGrid(job.axes, fmt=job.display_format, cell=job.cell_size) if job.display and not single else None
+    )
     try:
-        ran = runtime.run(job.requests, refresh=job.refresh, on_progress=progress)
+        ran = runtime.run(
+            job.requests,
+            refresh=job.refresh,
+            on_progress=progress,
+            on_outcomes=live.update if live is not None else None,
+        )
     except ImageGenError:  # refused before anything was sent (a daily budget)
         if handle is not None:
             handle.update({"text/plain": "nothing sent"}, raw=True)
         raise
     outcome = CellOutcome(ran.outcomes, ran.interrupted, ran.elapsed)
-    if job.display:
-        show_results(job, outcome, runtime.cache())
+    if live is not None:
+        live.finish(outcome.outcomes)
+    elif job.display:
+        show_image(outcome, job.display_format, runtime.cache())
     if job.save_dir and outcome.images:
         try:
             outcome.saved = save_all(outcome.images, job.save_dir)
@@ -110,53 +122,14 @@ def save_all(images: Sequence[GeneratedImage], folder: str) -> list[str]:
     return written
 
 
-def caption(result: GeneratedImage | BaseException | None) -> str:
-    if isinstance(result, GeneratedImage):
-        return "cached" if result.cached else f"{result.elapsed:.1f} s"
-    return "failed" if isinstance(result, BaseException) else "cancelled"
+def show_image(outcome: CellOutcome, fmt: str, cache: ImageCache | None = None) -> None:
+    """Display a one-image cell's image (a multi-image cell shows a :class:`LiveGrid`)."""
+    from ._display import image_bundle
 
-
-def show_results(job: CellJob, outcome: CellOutcome, cache: ImageCache | None = None) -> None:
-    """Display the images: one image alone, several as one labelled grid picture."""
-    from ._display import image_bundle, image_info, output_bundle, preview_bytes
-    from ._gallery import GridLayout, grid_image
-
-    results = outcome.outcomes
-    if len(results) == 1 and not job.grid:
-        only = results[0]
-        if isinstance(only, GeneratedImage):
-            bundle, metadata = image_bundle(only, job.display_format, cache)
-            display(bundle, raw=True, metadata=metadata)
-        return
-    if not outcome.images:
-        return
-    captions = [caption(r) for r in results]
-    if len(job.axes) >= 2:
-        rows, columns = rows_and_columns(job.axes)
-        layout = GridLayout(len(columns), rows, columns, captions)
-    else:
-        labels = job.axes[0].labels if job.axes else tuple(f"#{i + 1}" for i in range(len(results)))
-        captions = [f"{text} · {note}" for text, note in zip(labels, captions, strict=True)]
-        layout = GridLayout(min(4, len(results)), captions=captions)
-    first = outcome.images[0]
-    picture = grid_image(
-        results_or_none(results), layout, prompt=first.prompt, model=first.model, cell=job.cell_size
-    )
-    mime, data = preview_bytes(picture, job.display_format)
-    text = f"<{len(outcome.images)} generated images: {', '.join(captions)}>"
-    info = {
-        "grid": True,
-        "rows": list(layout.row_labels),
-        "columns": list(layout.column_labels),
-        "captions": captions,
-        "images": [image_info(r) if isinstance(r, GeneratedImage) else None for r in results],
-    }
-    bundle, metadata = output_bundle(mime, data, text, info)
-    display(bundle, raw=True, metadata=metadata)
-
-
-def results_or_none(results: Sequence[GeneratedImage | BaseException | None]) -> list[GeneratedImage | None]:
-    return [r if isinstance(r, GeneratedImage) else None for r in results]
+    only = outcome.outcomes[0]
+    if isinstance(only, GeneratedImage):
+        bundle, metadata = image_bundle(only, fmt, cache)
+        display(bundle, raw=True, metadata=metadata)
 
 
 def status_line(outcome: CellOutcome, total: int) -> str:
