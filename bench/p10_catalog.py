@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from jupyter_imagegen import Client
-from jupyter_imagegen._catalog import forget
+from jupyter_imagegen.client._catalog import forget
 from jupyter_imagegen.emulator import Emulator
 
 from _support import machine, record

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 
 from jupyter_imagegen import Client
-from jupyter_imagegen._fetch import fetch
-from jupyter_imagegen._runtime import get_runtime
-from jupyter_imagegen._usage import UsageLedger
+from jupyter_imagegen.runtime._fetch import fetch
+from jupyter_imagegen.runtime._runtime import get_runtime
+from jupyter_imagegen.runtime._usage import UsageLedger
 
 from _support import emulator_process, machine, record
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 import httpx
 
 from jupyter_imagegen import Client
-from jupyter_imagegen._display import image_bundle
-from jupyter_imagegen._imagebytes import verify_image
+from jupyter_imagegen.client._imagebytes import verify_image
+from jupyter_imagegen.runtime._display import image_bundle
 
 from _support import emulator_process, machine, record
 

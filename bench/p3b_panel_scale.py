@@ -81,7 +81,7 @@ async def per_image(panel: Any, traffic: Traffic, size: str, samples: int, label
 
 async def scenario(size: str, small: int, large: int, samples: int) -> dict[str, float]:
     from jupyter_imagegen import ImageGenPanel
-    from jupyter_imagegen._panel_state import HISTORY
+    from jupyter_imagegen.notebook._panel_state import HISTORY
 
     panel = ImageGenPanel()
     traffic = Traffic(panel)

@@ -17,7 +17,7 @@ import time
 from PIL import Image
 
 from jupyter_imagegen import GeneratedImage, ImageRequest
-from jupyter_imagegen._cache import ImageCache
+from jupyter_imagegen.runtime._cache import ImageCache
 
 from _support import machine, record
 

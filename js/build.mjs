@@ -1,4 +1,4 @@
-// Bundles the panel's ES modules and CSS into the Python package (src/jupyter_imagegen/static/),
+// Bundles the panel's ES modules and CSS into the Python package (src/jupyter_imagegen/notebook/static/),
 // where the widget loads them; the bundle is committed so installing the package needs no npm.
 // `node build.mjs --check` fails when the committed bundle differs from a fresh build.
 import { readFile, writeFile } from "node:fs/promises";
@@ -7,8 +7,8 @@ import * as esbuild from "esbuild";
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const outputs = [
-  { entry: "panel.js", out: "../src/jupyter_imagegen/static/panel.js" },
-  { entry: "panel.css", out: "../src/jupyter_imagegen/static/panel.css" },
+  { entry: "panel.js", out: "../src/jupyter_imagegen/notebook/static/panel.js" },
+  { entry: "panel.css", out: "../src/jupyter_imagegen/notebook/static/panel.css" },
 ];
 const banner = "/* Built from js/ by `npm run build` in js/: edit the sources there, not this file. */";
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_imagegen import Client, _runtime
-from jupyter_imagegen._config import SETTINGS_ENVIRONMENT
+from jupyter_imagegen import Client
+from jupyter_imagegen.client._config import SETTINGS_ENVIRONMENT
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.runtime import _runtime
 
 _ENV = SETTINGS_ENVIRONMENT
 

@@ -16,8 +16,8 @@ from ipywidgets.widgets.widget import _remove_buffers
 from PIL import Image
 
 from jupyter_imagegen import ImageGenPanel
-from jupyter_imagegen._panel_state import HISTORY
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.notebook._panel_state import HISTORY
 
 T = TypeVar("T")
 

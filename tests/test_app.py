@@ -11,8 +11,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from jupyter_imagegen._app import _notebook, offline_banner_html
 from jupyter_imagegen.cli import main
+from jupyter_imagegen.cli._app import _notebook, offline_banner_html
 from jupyter_imagegen.emulator import Emulator
 
 

@@ -21,9 +21,9 @@ from jupyter_imagegen import (
     abatch,
     batch,
 )
-from jupyter_imagegen._files import read_provenance
-from jupyter_imagegen._manifest import Manifest, read_manifest
+from jupyter_imagegen.batches._manifest import Manifest, read_manifest
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.runtime._files import read_provenance
 
 FAST = {"rpm": 60_000, "progress": False, "size": "256x256"}
 
@@ -120,7 +120,7 @@ def test_a_429_pauses_for_retry_after_then_the_item_succeeds(emulator_env: Emula
 
 
 def test_an_item_refused_429_too_often_is_recorded_failed(emulator_env: Emulator, tmp_path: Path) -> None:
-    from jupyter_imagegen import _batch_job
+    from jupyter_imagegen.batches import _job as _batch_job
 
     emulator_env.inject("rate_limit", retry_after=0, times=_batch_job.MAX_RATE_LIMITED + 1)
     result = batch(["a fox"], tmp_path, concurrency=1, **FAST)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from jupyter_imagegen import ValidationError, batch
-from jupyter_imagegen._base_client import BaseClient
-from jupyter_imagegen._batch_inputs import BatchItem, load_items
+from jupyter_imagegen.batches._inputs import BatchItem, load_items
+from jupyter_imagegen.client._base_client import BaseClient
 from jupyter_imagegen.emulator import Emulator
 
 LIGHTNING = "@cf/bytedance/stable-diffusion-xl-lightning"

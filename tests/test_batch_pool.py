@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from jupyter_imagegen import ImageRequest, batch
-from jupyter_imagegen._runtime import get_runtime
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.emulator._connections import BoundedHTTPServer
+from jupyter_imagegen.runtime._runtime import get_runtime
 
 CONCURRENCY = 32
 # Each worker holds one connection at a time (the answer's, then the image download's), and the

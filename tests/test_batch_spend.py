@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from jupyter_imagegen._batch_result import BatchResult
-from jupyter_imagegen._pricing import estimate_cost, estimate_total
-from jupyter_imagegen._request import ImageRequest
+from jupyter_imagegen.batches._result import BatchResult
+from jupyter_imagegen.client._pricing import estimate_cost, estimate_total
+from jupyter_imagegen.client._request import ImageRequest
 
 
 def request(model: str, prompt: str = "a cat", **params: Any) -> ImageRequest:

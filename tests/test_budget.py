@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 import jupyter_imagegen as jig
-from jupyter_imagegen import BudgetExceededError, ConfigurationError, ImageGenWarning, _usage
-from jupyter_imagegen._runtime import get_runtime
-from jupyter_imagegen._usage import today
+from jupyter_imagegen import BudgetExceededError, ConfigurationError, ImageGenWarning
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.runtime import _usage
+from jupyter_imagegen.runtime._runtime import get_runtime
+from jupyter_imagegen.runtime._usage import today
 
 GPT = "openai/gpt-image-1.5"
 FLUX = "@cf/black-forest-labs/flux-1-schnell"

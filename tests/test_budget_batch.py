@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from jupyter_imagegen import BatchResult, batch
-from jupyter_imagegen._batch_dry_run import BatchDryRun
-from jupyter_imagegen._usage import today
+from jupyter_imagegen.batches._dry_run import BatchDryRun
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.runtime._usage import today
 
 GPT = "openai/gpt-image-1.5"
 FAST = {"rpm": 60_000, "progress": False, "concurrency": 4}

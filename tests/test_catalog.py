@@ -20,7 +20,7 @@ from PIL import Image
 
 from catalog_support import NEW_MODEL, NEW_MODEL_FILE, catalog_reads, model_calls, write_model_dir
 from jupyter_imagegen import Client, ImageGenPanel, ImageGenWarning, ValidationError, get_model, list_models
-from jupyter_imagegen._catalog import forget, models
+from jupyter_imagegen.client._catalog import forget, models
 from jupyter_imagegen.emulator import Emulator
 from magic_support import ipython_shell, run
 from panel_support import FrontEnd, fresh_history, until  # noqa: F401 (fresh_history: a fixture)

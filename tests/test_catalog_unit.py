@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from jupyter_imagegen import Client, ImageGenWarning
-from jupyter_imagegen._catalog import catalog_model, forget, search_models
-from jupyter_imagegen._model_schema import output_kind_of, spec_from_schema
+from jupyter_imagegen.client._catalog import catalog_model, forget, search_models
+from jupyter_imagegen.client._model_schema import output_kind_of, spec_from_schema
 
 MODEL = "@cf/acme/odd-one"
 

@@ -121,7 +121,7 @@ def test_lab_names_a_missing_notebook_before_starting_anything(tmp_path: Path) -
 
 
 def test_lab_moves_off_a_taken_port_and_names_the_notebook_in_its_url(tmp_path: Path) -> None:
-    from jupyter_imagegen._lab import DEFAULT_PORT, _pick_port, notebook_url
+    from jupyter_imagegen.cli._lab import DEFAULT_PORT, _pick_port, notebook_url
 
     holder = socket.socket()
     # Another Jupyter, as far as the launcher can tell; if something already holds it, the same.

@@ -24,8 +24,8 @@ from jupyter_imagegen import (
     RateLimitError,
     ServerError,
 )
-from jupyter_imagegen._response import parse_retry_after
-from jupyter_imagegen._retry import retry_delay
+from jupyter_imagegen.client._response import parse_retry_after
+from jupyter_imagegen.client._retry import retry_delay
 
 TOKEN = "tok-unit-8Hq"
 PUBLIC = "93.184.216.34"  # what the test resolver answers for every name: no DNS query is made
@@ -75,8 +75,8 @@ def record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def asleep(seconds: float) -> None:
         sleeps.append(seconds)
 
-    monkeypatch.setattr("jupyter_imagegen._client.time.sleep", sleeps.append)
-    monkeypatch.setattr("jupyter_imagegen._client.asyncio.sleep", asleep)
+    monkeypatch.setattr("jupyter_imagegen.client._client.time.sleep", sleeps.append)
+    monkeypatch.setattr("jupyter_imagegen.client._client.asyncio.sleep", asleep)
     return sleeps
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from jupyter_imagegen import Client, ConfigurationError, ImageGenError
-from jupyter_imagegen._config import DEFAULT_BASE_URL, Settings
+from jupyter_imagegen.client._config import DEFAULT_BASE_URL, Settings
 
 TOKEN = "tok-Zq9-very-secret-value"
 
@@ -153,7 +153,7 @@ def test_a_token_with_inner_whitespace_or_control_characters_is_refused_without_
 def test_runtime_precedence_is_keyword_then_config_then_environment_then_default(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from jupyter_imagegen._runtime import ImageGenConfig, Runtime
+    from jupyter_imagegen.runtime._runtime import ImageGenConfig, Runtime
 
     model = "openai/gpt-image-1.5"
     runtime = Runtime(ImageGenConfig())

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from jupyter_imagegen import APIStatusError, ContentPolicyError, ServerError
-from jupyter_imagegen._imagebytes import verify_image
-from jupyter_imagegen._models import get_model, list_models
-from jupyter_imagegen._response import error_from_response, parse_answer
-from jupyter_imagegen._retry import is_retryable
+from jupyter_imagegen.client._imagebytes import verify_image
+from jupyter_imagegen.client._models import get_model, list_models
+from jupyter_imagegen.client._response import error_from_response, parse_answer
+from jupyter_imagegen.client._retry import is_retryable
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT / "docs" / "cloudflare.md"
-MODELS = ROOT / "src" / "jupyter_imagegen" / "models"
+MODELS = ROOT / "src" / "jupyter_imagegen" / "client" / "models"
 URL = "https://pub-example.r2.dev/image.png"
 
 # The error tree the README promises, by HTTP status.

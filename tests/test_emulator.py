@@ -21,7 +21,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from jupyter_imagegen._models import get_model, list_models
+from jupyter_imagegen.client._models import get_model, list_models
 from jupyter_imagegen.emulator import Emulator, Fault
 from jupyter_imagegen.emulator._faults import bomb_png
 

@@ -45,7 +45,7 @@ pytestmark = pytest.mark.timeout(60)
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff sizes are unit-tested elsewhere; here only that a retry happens matters."""
-    monkeypatch.setattr("jupyter_imagegen._retry.BASE_DELAY", 0.02)
+    monkeypatch.setattr("jupyter_imagegen.client._retry.BASE_DELAY", 0.02)
 
 
 @pytest.fixture(autouse=True)

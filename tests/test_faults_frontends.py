@@ -17,8 +17,8 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from fault_support import CASES, Case, assert_readable_text, client_sockets, settle, snapshot
 from jupyter_imagegen import ImageGenPanel
-from jupyter_imagegen._panel_state import HISTORY
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.notebook._panel_state import HISTORY
 from magic_support import ipython_shell, run
 from panel_support import FrontEnd
 from panel_support import run as run_async
@@ -46,7 +46,7 @@ def env(server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     server.reset()
     for name, value in {**server.env, **SETTINGS}.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr("jupyter_imagegen._retry.BASE_DELAY", 0.02)
+    monkeypatch.setattr("jupyter_imagegen.client._retry.BASE_DELAY", 0.02)
     return server
 
 

@@ -22,11 +22,11 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from jupyter_imagegen import APIStatusError, ImageGenError, ImageGenWarning, get_model, list_models
-from jupyter_imagegen._imagebytes import decode_base64_image, verify_image
-from jupyter_imagegen._response import Answer, error_from_response, parse_answer, parse_retry_after
-from jupyter_imagegen._retry import retry_delay
-from jupyter_imagegen._templating import expand_grid, fill, template_names
-from jupyter_imagegen._validation import coerce_param
+from jupyter_imagegen.client._imagebytes import decode_base64_image, verify_image
+from jupyter_imagegen.client._response import Answer, error_from_response, parse_answer, parse_retry_after
+from jupyter_imagegen.client._retry import retry_delay
+from jupyter_imagegen.client._validation import coerce_param
+from jupyter_imagegen.runtime._templating import expand_grid, fill, template_names
 from magic_support import ipython_shell
 
 EXAMPLES = 250

@@ -10,7 +10,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from jupyter_imagegen._imagebytes import verify_image
+from jupyter_imagegen.client._imagebytes import verify_image
 
 
 def png(size: tuple[int, int] = (64, 48)) -> bytes:

@@ -266,7 +266,7 @@ def test_the_token_never_reaches_the_image_host(emulator: Emulator, run_async: b
 def test_a_failed_download_is_fetched_again_without_a_new_generation(
     emulator: Emulator, run_async: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("jupyter_imagegen._imagehost.MAX_DOWNLOAD_DELAY", 0.01)
+    monkeypatch.setattr("jupyter_imagegen.client._imagehost.MAX_DOWNLOAD_DELAY", 0.01)
     options = dict(account_id=emulator.account_id, api_token=emulator.token, base_url=emulator.base_url)
     emulator.inject("image_reset", fetches=2)  # two resets, then the image: within 2 retries
     emulator.inject("image_reset", fetches=5)  # always reset: the error names the image host
@@ -298,7 +298,7 @@ def test_a_failed_download_is_fetched_again_without_a_new_generation(
 def test_a_failed_generation_is_still_retried_as_before(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("jupyter_imagegen._retry.BASE_DELAY", 0.01)
+    monkeypatch.setattr("jupyter_imagegen.client._retry.BASE_DELAY", 0.01)
     emulator.inject("failed_state", times=5)
     with (
         Client(
@@ -314,7 +314,7 @@ def test_a_failed_generation_is_still_retried_as_before(
 def test_an_image_host_that_does_not_resolve_for_a_moment_is_looked_up_again(
     run_async: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("jupyter_imagegen._imagehost.MAX_DOWNLOAD_DELAY", 0.0)
+    monkeypatch.setattr("jupyter_imagegen.client._imagehost.MAX_DOWNLOAD_DELAY", 0.0)
     answers = iter([[], [PUBLIC]])
     recorder = Recorder({}, image_file)
     recorder.resolve = lambda host, port: (recorder.resolved.append((host, port)), next(answers))[1]  # type: ignore[method-assign]

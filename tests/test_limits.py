@@ -11,10 +11,10 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_imagegen import ImageGenPanel
-from jupyter_imagegen._runtime import get_runtime
-from jupyter_imagegen._session import CellOutcome, failure_message
 from jupyter_imagegen.cli import main
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.notebook._session import CellOutcome, failure_message
+from jupyter_imagegen.runtime._runtime import get_runtime
 from magic_support import ipython_shell, run
 
 

@@ -89,7 +89,9 @@ def check_accounted_for(results: GenerationResults, prompts: list[str]) -> Count
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
 def test_200_requests_with_random_faults(use_async: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("jupyter_imagegen._retry.BASE_DELAY", 0.02)  # backoff sizes are tested elsewhere
+    monkeypatch.setattr(
+        "jupyter_imagegen.client._retry.BASE_DELAY", 0.02
+    )  # backoff sizes are tested elsewhere
     before = snapshot()
     with Emulator() as emulator:
         run_batch(emulator, [f"warm-up {i}" for i in range(16)], use_async=use_async)

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 
 from jupyter_imagegen import ImageGenPanel
-from jupyter_imagegen._panel_state import HISTORY
-from jupyter_imagegen._runtime import get_runtime
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.notebook._panel_state import HISTORY
+from jupyter_imagegen.runtime._runtime import get_runtime
 from magic_support import ipython_shell
 from magic_support import run as run_in_shell
 from panel_support import FrontEnd, run
 
 ROOT = Path(__file__).resolve().parents[1]
-STATIC = ROOT / "src" / "jupyter_imagegen" / "static"
+STATIC = ROOT / "src" / "jupyter_imagegen" / "notebook" / "static"
 
 
 @pytest.fixture(autouse=True)
@@ -120,7 +120,7 @@ def test_the_wheel_carries_the_front_end(tmp_path: Path) -> None:
     [wheel] = tmp_path.glob("jupyter_imagegen-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         for name in ("panel.js", "panel.css"):
-            assert archive.read(f"jupyter_imagegen/static/{name}") == (STATIC / name).read_bytes()
+            assert archive.read(f"jupyter_imagegen/notebook/static/{name}") == (STATIC / name).read_bytes()
 
 
 def test_the_widget_loads_the_built_module() -> None:

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from jupyter_imagegen import ImageGenPanel
-from jupyter_imagegen._cache import ImageCache
-from jupyter_imagegen._panel_state import HISTORY
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.notebook._panel_state import HISTORY
+from jupyter_imagegen.runtime._cache import ImageCache
 from panel_support import FrontEnd, fresh_history, run
 
 pytestmark = pytest.mark.usefixtures(fresh_history.__name__)
@@ -155,7 +155,7 @@ def test_a_killed_kernels_originals_are_removed_by_the_next(emulator_env: Emulat
     import subprocess
     import sys
 
-    from jupyter_imagegen._panel_originals import _HOST
+    from jupyter_imagegen.notebook._panel_originals import _HOST
 
     ended = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
@@ -184,7 +184,7 @@ def test_an_image_stays_in_memory_when_no_file_can_be_written(
 ) -> None:
     import tempfile
 
-    from jupyter_imagegen import _panel_originals
+    from jupyter_imagegen.notebook import _panel_originals
 
     monkeypatch.setenv("IMAGEGEN_CACHE", "0")
     not_a_folder = tmp_path / "full-disk"

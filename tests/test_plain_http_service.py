@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from jupyter_imagegen import Client, ConfigurationError, ImageDownloadError
-from jupyter_imagegen._config import Settings
-from jupyter_imagegen._imagehost import check_image_url
+from jupyter_imagegen.client._config import Settings
+from jupyter_imagegen.client._imagehost import check_image_url
 from jupyter_imagegen.emulator import Emulator
 
 CLASSROOM = "classroom.test"

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from jupyter_imagegen._ratelimit import DEFAULT_PAUSE, MIN_FRACTION, RateLimiter
+from jupyter_imagegen.batches._ratelimit import DEFAULT_PAUSE, MIN_FRACTION, RateLimiter
 
 
 class FakeTime:

@@ -70,7 +70,7 @@ def test_config_defaults_reach_the_magic_the_panel_and_batch(
     shown = execute(
         kernel,
         "from jupyter_imagegen import ImageGenPanel\n"
-        "from jupyter_imagegen._runtime import get_runtime\n"
+        "from jupyter_imagegen.runtime._runtime import get_runtime\n"
         "panel = ImageGenPanel('a fox in the panel', params={'size': '256x256'}, variations=2)\n"
         "print(panel.params, panel.use_cache, get_runtime().concurrency)\n"
         "panel.generate()\n"

@@ -26,9 +26,9 @@ from nbclient import NotebookClient
 
 from fault_support import CAP, CASES, MODELS, TIMEOUT, TOKEN, WRONG, Scan, capture_logs, free_port
 from jupyter_imagegen import AsyncClient, Client, ImageGenError, ImageGenPanel, ServerError
-from jupyter_imagegen._cache import ImageCache, fetch
-from jupyter_imagegen._panel_state import HISTORY
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.notebook._panel_state import HISTORY
+from jupyter_imagegen.runtime._cache import ImageCache, fetch
 from magic_support import Ran, ipython_shell, run
 from panel_support import FrontEnd
 from panel_support import run as run_panel
@@ -47,7 +47,7 @@ def emulator() -> Iterator[Emulator]:
 def test_the_python_api_never_shows_the_token(
     emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("jupyter_imagegen._retry.BASE_DELAY", 0.02)
+    monkeypatch.setattr("jupyter_imagegen.client._retry.BASE_DELAY", 0.02)
     caplog.set_level(logging.DEBUG)  # every logger: httpx and httpcore log requests at DEBUG
     scan = Scan()
     settings: dict[str, Any] = connect(emulator, max_retries=1, timeout=TIMEOUT, max_image_bytes=CAP)

@@ -14,7 +14,7 @@ import pytest
 
 from fault_support import ODD, TOKEN, Scan, free_port
 from jupyter_imagegen import Client, ImageGenError
-from jupyter_imagegen._config import Settings
+from jupyter_imagegen.client._config import Settings
 from jupyter_imagegen.emulator import Emulator
 from magic_support import Ran, ipython_shell, run
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jupyter_imagegen import ValidationError
-from jupyter_imagegen._templating import (
+from jupyter_imagegen.runtime._templating import (
     Axis,
     expand_grid,
     fill,

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from jupyter_imagegen import ImageGenWarning, ImageRequest, ValidationError, get_model, list_models
-from jupyter_imagegen._validation import coerce_param, schema_problems
+from jupyter_imagegen.client._validation import coerce_param, schema_problems
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"

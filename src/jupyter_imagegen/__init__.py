@@ -35,16 +35,16 @@ from ._version import __version__
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ._batch import abatch, batch
-    from ._batch_result import BatchResult
-    from ._catalog import models
-    from ._client import AsyncClient, Client
-    from ._models import ModelSpec, get_model, list_models
-    from ._panel import ImageGenPanel
-    from ._request import GatewayOptions, ImageRequest
-    from ._result import GeneratedImage
-    from ._results import GenerationResults
-    from ._usage import Usage
+    from .batches._batch import abatch, batch
+    from .batches._result import BatchResult
+    from .client._catalog import models
+    from .client._client import AsyncClient, Client
+    from .client._models import ModelSpec, get_model, list_models
+    from .client._request import GatewayOptions, ImageRequest
+    from .client._result import GeneratedImage
+    from .client._results import GenerationResults
+    from .notebook._panel import ImageGenPanel
+    from .runtime._usage import Usage
 
 __all__ = [
     "APIConnectionError",
@@ -87,21 +87,21 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AsyncClient": "._client",
-    "BatchResult": "._batch_result",
-    "Client": "._client",
-    "GatewayOptions": "._request",
-    "GeneratedImage": "._result",
-    "GenerationResults": "._results",
-    "ImageGenPanel": "._panel",
-    "ImageRequest": "._request",
-    "ModelSpec": "._models",
-    "Usage": "._usage",
-    "abatch": "._batch",
-    "batch": "._batch",
-    "get_model": "._models",
-    "list_models": "._models",
-    "models": "._catalog",
+    "AsyncClient": ".client._client",
+    "BatchResult": ".batches._result",
+    "Client": ".client._client",
+    "GatewayOptions": ".client._request",
+    "GeneratedImage": ".client._result",
+    "GenerationResults": ".client._results",
+    "ImageGenPanel": ".notebook._panel",
+    "ImageRequest": ".client._request",
+    "ModelSpec": ".client._models",
+    "Usage": ".runtime._usage",
+    "abatch": ".batches._batch",
+    "batch": ".batches._batch",
+    "get_model": ".client._models",
+    "list_models": ".client._models",
+    "models": ".client._catalog",
 }
 
 
@@ -121,9 +121,9 @@ def generate(prompt: str | ImageRequest, *, refresh: bool = False, **params: Any
     """One image from the process's client (configured by %config and the environment); see
     Client.generate. A new sample each call unless the API cache is on (``api_cache``), then an
     identical earlier request is reused; ``refresh=True`` always asks for a new one."""
-    from ._cache import fetch
-    from ._request import ImageRequest
-    from ._runtime import get_runtime
+    from .client._request import ImageRequest
+    from .runtime._cache import fetch
+    from .runtime._runtime import get_runtime
 
     runtime = get_runtime()
     client = runtime.client()
@@ -137,8 +137,8 @@ def generate_many(
     """Many images from the process's client, at most ``concurrency`` at once (default: the
     runtime's); results keep the input order and a failed item holds its error. Uses the cache
     as :func:`generate` does."""
-    from ._results import GenerationResults
-    from ._runtime import get_runtime
+    from .client._results import GenerationResults
+    from .runtime._runtime import get_runtime
 
     runtime = get_runtime()
     requests = runtime.client()._to_requests(items, common)
@@ -156,19 +156,19 @@ def generate_many(
 def usage() -> Usage:
     """What this user generated, per UTC day and model (images, requests, cache hits, estimated
     USD), from the ledger every kernel and command shares, with today's budgets."""
-    from ._runtime import get_runtime
+    from .runtime._runtime import get_runtime
 
     return get_runtime().meter().usage()
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """``%load_ext jupyter_imagegen``: register the ``%%imagegen`` / ``%imagegen`` magics."""
-    from ._magic import load_ipython_extension as load
+    from .notebook._magic import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
-    from ._magic import unload_ipython_extension as unload
+    from .notebook._magic import unload_ipython_extension as unload
 
     unload(ipython)

@@ -142,7 +142,7 @@ class RateLimitError(APIStatusError):
 
     @property
     def daily_limit(self) -> bool:
-        from ._cloudflare import FINAL_RATE_LIMIT_CODES
+        from .client._cloudflare import FINAL_RATE_LIMIT_CODES
 
         return self.code in FINAL_RATE_LIMIT_CODES
 

@@ -77,7 +77,7 @@ def show_panel(page: Any, servers: Servers, name: str, cells: list[str], ui: str
 
 
 def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers, tmp_path: Path) -> None:
-    from jupyter_imagegen._files import read_provenance
+    from jupyter_imagegen.runtime._files import read_provenance
 
     panel = show_panel(page, servers, "generate.ipynb", ["len(panel.images), panel.images[0].prompt"])
     generate = panel.locator(".jig-generate")
@@ -167,12 +167,12 @@ def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers,
     notebook = ""
     for _ in range(100):
         notebook = servers.read_notebook("generate.ipynb")
-        if "jupyter_imagegen._panel.ImageGenPanel" in notebook:
+        if "jupyter_imagegen.notebook._panel.ImageGenPanel" in notebook:
             break
         page.wait_for_timeout(100)
     state = json.loads(notebook)["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
     assert any(
-        model["state"].get("_anywidget_id") == "jupyter_imagegen._panel.ImageGenPanel"
+        model["state"].get("_anywidget_id") == "jupyter_imagegen.notebook._panel.ImageGenPanel"
         for model in state["state"].values()
     )
     assert API_TOKEN not in notebook and servers.emulator_token == API_TOKEN

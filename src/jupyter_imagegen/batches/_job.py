@@ -1,0 +1,328 @@
+"""One run of a batch: read the manifest, skip or adopt what is finished, then generate the rest
+under the rate limit and record each outcome.
+
+Every request waits for the :class:`RateLimiter` and at most ``concurrency`` run at once; the
+client's own retries are off so that retries go through the limiter too. A 429 pauses and slows
+the limiter and the item is tried again later (a bounded number of times); other retryable errors
+back off as the client would. Credentials, credit or daily-allocation errors stop the run, since
+every other item would fail the same way.
+
+Each image is saved under a name fixed by its index and prompt, and only then recorded in the
+manifest, both from one writer thread, so files and lines land in one order off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import (
+    AuthenticationError,
+    BudgetExceededError,
+    ConfigurationError,
+    ImageGenError,
+    InsufficientCreditsError,
+    PermissionDeniedError,
+    RateLimitError,
+    ValidationError,
+)
+from ..client._pricing import estimate_total
+from ..client._result import GeneratedImage
+from ..client._retry import retry_delay
+from ._inputs import BatchItem
+from ._manifest import Manifest, ManifestEntry
+from ._plan import adopt, clash, entry_for, is_settled, made_for_another, scan_folder
+from ._progress import BatchCounters
+from ._ratelimit import RateLimiter
+from ._result import BatchResult
+
+if TYPE_CHECKING:
+    from ..runtime._budget import Meter
+
+__all__ = ["BatchJob"]
+
+MAX_RATE_LIMITED = 10  # 429s one item may meet before it is recorded as failed
+_FATAL = (ConfigurationError, AuthenticationError, InsufficientCreditsError, PermissionDeniedError)
+
+
+class BatchJob:
+    """One run of a batch over validated items; :meth:`run` is the whole run."""
+
+    def __init__(
+        self,
+        items: list[BatchItem],
+        out_dir: str,
+        *,
+        rpm: float,
+        burst: int,
+        concurrency: int,
+        resume: bool,
+        retry_failed: bool,
+        max_retries: int,
+        client_options: Mapping[str, Any],
+        meter: Meter,
+    ) -> None:
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be a whole number of at least 1, got {concurrency!r}.")
+        if not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {max_retries!r}.")
+        self.limiter = RateLimiter(rpm, burst=burst)  # checks rpm and burst
+        self.items, self.out_dir = items, out_dir
+        self.concurrency, self.max_retries = concurrency, max_retries
+        self.resume, self.retry_failed = resume, retry_failed
+        self.client_options = dict(client_options)
+        self.counters = BatchCounters(total=len(items), rpm_limit=float(rpm), rpm_nominal=float(rpm))
+        self.manifest = Manifest(out_dir)
+        self._final: dict[int, ManifestEntry] = {}
+        self._made: list[int] = []  # indices generated (not from cache) by this run
+        self._on_disk: dict[str, list[str]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._cancelled = False
+        self.meter, self.spend = meter, meter.reservation()
+        self.stopped: str | None = None  # why the run stopped before the end (the daily budget)
+
+    def cancel(self) -> None:
+        """Stop the run from another thread; what is finished stays recorded."""
+        self._cancelled = True
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            loop.call_soon_threadsafe(task.cancel)
+
+    async def run(self) -> BatchResult:
+        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+        if self._cancelled:
+            raise asyncio.CancelledError
+        self.counters.started = time.monotonic()
+        known = self.manifest.open()
+        try:
+            todo = self._plan(known)
+            self.counters.planned = True
+            if todo:
+                await self._generate(todo)
+        finally:
+            self.manifest.close()
+        return self._result()
+
+    def _plan(self, known: Mapping[int, ManifestEntry]) -> list[BatchItem]:
+        """The items to generate; records the ones found already made."""
+        self._on_disk = scan_folder(self.out_dir)
+        todo = []
+        for item in self.items:
+            entry = known.get(item.index)
+            if (
+                self.resume
+                and entry is not None
+                and is_settled(entry, item, self.out_dir, retry_failed=self.retry_failed)
+            ):
+                self.counters.skipped += 1
+            else:
+                entry = adopt(item, self._on_disk.get(item.stem, []), self.out_dir) if self.resume else None
+                if entry is None:
+                    todo.append(item)
+                    continue
+                self.manifest.append(entry)
+                self.counters.adopted += 1
+            self._final[item.index] = entry
+            if entry.done:
+                self._remove_other_files(item, keep=entry.file)
+        self._refuse_clashes(todo, known)
+        return todo
+
+    def _refuse_clashes(self, todo: list[BatchItem], known: Mapping[int, ManifestEntry]) -> None:
+        """Stop before sending anything when an item would replace an image made for another request."""
+        clashes = [
+            name
+            for item in todo
+            if (name := clash(item, known.get(item.index), self._on_disk.get(item.stem, []), self.out_dir))
+        ]
+        if clashes:
+            more = f" and {len(clashes) - 1} more" if len(clashes) > 1 else ""
+            raise ValidationError(
+                f"{self.out_dir} already holds images of an earlier batch with other parameters "
+                f"({clashes[0]}{more}); nothing was sent. Write this batch to another folder, or move "
+                "the earlier images away first: a batch never overwrites finished work."
+            )
+
+    def _remove_other_files(self, item: BatchItem, keep: str | None) -> None:
+        """Delete this item's files other than ``keep`` (an earlier run's copy in another format),
+        never an image that was made for another request."""
+        for name in self._on_disk.get(item.stem, []):
+            path = os.path.join(self.out_dir, name)
+            if name != keep and not made_for_another(item, path):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
+    async def _generate(self, todo: list[BatchItem]) -> None:
+        from ..runtime._runtime import get_runtime
+
+        queue = iter(todo)  # shared by the workers: each item is taken once
+        # One writer thread: files and manifest lines land in one order, off the event loop.
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagegen-batch-writer")
+        # Retries go through the limiter (see _one); a pool as large as the concurrency.
+        client = get_runtime().own_async_client(
+            self.client_options, connections=self.concurrency, max_retries=0
+        )
+
+        loop = asyncio.get_running_loop()
+
+        async def worker() -> None:
+            # A worker sends its next request while its last image is being written; it waits
+            # for that write before handing over another, so at most one image per worker is
+            # held in memory for the disk.
+            saving: asyncio.Future[None] | None = None
+            try:
+                for item in queue:
+                    if self.stopped is not None:  # an item taken after the budget stop stays pending
+                        continue
+                    record = await self._metered(item, client)
+                    if record is None:
+                        continue
+                    if saving is not None:
+                        await saving
+                    saving = loop.run_in_executor(writer, record)
+                if saving is not None:
+                    await saving
+            finally:
+                if saving is not None and not saving.done():  # cancelled: the writer still finishes it
+                    saving.add_done_callback(_retrieve)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, len(todo)))]
+        try:
+            done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # the first fatal error, if any, stops the batch
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            # Images already received are still written and recorded before returning.
+            writer.shutdown(wait=True)
+            await client.aclose()
+
+    async def _metered(self, item: BatchItem, client: Any) -> Callable[[], None] | None:
+        """One item, reserved against the daily budget first; at the budget the run stops (requests
+        in flight finish, the rest stay pending for another day). Returns how to record the
+        item's outcome (see :meth:`_one`), or None when the budget stopped it."""
+        spend = self.spend
+        try:
+            charge = await asyncio.to_thread(spend.begin, item.request)
+        except BudgetExceededError as error:
+            self.stopped = str(error)
+            return None
+        try:
+            record, image = await self._one(item, client)
+        except BaseException as exc:
+            spend.failed(charge, exc)
+            raise
+        if image is None:
+            await asyncio.to_thread(spend.failed, charge)
+        else:
+            await asyncio.to_thread(spend.settle, charge, image)
+        return record
+
+    async def _one(self, item: BatchItem, client: Any) -> tuple[Callable[[], None], GeneratedImage | None]:
+        """Generate one item (retrying as the docstring of this module says); returns how to
+        record its outcome, to run on the writer thread, and the image when one was made."""
+        counters, limiter = self.counters, self.limiter
+        attempts = retries = refused = 0
+        started = 0.0
+        while True:
+            await limiter.acquire()
+            counters.rpm_limit = limiter.rpm
+            attempts += 1
+            counters.requests += 1
+            started = started or time.monotonic()
+            try:
+                image: GeneratedImage = await client.generate(item.request)
+            except _FATAL:
+                raise
+            except RateLimitError as error:
+                if error.daily_limit:
+                    raise
+                counters.rate_limited += 1
+                limiter.slow_down(error.retry_after)
+                counters.rpm_limit = limiter.rpm
+                refused += 1
+                if refused <= MAX_RATE_LIMITED:
+                    continue
+                failure: ImageGenError = error
+            except ImageGenError as error:
+                delay = retry_delay(error, retries, self.max_retries)
+                if delay is not None:
+                    retries += 1
+                    await asyncio.sleep(delay)
+                    continue
+                failure = error
+            else:
+                elapsed = time.monotonic() - started
+                return functools.partial(self._save, item, image, attempts, elapsed), image
+            elapsed = time.monotonic() - started
+            return functools.partial(self._fail, item, failure, attempts, elapsed), None
+
+    def _save(self, item: BatchItem, image: GeneratedImage, attempts: int, elapsed: float) -> None:
+        name = item.stem + image.extension
+        path = os.path.join(self.out_dir, name)
+        image.save(path, overwrite=True)
+        entry = entry_for(
+            item,
+            "done",
+            file=name,
+            bytes=os.path.getsize(path),
+            log_id=image.log_id,
+            elapsed=round(elapsed, 3),
+            cached=image.cached,
+            attempts=attempts,
+        )
+        self.manifest.append(entry)
+        self._remove_other_files(item, keep=name)
+        self._final[item.index] = entry
+        self.counters.generated += 1
+        if not image.cached:
+            self._made.append(item.index)
+
+    def _fail(self, item: BatchItem, error: ImageGenError, attempts: int, elapsed: float) -> None:
+        entry = entry_for(
+            item,
+            "failed",
+            error=str(error),
+            error_type=type(error).__name__,
+            log_id=getattr(error, "log_id", None),
+            elapsed=round(elapsed, 3),
+            attempts=attempts,
+        )
+        self.manifest.append(entry)
+        self._final[item.index] = entry
+        self.counters.failed += 1
+
+    def _result(self) -> BatchResult:
+        counters = self.counters
+        usd, unknown, basis = estimate_total(self.items[i].request for i in self._made)
+        return BatchResult(
+            out_dir=self.out_dir,
+            manifest=self.manifest.path,
+            total=len(self.items),
+            entries=[self._final[i] for i in sorted(self._final)],
+            generated=counters.generated,
+            adopted=counters.adopted,
+            skipped=counters.skipped,
+            requests=counters.requests,
+            rate_limited=counters.rate_limited,
+            elapsed=counters.elapsed,
+            estimated_usd=None if self._made and unknown == len(self._made) else usd,
+            cost_unknown=unknown,
+            cost_basis=tuple(basis),
+            stopped=self.stopped,
+        )
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Collect the outcome of a write nobody awaits any more, so asyncio does not log it."""
+    if not future.cancelled():
+        future.exception()

@@ -1,0 +1,112 @@
+"""``imagegen app``: the control panel alone, as a web page served by Voilà, for people who never
+write code (a workshop, a classroom).
+
+Voilà runs a one-cell notebook in a kernel of its own and shows only its outputs: the panel and,
+when images come from the local emulator, a banner saying so. The API token stays in the
+kernel's environment; the page gets the widget state, which never holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+from .._exceptions import ConfigurationError
+from ._lab import CREDENTIALS, _raise_interrupt
+
+__all__ = ["APP_CELL", "offline_banner_html", "serve_app"]
+
+APP_CELL = """\
+from IPython.display import HTML, display
+from jupyter_imagegen import ImageGenPanel
+from jupyter_imagegen.cli._app import offline_banner_html
+
+banner = offline_banner_html()
+if banner:
+    display(HTML(banner))
+display(ImageGenPanel())
+"""
+
+
+def offline_banner_html() -> str:
+    """A loud banner for the page when images come from the local emulator; "" otherwise."""
+    from ..runtime._offline import uses_local_service
+
+    if not uses_local_service():
+        return ""
+    return (
+        '<div role="note" style="border:3px solid #b71c1c;background:#fff3e0;color:#000;'
+        'padding:8px 12px;margin:8px 0;font:600 14px/1.4 system-ui,sans-serif">'
+        "OFFLINE MODE: images come from the local Cloudflare emulator. They are labelled test "
+        "patterns, not model output.</div>"
+    )
+
+
+def _notebook(folder: pathlib.Path) -> pathlib.Path:
+    import json
+
+    cell: dict[str, Any] = {
+        "id": "panel",
+        "cell_type": "code",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        "source": APP_CELL,
+    }
+    notebook: dict[str, Any] = {
+        "cells": [cell],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "title": "Image generation",
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = folder / "imagegen.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    return path
+
+
+def serve_app(*, port: int, open_browser: bool, theme: str) -> int:
+    """Serve the panel with Voilà until Ctrl-C; with no credentials, on an in-process emulator,
+    said loudly in the terminal and on the page."""
+    import importlib.util
+
+    if importlib.util.find_spec("voila") is None:
+        raise ConfigurationError("imagegen app needs Voilà: pip install 'jupyter-imagegen[app]'.")
+    from ..runtime._offline import emulator_banner
+
+    env = dict(os.environ)
+    emulator = None
+    if not all(env.get(name) for name in CREDENTIALS):
+        from ..emulator import Emulator
+
+        emulator = Emulator(port=0).start()
+        env.update(emulator.env)
+        print(emulator_banner(emulator.base_url), flush=True)
+        print("(CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set.)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="imagegen-app-") as folder:
+        notebook = _notebook(pathlib.Path(folder))
+        command = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", f"--theme={theme}"]
+        command += ["--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
+        command += [] if open_browser else ["--no-browser"]
+        server = subprocess.Popen(command, env=env, cwd=folder)
+        # A terminated launcher must not orphan the server: treat SIGTERM like Ctrl-C.
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+        try:
+            return server.wait()
+        except KeyboardInterrupt:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            return 130
+        finally:
+            if emulator is not None:
+                emulator.stop()

@@ -1,0 +1,120 @@
+"""``imagegen generate``: the command-line front end of one prompt.
+
+It turns arguments into requests and results into files; the client, the disk cache, the limits
+and the event loop are the process's :class:`Runtime`, as in the notebook. So a repeated command
+costs nothing and says "cached" (``--refresh`` asks for new samples), and ``-n`` is checked as the
+magic checks it. Every output path is checked before any request is sent: nothing is paid for
+and then lost to an existing file or an unwritable folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import ValidationError
+from ..runtime._options import add_request_options, request_params
+from ..runtime._runtime import check_image_count, get_runtime
+
+if TYPE_CHECKING:
+    from ..client._result import GeneratedImage
+
+__all__ = ["add_parser", "run"]
+
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
+    """Add the ``generate`` subcommand, its request options' help written for ``model``;
+    ``epilog`` (the model's parameters) ends its help."""
+    gen = commands.add_parser(
+        "generate",
+        help="generate one or more images from a prompt",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    gen.add_argument("prompt", help="what the image should show")
+    add_request_options(gen, model)
+    gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
+    gen.add_argument("--overwrite", action="store_true", help="replace the -o file if it exists")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate, write and list the images; 0 when all were made, 1 when some failed."""
+    from ..client._models import get_model
+
+    runtime = get_runtime()
+    check_image_count(args.n, runtime.max_images)
+    target = _check_output(args.out, args.n, args.overwrite)
+    client = runtime.client()
+    model = args.model or client.model
+    params = runtime.model_defaults(model, request_params(args, get_model(model)))
+    requests = [
+        client.prepare(
+            args.prompt,
+            model=model,
+            images=args.image or None,
+            skip_cache=args.refresh,
+            variation=i,
+            **params,
+        )
+        for i in range(args.n)
+    ]
+    client.settings.require_credentials()  # one line now rather than one per image
+    ran = runtime.run(requests, refresh=args.refresh)
+    if ran.interrupted:
+        raise KeyboardInterrupt
+    failed = 0
+    for index, outcome in enumerate(ran.outcomes):
+        if outcome is None or isinstance(outcome, BaseException):
+            print(f"error: image {index + 1}: {outcome}", file=sys.stderr)
+            failed += 1
+            continue
+        path = _write(outcome, target, args.prompt, args.n, args.overwrite)
+        how = "cached" if outcome.cached else f"{outcome.elapsed:.1f} s"
+        print(f"{path}  ({outcome.width}x{outcome.height}, {outcome.model}, {how})")
+    return 1 if failed else 0
+
+
+def _check_output(out: str | None, count: int, overwrite: bool) -> str | None:
+    """The ``-o`` file for a single image (None when files are named after the prompt); raises
+    ValidationError for an existing file or a folder that cannot be written."""
+    folder = (os.path.dirname(out) if out else "") or "."
+    if not os.path.isdir(folder):
+        raise ValidationError(f"-o {out}: the folder {folder} does not exist; create it first.")
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".imagegen-probe-")
+    except OSError as exc:
+        raise ValidationError(
+            f"cannot write to {os.path.abspath(folder)} ({exc.strerror or exc}); choose another place with -o."
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
+    if out is None or count > 1 or overwrite:
+        return out
+    stem, extension = os.path.splitext(out)
+    candidates = [out] if extension else [stem + ext for ext in _IMAGE_EXTENSIONS]
+    for existing in (path for path in candidates if os.path.exists(path)):
+        raise ValidationError(
+            f"{existing} already exists; add --overwrite to replace it, or choose another -o."
+        )
+    return out
+
+
+def _write(image: GeneratedImage, out: str | None, prompt: str, count: int, overwrite: bool) -> str:
+    from ..runtime._files import safe_filename, unique_path
+
+    try:
+        if out and count == 1:
+            return image.save(out, overwrite=overwrite)
+        stem, extension = os.path.splitext(out) if out else (safe_filename(prompt), "")
+        folder = os.path.dirname(stem) or "."
+        return image.save(unique_path(folder, os.path.basename(stem), extension or image.extension))
+    except OSError as exc:
+        raise ValidationError(
+            f"could not write the image ({exc.strerror or exc}); it is kept in the cache, so the same "
+            "command with another -o costs nothing."
+        ) from None

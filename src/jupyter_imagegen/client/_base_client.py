@@ -1,0 +1,348 @@
+"""Everything the sync and async clients share that is not I/O: settings, building requests,
+reading answers, deciding on retries and URL safety, and making the GeneratedImage.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Generator, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from .._exceptions import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    ConfigurationError,
+    ImageDownloadError,
+    ImageGenError,
+    ValidationError,
+)
+from .._version import __version__
+from ..runtime._offline import uses_local_service
+from ._catalog import catalog_model, learn_shape
+from ._cloudflare import GATEWAY_HEADERS
+from ._config import Secret, Settings, as_secret
+from ._imagebytes import verify_image
+from ._imagehost import IDENTITY, MAX_REDIRECTS, Resolver, Target, check_image_url, pin, system_resolver
+from ._models import check_model_id, shipped_model
+from ._pricing import estimate_cost
+from ._request import GatewayOptions, ImageRequest
+from ._response import Answer, error_from_response, parse_answer
+from ._result import GeneratedImage
+from ._retry import retry_delay
+
+__all__ = ["IDENTITY", "BaseClient", "BearerToken", "RequestLike", "hide_token"]
+
+RequestLike = str | ImageRequest | Mapping[str, Any]
+MAX_HOPS = MAX_REDIRECTS + 1
+REDIRECTS = {301, 302, 303, 307, 308}
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]+")
+_TIMEOUT_PHASES = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def _learn_shape(model: str, answer: Answer, content_type: str | None) -> None:
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if answer.url is not None:
+        learn_shape(model, "url", None)
+    else:
+        learn_shape(model, "binary" if mime.startswith("image/") else "base64-json", mime or None)
+
+
+class BearerToken(httpx.Auth):
+    """Adds ``Authorization: Bearer ...`` as the request is sent; shows no token in any repr."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.get()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<BearerToken '**********'>"
+
+
+class BaseClient:
+    """Settings and the pure logic of a request; subclasses add only the I/O."""
+
+    def __init__(
+        self,
+        *,
+        account_id: str | None = None,
+        api_token: str | Secret | None = None,
+        base_url: str | None = None,
+        gateway_id: str | None = None,
+        model: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        max_image_bytes: int | None = None,
+        allow_plain_http: bool | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        api_token = as_secret(api_token)  # first: no frame below may hold the token in clear
+        self._resolver = resolver or system_resolver
+        self.settings = Settings.resolve(
+            account_id=account_id,
+            api_token=api_token,
+            base_url=base_url,
+            gateway_id=gateway_id,
+            model=model,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_image_bytes=max_image_bytes,
+            allow_plain_http=allow_plain_http,
+        )
+
+    def __repr__(self) -> str:
+        settings = getattr(self, "settings", None)
+        if settings is None:  # a verbose traceback of a settings error shows the half-made client
+            return f"<{type(self).__name__} (not configured)>"
+        return f"<{type(self).__name__} model={settings.model!r} base_url={settings.base_url!r}>"
+
+    @property
+    def model(self) -> str:
+        return self.settings.model
+
+    def prepare(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        images: Any = None,
+        gateway_id: str | None = None,
+        skip_cache: bool = False,
+        cache_ttl: int | None = None,
+        cache_key: str | None = None,
+        metadata: Mapping[str, str | int | float | bool] | None = None,
+        request_timeout_ms: int | None = None,
+        variation: int = 0,
+        **params: Any,
+    ) -> ImageRequest:
+        """Validate a request without sending it; raises :class:`ValidationError` on bad input."""
+        gateway = GatewayOptions(gateway_id, skip_cache, cache_ttl, cache_key, metadata, request_timeout_ms)
+        if shipped_model(model or self.model) is None:  # a new model: its schema, with our credentials
+            catalog_model(model or self.model, client=self)
+        return ImageRequest.create(
+            prompt, model=model or self.model, images=images, gateway=gateway, variation=variation, **params
+        )
+
+    def _to_request(self, item: RequestLike, common: Mapping[str, Any]) -> ImageRequest:
+        if isinstance(item, ImageRequest):
+            return item
+        if isinstance(item, str):
+            return self.prepare(item, **common)
+        if isinstance(item, Mapping):
+            fields = {**common, **item}
+            if "prompt" not in fields:
+                raise ValidationError(f"A request dict needs a 'prompt' key; got keys {sorted(fields)}.")
+            return self.prepare(**fields)
+        raise TypeError(f"Expected a prompt, a dict or an ImageRequest, got {type(item).__name__}.")
+
+    def _to_requests(self, items: Iterable[RequestLike], common: Mapping[str, Any]) -> list[ImageRequest]:
+        if isinstance(items, (str, ImageRequest, Mapping)):
+            items = [items]
+        return [self._to_request(item, common) for item in items]
+
+    def _api_call(self, request: ImageRequest) -> tuple[str, dict[str, str], dict[str, Any], httpx.Auth]:
+        """URL, headers, JSON body and credentials of the API call (docs/cloudflare.md §1).
+
+        The token travels in an :class:`httpx.Auth`, never in the headers dict: tracebacks that
+        show local variables (``%xmode Verbose``, an interrupted cell) must not print it.
+        """
+        account_id = self.settings.require_credentials()[0]
+        assert self.settings.api_token is not None  # checked just above
+        if not _ACCOUNT_ID.fullmatch(account_id):
+            raise ConfigurationError(
+                "CLOUDFLARE_ACCOUNT_ID may hold only letters, digits, '-' and '_' (it is a 32-character "
+                "hex id in the Cloudflare dashboard); copy it again."
+            )
+        # The ids go into the URL path of a request that carries the token: checked, then encoded.
+        model = quote(check_model_id(request.model), safe="@/")
+        base = f"{self.settings.base_url}/accounts/{quote(account_id, safe='')}/ai/run"
+        headers = {
+            **IDENTITY,
+            "User-Agent": f"jupyter-imagegen/{__version__}",
+            # Variations of one prompt are identical on the wire; keying the gateway's cache on
+            # our own key (which includes the variation index) keeps them distinct samples.
+            GATEWAY_HEADERS["cache_key"]: request.cache_key,
+            **request.gateway.headers(self.settings.gateway_id),
+        }
+        auth = BearerToken(self.settings.api_token)
+        inputs = request.model_inputs()
+        if request.spec.hosting == "hosted":
+            return f"{base}/{model}", headers, inputs, auth
+        return base, headers, {"model": request.model, "input": inputs}, auth
+
+    def _answer(self, request: ImageRequest, response: httpx.Response, body: bytes) -> Answer:
+        status, headers = response.status_code, response.headers
+        try:
+            if status >= 300:
+                raise error_from_response(status, headers, body, model=request.model)
+            answer = parse_answer(status, headers, body, model=request.model)
+            if request.spec.origin == "catalog":
+                _learn_shape(request.model, answer, headers.get("content-type"))
+            return answer
+        except ImageGenError as exc:
+            error = exc
+        # Raised from here, without the parser's frames and with the raw answer dropped: a
+        # service that echoes the token would otherwise show it in a traceback that prints
+        # local variables (%xmode Verbose, debuggers).
+        del body
+        raise self._scrub(error).with_traceback(None) from None
+
+    @property
+    def _local_service(self) -> bool:
+        return uses_local_service(self.settings.base_url)
+
+    @property
+    def _trusted_host(self) -> tuple[str, int] | None:
+        """With ``allow_plain_http``, the plain-http service's own host and port, whose image URLs
+        are fetched as they are (an emulator shared on a trusted network)."""
+        parts = urlsplit(self.settings.base_url)
+        if not self.settings.allow_plain_http or parts.scheme != "http" or not parts.hostname:
+            return None
+        return parts.hostname.lower(), parts.port or 80
+
+    def _target(self, url: str) -> tuple[Target, tuple[str, int] | None]:
+        """The request for one hop, and the host and port still to resolve and check (sync
+        and async clients resolve in their own way, then call :func:`pin`)."""
+        unresolved = check_image_url(url, local_service=self._local_service, trusted=self._trusted_host)
+        # The host as check_image_url saw it (httpx parses the URL again when it sends it).
+        host = urlsplit(url).hostname or ""
+        return Target(url, host), unresolved
+
+    def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:
+        return pin(url, *unresolved, resolver=lambda host, port: addresses)
+
+    def _download_transport_error(
+        self, exc: httpx.HTTPError, host: str, deadline: float
+    ) -> ImageDownloadError:
+        cause = self._transport_error(exc, deadline, where=f"the image host {host}")
+        error = ImageDownloadError(
+            f"{cause.message.removesuffix(' Check the network (or that the emulator is running).')} "
+            "The image was generated; only its download failed."
+        )
+        error.transient = True
+        return error
+
+    def _check_size(self, declared: str | None, received: int) -> None:
+        cap = self.settings.max_image_bytes
+        size = received if declared is None or not declared.isdigit() else max(int(declared), received)
+        if size > cap:
+            limit = f"{cap / 1024**2:g} MB" if cap % 1024**2 == 0 else f"{cap:,} bytes"
+            raise APIResponseError(
+                f"The answer is over the {limit} limit ({size:,} bytes) and was not read; "
+                "raise max_image_bytes if that is expected."
+            )
+
+    def _image(self, request: ImageRequest, data: bytes, answer: Answer, started: float) -> GeneratedImage:
+        try:
+            mime, width, height = verify_image(data)
+        except ValueError as exc:
+            raise APIResponseError(
+                f"{request.model} sent an unusable image: {exc}.", log_id=answer.log_id
+            ) from None
+        cached = (answer.cache_status or "").upper() == "HIT"  # the AI Gateway's cache: free
+        return GeneratedImage(
+            data=data,
+            mime_type=mime,
+            prompt=request.prompt,
+            model=request.model,
+            params=dict(request.params),
+            width=width,
+            height=height,
+            log_id=answer.log_id,
+            elapsed=round(time.monotonic() - started, 3),
+            cached=cached,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            variation=request.variation,
+            input_images=request.image_hashes,
+            estimated_cost_usd=0.0 if cached else estimate_cost(request).usd,
+        )
+
+    def _transport_error(
+        self, exc: httpx.HTTPError, deadline: float, where: str | None = None
+    ) -> APIConnectionError:
+        where = where or self.settings.base_url
+        if time.monotonic() >= deadline:
+            return self._total_timeout(where)
+        phase = next((p for cls, p in _TIMEOUT_PHASES.items() if isinstance(exc, cls)), None)
+        if phase is not None:
+            return APITimeoutError(
+                f"No answer from {where} within the {phase} timeout ({type(exc).__name__}); "
+                "raise timeout= or IMAGEGEN_TIMEOUT if high-quality images need longer.",
+                phase=phase,
+            )
+        if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)):
+            # The library's text can quote a header value, and a header value can be the token.
+            return APIConnectionError(
+                f"Could not send the request to {where}: the HTTP library refused it as malformed "
+                f"({type(exc).__name__}); check the settings and gateway options."
+            )
+        reason = str(exc).rstrip().rstrip(".") or "connection failed"
+        return APIConnectionError(
+            f"Could not talk to {where}: {type(exc).__name__}: {reason}. "
+            "Check the network (or that the emulator is running)."
+        )
+
+    def _total_timeout(self, where: str) -> APITimeoutError:
+        return APITimeoutError(
+            f"The answer from {where} was still arriving after "
+            f"{self._attempt_budget():g} s (the sum of the timeouts) and was abandoned; "
+            "raise timeout= or IMAGEGEN_TIMEOUT if the connection is that slow.",
+            phase="total",
+        )
+
+    def _attempt_budget(self) -> float:
+        """Seconds one attempt may take in all: the sum of its phase timeouts. The read timeout
+        alone bounds only each wait, so a server that trickles bytes could otherwise hold a
+        request open for ever."""
+        timeout = self.settings.timeout
+        phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        return sum(seconds for seconds in phases if seconds is not None) or math.inf
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self._attempt_budget()
+
+    def _check_deadline(self, deadline: float, where: str | None = None) -> None:
+        if time.monotonic() > deadline:
+            raise self._total_timeout(where or self.settings.base_url)
+
+    def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
+        return retry_delay(error, attempt, self.settings.max_retries)
+
+    def _final(self, error: ImageGenError, attempts: int) -> None:
+        """Make the error that ends a request say how often it was tried, if more than once."""
+        if attempts > 1:
+            error.message = f"{error.message} (Gave up after {attempts} attempts.)"
+            error.args = (error.message, *error.args[1:])
+
+    def _scrub(self, error: ImageGenError) -> ImageGenError:
+        """The same error with the API token removed from every text it carries."""
+        token = self.settings.api_token.get() if self.settings.api_token else ""
+        if not token:
+            return error
+        error.message = error.message.replace(token, "***")
+        error.args = tuple(a.replace(token, "***") if isinstance(a, str) else a for a in error.args)
+        if isinstance(error, APIStatusError) and error.service_message:
+            error.service_message = error.service_message.replace(token, "***")
+        return error
+
+
+def hide_token(settings: dict[str, Any]) -> None:
+    """Wrap a token given as a keyword in place: the frame that holds ``**settings`` must not
+    show it in a verbose traceback."""
+    if "api_token" in settings:
+        settings["api_token"] = as_secret(settings["api_token"])

@@ -1,0 +1,258 @@
+"""The account's live model catalog (docs/cloudflare.md §6): which image models exist, and the schema of a
+model the package does not ship, so a new model is checked offline and gets controls and help.
+
+It talks through the core :class:`Client` (same transport, same bearer-token auth, same base URL)
+and keeps what it read on disk (``_catalog_store``). It never stops a generation: when the
+catalog cannot be read (unreachable, a token without ``Workers AI Read``, a malformed schema) the
+model falls back to a schema saved earlier or to being sent unchecked, with one warning line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .._exceptions import ImageGenError, ImageGenWarning
+from .._version import __version__
+from ._catalog_store import CatalogStore
+from ._model_schema import spec_from_schema
+from ._models import ModelSpec, OutputKind, list_models
+
+if TYPE_CHECKING:
+    from ._base_client import BaseClient
+    from ._client import Client
+
+__all__ = ["CatalogUnavailable", "catalog_model", "forget", "learn_shape", "models"]
+
+DEFAULT_TASK = "Text-to-Image"
+PER_PAGE = 100
+MAX_PAGES = 50
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+# Short: the catalog only adds checks and help, so waiting long for it would only delay images.
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+# How long a model the catalog could not describe stays unchecked before it is asked again.
+RETRY_AFTER = 300.0
+_MODEL_ID = re.compile(r"(@cf/)?[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+")
+_TOKEN_ADVICE = "the API token may not read the live model catalog: give it the Workers AI Read permission"
+
+_lock = threading.Lock()
+# Saved entries older than this (a time.time()) are stale: set by a refresh.
+_stale_before = 0.0
+# model id -> (spec, monotonic expiry, the (base URL, account) it was read for)
+_memo: dict[str, tuple[ModelSpec, float, tuple[str, str] | None]] = {}
+
+
+class CatalogUnavailable(Exception):
+    """The catalog could not be read; ``str()`` says why in words for the user."""
+
+
+class _NotListed(Exception):
+    """The catalog answered, and has no such model."""
+
+
+def forget(*, refresh: bool = False) -> None:
+    """Drop what this process remembers of the catalog; with ``refresh`` the disk copy also
+    counts as stale (it is still used if the catalog cannot be read again)."""
+    global _stale_before
+    with _lock:
+        _memo.clear()
+        if refresh:
+            _stale_before = time.time()
+
+
+@contextlib.contextmanager
+def _service(client: BaseClient | None) -> Iterator[Client | None]:
+    """A sync client for the catalog: ``client`` itself if it is one, else one with its settings
+    (or the environment's); None when there are no credentials to ask with."""
+    from ._client import Client
+    from ._config import Settings
+
+    if isinstance(client, Client):
+        yield client
+        return
+    try:
+        settings = client.settings if client is not None else Settings.resolve()
+        account_id, token = settings.require_credentials()
+    except ImageGenError:
+        yield None
+        return
+    with Client(account_id=account_id, api_token=token, base_url=settings.base_url, timeout=TIMEOUT) as own:
+        yield own
+
+
+def _store(client: Client) -> CatalogStore:
+    return CatalogStore(client.settings.base_url, client.settings.account_id or "")
+
+
+def _get(client: Client, route: str, params: dict[str, Any]) -> dict[str, Any]:
+    from ._base_client import BearerToken
+
+    settings = client.settings
+    assert settings.api_token is not None
+    url = f"{settings.base_url}/accounts/{settings.account_id}/ai/models/{route}"
+    try:
+        response = client._http.get(
+            url,
+            params=params,
+            headers={"User-Agent": f"jupyter-imagegen/{__version__}"},
+            auth=BearerToken(settings.api_token),
+            timeout=TIMEOUT,
+        )
+    except httpx.HTTPError as exc:
+        raise CatalogUnavailable(
+            f"the live model catalog at {settings.base_url} could not be reached ({type(exc).__name__})"
+        ) from None
+    status = response.status_code
+    if status in (401, 403):
+        raise CatalogUnavailable(_TOKEN_ADVICE)
+    if status in (400, 404):
+        raise _NotListed
+    if status != 200 or len(response.content) > MAX_ANSWER_BYTES:
+        raise CatalogUnavailable(f"the live model catalog answered HTTP {status}")
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or payload.get("success") is False:
+        raise CatalogUnavailable("the live model catalog answered with malformed JSON")
+    return payload
+
+
+def search_models(client: Client, task: str) -> list[str]:
+    """Every model id the catalog lists for ``task``, all pages read."""
+    found: list[str] = []
+    for page in range(1, MAX_PAGES + 1):
+        payload = _get(client, "search", {"task": task, "page": page, "per_page": PER_PAGE})
+        result = payload.get("result")
+        if not isinstance(result, list):
+            raise CatalogUnavailable("the live model catalog's search answer holds no list of models")
+        found += [m["name"] for m in result if isinstance(m, dict) and isinstance(m.get("name"), str)]
+        info = payload.get("result_info")
+        info = info if isinstance(info, dict) else {}
+        per_page = info.get("per_page")
+        per_page = per_page if isinstance(per_page, int) and per_page > 0 else PER_PAGE
+        total = info.get("total_count")
+        if not result or len(result) < per_page or (isinstance(total, int) and page * per_page >= total):
+            break
+    return list(dict.fromkeys(found))
+
+
+def _service_key(client: BaseClient) -> tuple[str, str]:
+    return client.settings.base_url, client.settings.account_id or ""
+
+
+def _resolve(model_id: str, client: BaseClient | None) -> tuple[ModelSpec, float, tuple[str, str] | None]:
+    """The spec for a model that is not shipped, how long to keep it, and whose catalog said so."""
+    if not _MODEL_ID.fullmatch(model_id) or "/../" in f"/{model_id}/" or "/./" in f"/{model_id}/":
+        return ModelSpec.unknown(model_id), float("inf"), None  # never sent with the token in a URL
+    with _service(client) as service:
+        if service is None:
+            return ModelSpec.unknown(model_id), RETRY_AFTER, None
+        spec, keep = _read_schema(model_id, service)
+        return spec, keep, _service_key(service)
+
+
+def _read_schema(model_id: str, service: Client) -> tuple[ModelSpec, float]:
+    store = _store(service)
+    saved = store.read("schema", model_id, stale_before=_stale_before)
+    if saved is not None and saved[1]:
+        with contextlib.suppress(ValueError):
+            return _with_seen_shape(spec_from_schema(model_id, saved[0]), store), _keep(store)
+    try:
+        schema = _get(service, "schema", {"model": model_id}).get("result")
+    except _NotListed:
+        return ModelSpec.unknown(model_id, "the live catalog does not list it"), RETRY_AFTER
+    except CatalogUnavailable as exc:
+        if saved is not None:
+            with contextlib.suppress(ValueError):
+                spec = spec_from_schema(model_id, saved[0])
+                warnings.warn(
+                    f"Checking {model_id} against its saved schema: {exc}.", ImageGenWarning, stacklevel=4
+                )
+                return spec, RETRY_AFTER
+        return ModelSpec.unknown(model_id, str(exc)), RETRY_AFTER
+    try:
+        spec = spec_from_schema(model_id, schema)
+    except ValueError as exc:
+        return ModelSpec.unknown(model_id, f"its schema in the live catalog is unusable: {exc}"), RETRY_AFTER
+    store.write("schema", model_id, schema)
+    return _with_seen_shape(spec, store), _keep(store)
+
+
+def _keep(store: CatalogStore) -> float:
+    # In memory at least a minute, even with a lifetime of 0: one request reads its spec often.
+    return max(store.ttl, 60.0)
+
+
+def _with_seen_shape(spec: ModelSpec, store: CatalogStore) -> ModelSpec:
+    """The spec with the answer shape its answers showed, when that differs from its schema's."""
+    seen = store.read("shape", spec.id)
+    if seen is None or not isinstance(seen[0], dict):
+        return spec
+    kind, content_type = seen[0].get("kind"), seen[0].get("content_type")
+    if kind not in ("url", "base64-json", "binary"):
+        return spec
+    return dataclasses.replace(spec, output_kind=kind, binary_content_type=content_type)
+
+
+def learn_shape(model_id: str, kind: OutputKind, content_type: str | None) -> None:
+    """Record the shape a catalog model's answer came in (its content type says more than an
+    output schema that is vague or wrong); kept beside its schema."""
+    with _lock:
+        hit = _memo.get(model_id)
+        if hit is None or hit[2] is None or hit[0].output_kind == kind:
+            return
+        mime = content_type if kind == "binary" else None
+        _memo[model_id] = (dataclasses.replace(hit[0], output_kind=kind, binary_content_type=mime), *hit[1:])
+    CatalogStore(*hit[2]).write("shape", model_id, {"kind": kind, "content_type": mime})
+
+
+def catalog_model(model_id: str, client: BaseClient | None = None) -> ModelSpec:
+    """The spec of a model the package does not ship, read from the live catalog on first use
+    (with ``client``'s credentials, else the environment's) and kept on disk."""
+    now = time.monotonic()
+    with _lock:
+        hit = _memo.get(model_id)
+    # Without a client, whatever was read last (a client's prepare() reads first); with one,
+    # only what was read from that client's service and account.
+    if hit is not None and hit[1] > now and (client is None or hit[2] == _service_key(client)):
+        return hit[0]
+    spec, keep, key = _resolve(model_id, client)
+    with _lock:
+        _memo[model_id] = (spec, now + keep, key)
+    return spec
+
+
+def models(task: str = DEFAULT_TASK, *, refresh: bool = False, client: BaseClient | None = None) -> list[str]:
+    """Model ids for ``task``: the shipped ones (default first), then those the account's live
+    catalog lists (every page) or gave a schema for, read at most once a day unless ``refresh``.
+    Without credentials, only the shipped ones; when the catalog cannot be read, the shipped ones
+    and whatever was saved earlier, with one warning line."""
+    shipped = list_models()
+    if refresh:
+        forget(refresh=True)  # schemas too are read again, each on its next use
+    with _service(client) as service:
+        if service is None:
+            return shipped
+        store = _store(service)
+        saved = store.read("list", task)
+        if saved is not None and saved[1] and not refresh:
+            live = list(saved[0])
+        else:
+            try:
+                live = search_models(service, task)
+                store.write("list", task, live)
+            except (CatalogUnavailable, _NotListed) as exc:
+                reason = str(exc) or "the live model catalog does not know that task"
+                warnings.warn(f"Listing shipped models only: {reason}.", ImageGenWarning, stacklevel=2)
+                live = list(saved[0]) if saved is not None else []
+        live += store.saved_models()  # and models first used by id, whether listed or not
+    return shipped + sorted(set(live) - set(shipped))

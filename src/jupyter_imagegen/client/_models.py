@@ -1,0 +1,149 @@
+"""The model registry: what each Cloudflare image model accepts and how it answers.
+
+The schemas are the ones Cloudflare publishes in its model catalog, shipped as package data in
+``models/*.json``. A model that is not shipped is looked up in the account's live catalog
+(``_catalog``); one that is in neither still works: it is sent unvalidated on the route its id
+implies (``@cf/...`` hosted, anything else proxied) and a warning says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Literal
+
+from .._exceptions import ValidationError
+
+__all__ = ["DEFAULT_MODEL", "ModelSpec", "check_model_id", "get_model", "list_models", "shipped_model"]
+
+DEFAULT_MODEL = "openai/gpt-image-1.5"
+
+# docs/cloudflare.md §1: ``@cf/owner/name`` or ``provider/name``, letters, digits, ``.``, ``_``, ``-`` and
+# ``/`` separators. The id goes into the URL path of a request that carries the token.
+_MODEL_ID = re.compile(r"(@cf/)?[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+")
+
+Hosting = Literal["proxied", "hosted"]
+OutputKind = Literal["url", "base64-json", "binary"]
+
+# Where a model takes the images it edits, and whether it wants one string or a list.
+_IMAGE_FIELDS: dict[str, tuple[str, bool]] = {
+    "images": ("images", True),
+    "image_input": ("image_input", True),
+    "image_b64": ("image_b64", False),
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model: its id, the route it is called on, what it answers and its input schema."""
+
+    id: str
+    hosting: Hosting
+    output_kind: OutputKind
+    input_schema: dict[str, Any] = field(repr=False)
+    binary_content_type: str | None = None
+    pricing: Any = field(default=None, repr=False)
+    known: bool = True
+    # "shipped" with the package, read from the live "catalog", or "unknown" (sent unchecked).
+    origin: str = "shipped"
+    # Why a model is unknown when the live catalog could not say (shown with the warning).
+    note: str | None = field(default=None, compare=False)
+
+    @property
+    def properties(self) -> dict[str, dict[str, Any]]:
+        props: dict[str, dict[str, Any]] = self.input_schema.get("properties", {})
+        return props
+
+    @property
+    def parameters(self) -> dict[str, dict[str, Any]]:
+        """The schema's properties other than the prompt and the input images."""
+        skip = {"prompt", *_IMAGE_FIELDS, "image", "mask"}
+        return {k: v for k, v in self.properties.items() if k not in skip}
+
+    @property
+    def closed(self) -> bool:
+        """True when the schema rejects properties it does not list."""
+        return self.input_schema.get("additionalProperties", True) is False
+
+    @property
+    def image_field(self) -> tuple[str, bool] | None:
+        """``(name, is_list)`` of the field that carries input images, if the model edits."""
+        for name, spec in _IMAGE_FIELDS.items():
+            if name in self.properties:
+                return spec
+        return None
+
+    @property
+    def max_images(self) -> int:
+        found = self.image_field
+        if found is None:
+            return 0
+        name, is_list = found
+        if not is_list:
+            return 1
+        return int(self.properties[name].get("maxItems", 16))
+
+    @classmethod
+    def unknown(cls, model_id: str, note: str | None = None) -> ModelSpec:
+        hosting: Hosting = "hosted" if model_id.startswith("@cf/") else "proxied"
+        schema: dict[str, Any] = {"type": "object", "properties": {"prompt": {"type": "string"}}}
+        kind: OutputKind = "base64-json" if hosting == "hosted" else "url"
+        return cls(model_id, hosting, kind, schema, known=False, origin="unknown", note=note)
+
+
+@functools.cache
+def _registry() -> dict[str, ModelSpec]:
+    models: dict[str, ModelSpec] = {}
+    folder = resources.files("jupyter_imagegen.client") / "models"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".json"):
+            continue
+        raw = json.loads(entry.read_text(encoding="utf-8"))
+        models[raw["model"]] = ModelSpec(
+            id=raw["model"],
+            hosting=raw["hosting"],
+            output_kind=raw["output_kind"],
+            input_schema=raw["input_schema"],
+            binary_content_type=raw.get("binary_content_type"),
+            pricing=raw.get("pricing"),
+        )
+    return models
+
+
+def list_models() -> list[str]:
+    """The ids of every model the registry knows, default first."""
+    ids = sorted(_registry())
+    ids.remove(DEFAULT_MODEL)
+    return [DEFAULT_MODEL, *ids]
+
+
+def shipped_model(model_id: str) -> ModelSpec | None:
+    """The spec shipped with the package for ``model_id``, or None."""
+    return _registry().get(model_id)
+
+
+def check_model_id(model_id: object) -> str:
+    """``model_id`` when it is a well-formed model id; a ValidationError saying why not."""
+    if not isinstance(model_id, str):
+        raise ValidationError(f"The model id must be text, got {type(model_id).__name__}.")
+    if not _MODEL_ID.fullmatch(model_id) or ".." in model_id:
+        shown = model_id if len(model_id) <= 80 else model_id[:77] + "..."
+        raise ValidationError(
+            f"{shown!r} is not a model id: ids look like @cf/owner/name or provider/name, made of "
+            "letters, digits, '.', '_', '-' and '/' (`imagegen models` lists known ones)."
+        )
+    return model_id
+
+
+def get_model(model_id: str) -> ModelSpec:
+    """The shipped spec for ``model_id``, else the live catalog's (read once, then kept on disk),
+    else an unvalidated spec."""
+    shipped = _registry().get(model_id)
+    if shipped is not None:
+        return shipped
+    from ._catalog import catalog_model  # reaches the network: loaded only for a model not shipped
+
+    return catalog_model(model_id)

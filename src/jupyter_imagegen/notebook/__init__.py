@@ -1,0 +1,1 @@
+"""The notebook front ends: the ``%%imagegen`` magic and the control panel widget."""

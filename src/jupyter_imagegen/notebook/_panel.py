@@ -1,0 +1,314 @@
+"""``ImageGenPanel``: the control panel widget (an anywidget; its front end is ``static/panel.js``,
+built from ``js/``).
+
+The widget only translates: the form's state (synced traits) becomes a request through the core's
+``prepare`` (which validates it; the reason shows next to a disabled Generate), and results become
+gallery items. Requests run as tasks on the kernel's event loop (:mod:`._panel_jobs`), so the
+notebook stays usable while images generate. The API token lives in the client, never in a trait.
+
+The job list and the gallery grow with the work, so they are not traits (a trait is re-sent whole
+on every change): the panel sends only what changed, as custom messages (``{"type": "jobs"}`` and
+``{"type": "gallery"}``, see :meth:`ImageGenPanel._send_changes`), with thumbnails as binary
+buffers; a front end that starts (a page load, a reopened notebook) asks once for the whole list
+(``{"type": "sync"}``). Originals stay on disk and travel only on demand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pathlib
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import traitlets
+
+from .._exceptions import ImageGenError, ImageGenWarning
+from ..client._catalog import models
+from ..client._models import DEFAULT_MODEL
+from ..runtime._budget import spend_today
+from ..runtime._fetch import expected_misses
+from ..runtime._runtime import check_image_count, get_runtime
+from ._panel_actions import PanelActions
+from ._panel_jobs import JobRunner, PanelJob
+from ._panel_state import (
+    EMPTY_GATEWAY,
+    HISTORY,
+    MAX_VARIATIONS,
+    Entry,
+    InputImage,
+    gateway_kwargs,
+    keep_params,
+    model_info,
+)
+
+if TYPE_CHECKING:
+    from ..client._client import AsyncClient
+    from ..client._request import ImageRequest
+    from ..client._result import GeneratedImage
+
+__all__ = ["ImageGenPanel"]
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+_FORM = ["prompt", "params", "variations", "gateway", "use_cache"]
+_log = logging.getLogger(__name__)
+
+
+class ImageGenPanel(PanelActions, anywidget.AnyWidget):
+    """A panel to write prompts, pick a model and its settings, and browse what was generated.
+
+    ``panel.images`` lists the gallery's images (newest first), ``panel.selected`` those marked
+    in the gallery, ``panel.save(folder)`` writes them with their provenance. The gallery is the
+    kernel's: a new panel shows every image made in this kernel so far.
+    """
+
+    _esm = _STATIC / "panel.js"
+    _css = _STATIC / "panel.css"
+
+    prompt = traitlets.Unicode("").tag(sync=True)
+    model = traitlets.Unicode(DEFAULT_MODEL).tag(sync=True)
+    models = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    model_info = traitlets.Dict().tag(sync=True)
+    params = traitlets.Dict().tag(sync=True)
+    variations = traitlets.Int(1).tag(sync=True)
+    limits = traitlets.Dict().tag(sync=True)  # the browser's limits come from here, not a copy
+    gateway = traitlets.Dict().tag(sync=True)
+    use_cache = traitlets.Bool(True).tag(sync=True)
+    inputs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    validity = traitlets.Dict().tag(sync=True)
+    selected_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    spend = traitlets.Dict().tag(sync=True)  # today's use from the usage ledger, for the header
+
+    def __init__(
+        self,
+        prompt: str = "",
+        *,
+        model: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        variations: int = 1,
+        client: AsyncClient | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._runner = JobRunner(self._on_jobs, self._image_made, client=client)
+        self._inputs: list[InputImage] = []
+        self._params_by_model: dict[str, dict[str, Any]] = {}
+        self._last_error: BaseException | None = None
+        self._sent_jobs: dict[str, dict[str, Any]] = {}  # what the front end was last told, by id
+        self._sent_gallery = [entry.id for entry in HISTORY.entries]  # a new view asks for these
+        chosen = model or self._default_model()
+        chosen_info = model_info(chosen)  # first: a new model's schema is read (and saved) here
+        offered = models()  # shipped ones and the live catalog's (read at most once a day)
+        super().__init__(
+            prompt=prompt,
+            model=chosen,
+            models=offered if chosen in offered else [*offered, chosen],
+            model_info=chosen_info,
+            params=get_runtime().model_defaults(chosen, dict(params or {})),
+            variations=variations,
+            limits={"max_variations": self._max_variations()},
+            gateway=dict(EMPTY_GATEWAY),
+            use_cache=get_runtime().flag("cache", True),
+            **kwargs,
+        )
+        self.on_msg(self._on_message)
+        self.observe(self._on_model, names=["model"])
+        self.observe(self._on_form, names=_FORM)
+        self.observe(self._on_selection, names=["selected_ids"])
+        HISTORY.subscribe(self._on_history)
+        self._validate()
+        with self._reporting("Reading today's usage"):
+            self.spend = spend_today()
+
+    def __repr__(self) -> str:
+        running = len(self._runner.active)
+        return f"<ImageGenPanel model={self.model!r} images={len(HISTORY.entries)} unfinished={running}>"
+
+    # Python API ----------------------------------------------------------------------------
+    @property
+    def images(self) -> list[GeneratedImage]:
+        """Every image in the gallery, newest first."""
+        return [entry.image for entry in HISTORY.entries]
+
+    @property
+    def selected(self) -> list[GeneratedImage]:
+        """The images marked in the gallery, newest first."""
+        chosen = set(self.selected_ids)
+        return [entry.image for entry in HISTORY.entries if entry.id in chosen]
+
+    @property
+    def jobs(self) -> list[dict[str, Any]]:
+        """The requests' states as the panel shows them, newest first."""
+        jobs = [job.as_dict() for job in self._runner.jobs]
+        for job in jobs:
+            job["message"] = self._scrub(job["message"])
+        return jobs
+
+    @property
+    def gallery(self) -> list[dict[str, Any]]:
+        """The gallery's items as the panel shows them (thumbnails as bytes), newest first."""
+        return [entry.item() for entry in HISTORY.entries]
+
+    @property
+    def last_error(self) -> BaseException | None:
+        """The last exception a panel action raised (its message is shown in the panel)."""
+        return self._last_error
+
+    def generate(self) -> list[str]:
+        """Queue the form's request(s), as the Generate button does; returns the job ids.
+        Raises ValidationError when the form is invalid."""
+        request, _ = self._prepare()
+        start = HISTORY.reserve_variations(request, self.variations)
+        requests = [request.with_variation(start + i) for i in range(self.variations)]
+        cache = get_runtime().cache()
+        # All the variations fit in today's budget or none is queued (each still reserves its own).
+        misses = expected_misses(self._runner.planner(), requests, cache, refresh=not self.use_cache)
+        get_runtime().meter().check(misses)
+        jobs = self._runner.submit(requests, cache, refresh=not self.use_cache)
+        return [job.id for job in jobs]
+
+    def cancel(self, job_id: str | None = None) -> int:
+        """Cancel one job or all unfinished ones (and their HTTP requests)."""
+        return self._runner.cancel(job_id)
+
+    async def wait(self) -> None:
+        """``await panel.wait()``: until every queued or running request has finished."""
+        await self._runner.wait()
+
+    def save(self, directory: str | os.PathLike[str], *, selected_only: bool = False) -> list[str]:
+        """Write the gallery's images (or only the selected ones) to ``directory`` at full size
+        with their provenance, named after their prompts, never overwriting; returns the paths."""
+        from ._session import save_all
+
+        images = self.selected if selected_only else self.images
+        return save_all(images, os.fspath(directory))
+
+    def close(self) -> None:
+        """Cancel unfinished requests, close the client and the widget."""
+        HISTORY.unsubscribe(self._on_history)
+        self._runner.close()
+        super().close()
+
+    # Form ----------------------------------------------------------------------------------
+    def _default_model(self) -> str:
+        try:
+            return self._runner.planner().model
+        except ImageGenError:
+            return DEFAULT_MODEL  # the configuration error shows as the reason Generate is disabled
+
+    @staticmethod
+    def _max_variations() -> int:
+        return min(MAX_VARIATIONS, get_runtime().max_images)
+
+    def _prepare(self) -> tuple[ImageRequest, list[str]]:
+        """The form as a validated request (variation 0), and any warning the core gave."""
+        check_image_count(self.variations, self._max_variations(), what="Variations")
+        images = [item.data for item in self._inputs] or None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ImageGenWarning)
+            request = self._runner.planner().prepare(
+                self.prompt, model=self.model, images=images, **gateway_kwargs(self.gateway), **self.params
+            )
+        return request, [str(w.message) for w in caught if issubclass(w.category, ImageGenWarning)]
+
+    def _validate(self) -> None:
+        try:
+            _, notes = self._prepare()
+        except (ImageGenError, TypeError) as exc:
+            self.validity = {"valid": False, "reason": self._scrub(str(exc))}
+        else:
+            self.validity = {"valid": True, "reason": " ".join(notes)}
+
+    def _on_model(self, change: Mapping[str, Any]) -> None:
+        """New controls; values that fit the new model carry over, and switching back to a model
+        brings back what was set for it."""
+        old, new = change["old"], change["new"]
+        with self._reporting("Switching the model"), self.hold_sync():
+            self._params_by_model[old] = dict(self.params)
+            self.model_info = model_info(new)
+            self.params = keep_params(new, {**self._params_by_model.get(new, {}), **self.params})
+            self._validate()
+
+    def _on_form(self, change: Mapping[str, Any]) -> None:
+        with self._reporting("Checking the form"):
+            self._validate()
+
+    def _set_inputs(self, inputs: Sequence[InputImage]) -> None:
+        self._inputs = list(inputs)
+        with self.hold_sync():
+            self.inputs = [item.item() for item in self._inputs]
+            self._validate()
+
+    # Updates from the jobs and the history -------------------------------------------------------
+    def _image_made(self, job: PanelJob, entry: Entry) -> None:
+        HISTORY.add(entry)
+
+    def _on_jobs(self) -> None:
+        with self._reporting("Updating the status"):
+            self._send_changes(reset=False)
+            self.spend = spend_today()
+
+    def _on_history(self) -> None:
+        with self._reporting("Updating the gallery"):
+            self._send_changes(reset=False)
+            self._on_selection({})
+
+    def _send_changes(self, *, reset: bool) -> None:
+        """Tell the front end what changed since it was last told (everything when ``reset``).
+
+        ``{"type": "jobs", "reset", "items", "drop"}``: jobs that are new (newest first) or
+        changed, and ids that left the list. ``{"type": "gallery", "reset", "items", "drop"}``:
+        new items, newest first, item ``i``'s thumbnail in buffer ``i``. A message's size depends on what
+        changed, never on how long the lists are."""
+        jobs = self.jobs
+        current = {job["id"] for job in jobs}
+        changed = [job for job in jobs if reset or self._sent_jobs.get(job["id"]) != job]
+        dropped = [] if reset else [key for key in self._sent_jobs if key not in current]
+        if reset or changed or dropped:
+            self.send({"type": "jobs", "reset": reset, "items": changed, "drop": dropped})
+            self._sent_jobs = {job["id"]: job for job in jobs}
+        entries = HISTORY.entries
+        live = {entry.id for entry in entries}
+        sent = set(self._sent_gallery)
+        new = [entry for entry in entries if reset or entry.id not in sent]
+        gone = [] if reset else [key for key in self._sent_gallery if key not in live]
+        if reset or new or gone:
+            items = [entry.item() for entry in new]
+            thumbs = [item.pop("thumb") for item in items]
+            self.send({"type": "gallery", "reset": reset, "items": items, "drop": gone}, thumbs)
+            self._sent_gallery = [entry.id for entry in entries]
+
+    def _on_selection(self, change: Mapping[str, Any]) -> None:
+        live = {entry.id for entry in HISTORY.entries}
+        kept = [i for i in self.selected_ids if i in live]
+        if kept != list(self.selected_ids):
+            self.selected_ids = kept
+
+    # Errors --------------------------------------------------------------------------------
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """State from the front end; a value a trait rejects is reported in the panel."""
+        with self._reporting("Applying a change from the panel"):
+            super().set_state(sync_data)
+
+    @contextlib.contextmanager
+    def _reporting(self, action: str) -> Iterator[None]:
+        """Show any exception of ``action`` in the panel instead of losing it in the kernel log."""
+        try:
+            yield
+        except Exception as exc:
+            self._last_error = exc
+            if isinstance(exc, ImageGenError):
+                message = str(exc)
+            else:
+                _log.exception("%s failed", action)
+                message = f"{action} failed: {type(exc).__name__}: {exc}"
+            self.error = self._scrub(message)
+
+    @staticmethod
+    def _scrub(text: str) -> str:
+        """Belt and braces: the core already keeps the token out of its messages."""
+        token = os.environ.get("CLOUDFLARE_API_TOKEN", "").strip()
+        return text.replace(token, "***") if len(token) >= 8 else text

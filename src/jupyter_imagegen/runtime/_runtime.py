@@ -1,0 +1,309 @@
+"""The one runtime of a kernel or process, under every front end.
+
+:class:`Runtime` (one per process, :func:`get_runtime`) reads the user's defaults
+(:class:`ImageGenConfig`) and owns what the magic, the panel, ``batch()``, the Python API and the CLI share: the clients
+(rebuilt in :meth:`Runtime._client_for` only, when the credentials or the configured model or
+gateway change), the disk cache, the background event loop and the limits. Precedence everywhere:
+keyword or option > configuration > environment > built-in default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import ConfigurationError, ValidationError
+from ..client._cloudflare import MAX_IMAGES
+from ..client._config import environment_fingerprint
+from ._config import (
+    ENVIRONMENT_NAMES,
+    MODEL_DEFAULTS,
+    OFF_WORDS,
+    ON_WORDS,
+    ImageGenConfig,
+    check_image_count,
+    standalone_config,
+)
+from ._display import DISPLAY_FORMATS
+
+if TYPE_CHECKING:
+    from ..client._client import AsyncClient, Client
+    from ..client._request import ImageRequest
+    from ..client._result import GeneratedImage
+    from ._budget import Meter
+    from ._cache import ImageCache
+    from ._runner import LoopThread, RunOutcome
+
+__all__ = [
+    "MAX_IMAGES",
+    "MODEL_DEFAULTS",
+    "ImageGenConfig",
+    "Runtime",
+    "check_image_count",
+    "get_runtime",
+]
+
+
+class Runtime:
+    """Settings, clients, cache, event loop and limits shared by every front end of a process."""
+
+    def __init__(self, config: ImageGenConfig | None = None) -> None:
+        self._own_config = config or standalone_config()
+        self.config: ImageGenConfig = self._own_config
+        self._lock = threading.Lock()
+        self._loop_thread: LoopThread | None = None
+        # One client per event loop (connections belong to a loop), plus one blocking client.
+        self._clients: dict[object, tuple[str, Client | AsyncClient, asyncio.AbstractEventLoop | None]] = {}
+
+    # Configuration ---------------------------------------------------------------------------
+    def use_config(self, config: ImageGenConfig | None) -> None:
+        """Read defaults from ``config`` (the magic, once the extension is loaded), or go back to
+        the process's own configuration with None."""
+        self.config = config if config is not None else self._own_config
+
+    def value(self, name: str, given: Any = None) -> Any:
+        """``given`` if set, else the configuration's value, else the environment's, else None."""
+        if given is not None:
+            return given
+        value = getattr(self.config, name)
+        if value is None and name in ENVIRONMENT_NAMES:
+            value = os.environ.get(ENVIRONMENT_NAMES[name], "").strip() or None
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        """A switch: an environment value of 0/false/no/off turns it off, 1/true/yes/on on."""
+        value = self.value(name)
+        if isinstance(value, str):
+            return value.lower() in ON_WORDS if default is False else value.lower() not in OFF_WORDS
+        return default if value is None else bool(value)
+
+    def number(self, name: str, default: int, given: int | None = None) -> int:
+        value = self.value(name, given)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigurationError(
+                f"{ENVIRONMENT_NAMES[name]} must be a whole number, got {value!r}."
+            ) from None
+
+    @property
+    def concurrency(self) -> int:
+        return max(1, self.number("concurrency", 4))
+
+    @property
+    def max_images(self) -> int:
+        return int(self.config.max_images)
+
+    def meter(self, max_images_per_day: int | None = None, max_usd_per_day: float | None = None) -> Meter:
+        """The usage ledger beside the cache folder and the daily budgets (keyword > %config >
+        environment > none), through which every front end reserves before sending."""
+        from ._budget import Budget, Meter
+        from ._usage import UsageLedger, ledger_path_for
+
+        images = self.value("max_images_per_day", max_images_per_day)
+        budget = Budget.read(images, self.value("max_usd_per_day", max_usd_per_day))
+        return Meter(UsageLedger(ledger_path_for(self.value("cache_dir"))), budget)
+
+    def display_format(self, given: str | None = None) -> str:
+        value = self.value("display_format", given) or "auto"
+        if value not in DISPLAY_FORMATS:
+            raise ValidationError(
+                f"IMAGEGEN_DISPLAY_FORMAT must be one of {', '.join(DISPLAY_FORMATS)}, got {value!r}."
+            )
+        return str(value)
+
+    def model_defaults(self, model: str, given: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``given`` parameters plus the configured quality/size/style that ``model`` takes."""
+        from ..client._models import get_model
+
+        spec = get_model(model)
+        params = dict(given or {})
+        for name in MODEL_DEFAULTS:
+            default = self.value(name)
+            if params.get(name) is None and default is not None and name in spec.parameters:
+                params[name] = default
+        return {name: value for name, value in params.items() if value is not None}
+
+    def default_model(self) -> str:
+        """The model used when none is named: %config, else $IMAGEGEN_MODEL, else the default."""
+        from ..client._config import Settings
+        from ..client._models import DEFAULT_MODEL
+
+        try:
+            return Settings.resolve(model=self.config.model).model
+        except ConfigurationError:  # another setting is malformed; the client will say so
+            return self.config.model or DEFAULT_MODEL
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for a client: the configured model and gateway (the client reads the
+        rest, credentials included, from the environment)."""
+        options = {"model": self.config.model, "gateway_id": self.config.gateway}
+        return {name: value for name, value in options.items() if value}
+
+    # Clients -------------------------------------------------------------------------------
+    def client(self) -> Client:
+        """The process's blocking client for the current settings."""
+        from ..client._client import Client
+
+        return self._client_for("sync", lambda: Client(**self.client_options()), None)  # type: ignore[return-value]
+
+    def async_client(self, loop: asyncio.AbstractEventLoop | None = None) -> AsyncClient:
+        """The async client of ``loop`` (default: the running one) for the current settings."""
+        from ..client._client import AsyncClient
+
+        loop = loop or asyncio.get_running_loop()
+        connections = self.concurrency
+        return self._client_for(  # type: ignore[return-value]
+            loop, lambda: AsyncClient(**self.client_options(), connections=connections), loop
+        )
+
+    def own_async_client(self, options: dict[str, Any], *, connections: int, max_retries: int) -> AsyncClient:
+        """A new async client for one job that closes it itself (a batch): ``options`` over the
+        configured ones, a pool of ``connections`` and ``max_retries`` retries of its own."""
+        from ..client._client import AsyncClient
+
+        settings = {"connections": connections, **self.client_options(), **options}
+        return AsyncClient(**{**settings, "max_retries": max_retries})
+
+    def _client_for(
+        self, key: object, make: Callable[[], Client | AsyncClient], loop: asyncio.AbstractEventLoop | None
+    ) -> Client | AsyncClient:
+        """The one place shared clients are made and replaced: when the environment's credentials,
+        the configured model or gateway, or the concurrency (the pool's size) changed since the
+        client was built."""
+        fingerprint = hashlib.sha256(
+            f"{environment_fingerprint()}\0{self.client_options()}\0{self.concurrency}".encode()
+        ).hexdigest()
+        with self._lock:
+            current = self._clients.get(key)
+            if current is not None and current[0] == fingerprint:
+                return current[1]
+            client = make()  # may raise ConfigurationError; the old client then stays
+            self._clients[key] = (fingerprint, client, loop)
+        if current is not None:
+            self._retire(current[1], current[2])
+        return client
+
+    def release(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Close the async client of ``loop`` (a panel closing); the next use makes a new one."""
+        with self._lock:
+            current = self._clients.pop(loop, None) if loop is not None else None
+        if current is not None:
+            self._retire(current[1], current[2])
+
+    @staticmethod
+    def _retire(client: Client | AsyncClient, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Close a replaced client; an async one on its own loop, without waiting for it."""
+        from ..client._client import Client
+
+        if isinstance(client, Client):
+            client.close()
+        elif loop is not None and loop.is_running() and not loop.is_closed():
+            if _running_loop() is loop:  # a task now, so whoever waits for the loop's tasks sees it
+                task = loop.create_task(client.aclose())
+                _closing.add(task)
+                task.add_done_callback(_closing.discard)
+            else:
+                with contextlib.suppress(RuntimeError):
+                    asyncio.run_coroutine_threadsafe(client.aclose(), loop)
+
+    # Cache and loop ------------------------------------------------------------------------
+    def cache(self, *, api: bool = False) -> ImageCache | None:
+        """The disk cache, or None when it is off (``api``: for generate()/generate_many())."""
+        from ._cache import DEFAULT_MAX_BYTES, ImageCache
+
+        if not self.flag("cache", True) or (api and not self.flag("api_cache", False)):
+            return None
+        megabytes = self.number("cache_max_mb", 0)
+        max_bytes = megabytes * 1024 * 1024 if megabytes > 0 else DEFAULT_MAX_BYTES
+        directory = self.value("cache_dir")
+        if directory:
+            return ImageCache(os.path.expanduser(directory), max_bytes=max_bytes)
+        return ImageCache.default(max_bytes=max_bytes)
+
+    @property
+    def loop(self) -> LoopThread:
+        """The background event loop that blocking front ends (the magic, the CLI) run on."""
+        from ._runner import LoopThread
+
+        with self._lock:
+            if self._loop_thread is None:
+                self._loop_thread = LoopThread()
+            return self._loop_thread
+
+    def run(
+        self,
+        requests: Sequence[ImageRequest],
+        *,
+        refresh: bool = False,
+        api: bool = False,
+        concurrency: int | None = None,
+        on_progress: Callable[[int, int, float], None] | None = None,
+        on_outcomes: Callable[[list[GeneratedImage | BaseException | None]], None] | None = None,
+    ) -> RunOutcome[GeneratedImage]:
+        """Every request from the cache (see :meth:`cache`) or the service, on the background
+        loop, at most ``concurrency`` at once; interruptible (see :meth:`LoopThread.run`). What
+        will be sent is reserved against the daily budgets first, all or none (BudgetExceededError)."""
+        from ._fetch import fetch_async, reserve_misses
+
+        loop = self.loop.loop()
+        client = self.async_client(loop)
+        cache = self.cache(api=api)
+        spend = reserve_misses(self.meter(), client, requests, cache, refresh=refresh)
+
+        def factory(request: ImageRequest) -> Callable[[], Any]:
+            return lambda: fetch_async(client, request, cache, refresh=refresh, spend=spend)
+
+        try:
+            return self.loop.run(
+                [factory(r) for r in requests],
+                concurrency=concurrency or self.concurrency,
+                on_progress=on_progress,
+                on_outcomes=on_outcomes,
+            )
+        finally:
+            spend.close()  # what cache hits and cancelled requests did not use goes back
+
+    def close(self) -> None:
+        """Close every client and stop the background loop; both are made again on next use."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+            thread, self._loop_thread = self._loop_thread, None
+        for _, client, loop in clients:
+            if thread is not None and loop is thread.current():
+                with contextlib.suppress(Exception):  # best effort: the loop may be stopping
+                    thread.call(client.aclose(), timeout=5)  # type: ignore[union-attr]
+            else:
+                self._retire(client, loop)
+        if thread is not None:
+            thread.stop()
+
+
+_closing: set[asyncio.Task[None]] = set()  # a loop keeps only weak references to tasks
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+_runtime: Runtime | None = None
+_runtime_lock = threading.Lock()
+
+
+def get_runtime() -> Runtime:
+    """The process's runtime, made on first use."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            _runtime = Runtime()
+        return _runtime
