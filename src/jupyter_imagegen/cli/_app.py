@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import pathlib
-import signal
 import subprocess
 import sys
 import tempfile
 from typing import Any
 
 from .._exceptions import ConfigurationError
-from ._lab import CREDENTIALS, _raise_interrupt
+from ._foreground import emulator_unless_credentials, run_in_foreground
 
 __all__ = ["APP_CELL", "offline_banner_html", "serve_app"]
 
@@ -79,34 +78,11 @@ def serve_app(*, port: int, open_browser: bool, theme: str) -> int:
 
     if importlib.util.find_spec("voila") is None:
         raise ConfigurationError("imagegen app needs Voilà: pip install 'jupyter-imagegen[app]'.")
-    from ..runtime._offline import emulator_banner
-
     env = dict(os.environ)
-    emulator = None
-    if not all(env.get(name) for name in CREDENTIALS):
-        from ..emulator import Emulator
-
-        emulator = Emulator(port=0).start()
-        env.update(emulator.env)
-        print(emulator_banner(emulator.base_url), flush=True)
-        print("(CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set.)", flush=True)
+    emulator = emulator_unless_credentials(env)
     with tempfile.TemporaryDirectory(prefix="imagegen-app-") as folder:
         notebook = _notebook(pathlib.Path(folder))
         command = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", f"--theme={theme}"]
         command += ["--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
         command += [] if open_browser else ["--no-browser"]
-        server = subprocess.Popen(command, env=env, cwd=folder)
-        # A terminated launcher must not orphan the server: treat SIGTERM like Ctrl-C.
-        signal.signal(signal.SIGTERM, _raise_interrupt)
-        try:
-            return server.wait()
-        except KeyboardInterrupt:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            return 130
-        finally:
-            if emulator is not None:
-                emulator.stop()
+        return run_in_foreground(subprocess.Popen(command, env=env, cwd=folder), emulator)

@@ -9,20 +9,18 @@ from __future__ import annotations
 import importlib
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from types import FrameType
 from urllib.parse import quote
 
 from .._exceptions import ConfigurationError
+from ._foreground import emulator_unless_credentials, run_in_foreground
 
-__all__ = ["CREDENTIALS", "notebook_url", "run_lab"]
+__all__ = ["notebook_url", "run_lab"]
 
-CREDENTIALS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
 DEFAULT_PORT = 8888
 # JupyterLab's first start (building its workspace, loading extensions) can be slow on a small machine.
 STARTUP_SECONDS = 180.0
@@ -63,10 +61,6 @@ def _check_installed() -> None:
         ) from None
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def _wait_until_answering(lab: subprocess.Popen[bytes], port: int) -> bool:
     """True once the server answers on ``port``; False if it exits or never answers."""
     import httpx
@@ -83,8 +77,6 @@ def _wait_until_answering(lab: subprocess.Popen[bytes], port: int) -> bool:
 
 def run_lab(notebook: str, port: int | None = None, open_browser: bool = True) -> int:
     """Run JupyterLab in the foreground until Ctrl-C or SIGTERM; the process exit status."""
-    from ..runtime._offline import emulator_banner
-
     _check_installed()
     path = Path(notebook)
     if not path.exists():
@@ -96,14 +88,7 @@ def run_lab(notebook: str, port: int | None = None, open_browser: bool = True) -
     env = dict(os.environ)
     token = env.get("JUPYTER_TOKEN") or secrets.token_urlsafe(24)
     env["JUPYTER_TOKEN"] = token
-    emulator = None
-    if not all(env.get(name) for name in CREDENTIALS):
-        from ..emulator import Emulator
-
-        emulator = Emulator(port=0).start()
-        env.update(emulator.env)
-        print(emulator_banner(emulator.base_url), flush=True)
-        print("(CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set.)", flush=True)
+    emulator = emulator_unless_credentials(env)
     command = [sys.executable, "-m", "jupyter", "lab", notebook, f"--port={port}"]
     # A taken port must fail loudly rather than move, or the printed URL would be wrong.
     command += ["--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0"]
@@ -111,20 +96,10 @@ def run_lab(notebook: str, port: int | None = None, open_browser: bool = True) -
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines run as root
         command.append("--allow-root")
     lab = subprocess.Popen(command, env=env)
-    # A terminated launcher must not orphan the server: treat SIGTERM like Ctrl-C.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
+
+    def started() -> None:
         if _wait_until_answering(lab, port):
             print(f"\nJupyterLab is running. Open the notebook at:\n    {notebook_url(port, path, token)}\n")
             print("Press Ctrl-C to stop.", flush=True)
-        return lab.wait()
-    except KeyboardInterrupt:
-        lab.terminate()
-        try:
-            lab.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            lab.kill()
-        return 130
-    finally:
-        if emulator is not None:
-            emulator.stop()
+
+    return run_in_foreground(lab, emulator, started)

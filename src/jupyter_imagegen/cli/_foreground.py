@@ -1,0 +1,61 @@
+"""What ``imagegen lab`` and ``imagegen app`` share: a server process run in the foreground,
+on an in-process emulator when no credentials are set."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Callable, MutableMapping
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..emulator import Emulator
+
+__all__ = ["CREDENTIALS", "emulator_unless_credentials", "run_in_foreground"]
+
+CREDENTIALS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
+
+
+def emulator_unless_credentials(env: MutableMapping[str, str]) -> Emulator | None:
+    """None when ``env`` has credentials; else a started emulator, its settings put in ``env``
+    and its address said loudly in the terminal."""
+    if all(env.get(name) for name in CREDENTIALS):
+        return None
+    from ..emulator import Emulator
+    from ..runtime._offline import emulator_banner
+
+    emulator = Emulator(port=0).start()
+    env.update(emulator.env)
+    print(emulator_banner(emulator.base_url), flush=True)
+    print("(CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set.)", flush=True)
+    return emulator
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run_in_foreground(
+    server: subprocess.Popen[bytes],
+    emulator: Emulator | None,
+    started: Callable[[], None] | None = None,
+) -> int:
+    """Wait for ``server`` (calling ``started`` first) until it exits, Ctrl-C or SIGTERM; its exit
+    status, or 130 when interrupted. The server and the emulator are stopped either way."""
+    # A terminated launcher must not orphan the server: treat SIGTERM like Ctrl-C.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if started is not None:
+            started()
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        return 130
+    finally:
+        if emulator is not None:
+            emulator.stop()
