@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import re
 import threading
 import time
@@ -37,89 +36,24 @@ from ._catalog import CatalogEntry, schema_result, search_answer
 from ._faults import (
     BAD_IMAGE_STRING,
     IMAGE_FAULTS,
-    NOT_AN_IMAGE,
     URL_ONLY_FAULTS,
     Fault,
     FaultSpec,
-    bomb_png,
     oversize_chunks,
+    spoiled_image,
 )
 from ._inputs import Job, ServiceError, check_request
 from ._render import render_image
+from ._reply import Reply, fault_reply, log_id, v4
 from ._state import FileStore, SampleCounter, StoredFile
 
-__all__ = ["Envelope", "ImageUrlStyle", "Reply", "Service", "ServiceError", "files_served_from"]
+__all__ = ["Envelope", "ImageUrlStyle", "Service", "ServiceError", "files_served_from"]
 
 Envelope = Literal["v4", "run", "v4+run"]
 ImageUrlStyle = Literal["url", "data-uri"]
 
 _ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/run(?:/(.+))?")
 _CATALOG_ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/models/(search|schema)")
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_MODERATION_TEXT = (
-    "Your request was rejected by the safety system. If you believe this is an error, contact us at "
-    "help.openai.com and include the request ID {request_id}. code: moderation_blocked"
-)
-_DAILY_LIMIT_TEXT = (
-    "Account limited: you have used up your daily free allocation of 10,000 neurons, please upgrade "
-    "to Cloudflare's Workers Paid plan if you would like to continue usage."
-)
-_SERVER_ERROR_TEXT = {
-    500: "Internal server error",
-    502: "Bad gateway: InferenceUpstreamError: the model provider failed",
-    503: "Service temporarily unavailable",
-    504: "Gateway timeout: the model provider did not answer in time",
-}
-
-
-def log_id() -> str:
-    """A ULID-shaped id, like AI Gateway's ``cf-aig-log-id``."""
-    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
-
-
-@dataclass
-class Reply:
-    """An HTTP answer. ``body`` may be an iterable of chunks (then ``length`` must be given);
-    ``cut_after`` sends only that many body bytes, then drops the connection; ``reset`` drops it
-    without answering at all."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes | Iterable[bytes] = b""
-    length: int | None = None
-    cut_after: int | None = None
-    reset: bool = False
-
-    @classmethod
-    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        body = json.dumps(payload).encode()
-        return cls(status, {"content-type": "application/json", **(headers or {})}, body)
-
-    @classmethod
-    def error(
-        cls,
-        status: int,
-        code: int,
-        message: str,
-        headers: dict[str, str] | None = None,
-        *,
-        result: Any = None,
-    ) -> Reply:
-        errors = [{"code": code, "message": message}]
-        payload = {"success": False, "errors": errors, "messages": [], "result": result}
-        return cls.json(status, payload, headers)
-
-    @property
-    def size(self) -> int:
-        if self.length is not None:
-            return self.length
-        assert isinstance(self.body, bytes), "a streamed body needs its length"
-        return len(self.body)
-
-
-def _v4(result: Any) -> dict[str, Any]:
-    return {"success": True, "errors": [], "messages": [], "result": result}
 
 
 def _base64_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -130,18 +64,6 @@ def _base64_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield base64.b64encode(pending[:whole])
         pending = pending[whole:]
     yield base64.b64encode(pending)
-
-
-def _spoiled(fault: FaultSpec | None, data: bytes) -> bytes:
-    """The image bytes as an image fault leaves them (unchanged for any other fault)."""
-    kind = fault.kind if fault else None
-    if kind is Fault.TRUNCATED_BASE64:
-        return data[: len(data) // 2 // 3 * 3]  # a whole number of base64 quanta: still decodes
-    if kind in (Fault.NOT_AN_IMAGE, Fault.BAD_IMAGE_STRING):
-        return NOT_AN_IMAGE
-    if fault is not None and kind is Fault.DECOMPRESSION_BOMB:
-        return bomb_png(fault["width"], fault["height"])
-    return data
 
 
 _REQUEST = threading.local()
@@ -224,12 +146,12 @@ class Service:
         self._admit(method, "GET", route.group(0), route.group(1), headers)
         if not self.catalog_readable:
             raise ServiceError(401, 10000, "Authentication error")
-        early = self._fault_answer(fault)
+        early = fault_reply(fault, self.envelope)
         if early is not None:
             return early
         if route.group(2) == "search":
             return Reply.json(200, search_answer(self.added, query))
-        return Reply.json(200, _v4(schema_result(self.added, query)))
+        return Reply.json(200, v4(schema_result(self.added, query)))
 
     def _answer(
         self, method: str, path: str, headers: dict[str, str], raw: bytes, fault: FaultSpec | None
@@ -238,7 +160,7 @@ class Service:
         if route is None:
             raise ServiceError(404, 7000, "No route for that URI")
         self._admit(method, "POST", path, route.group(1), headers)
-        early = self._fault_answer(fault)
+        early = fault_reply(fault, self.envelope)
         if early is not None:
             return early
         try:
@@ -294,28 +216,6 @@ class Service:
         entry = self.added.get(model_id)
         return entry.spec if entry is not None else shipped_model(model_id)
 
-    def _fault_answer(self, fault: FaultSpec | None) -> Reply | None:
-        if fault is None:
-            return None
-        if fault.kind is Fault.RATE_LIMIT:
-            retry_after = fault.get("retry_after")
-            extra = {} if retry_after is None else {"retry-after": f"{retry_after:g}"}
-            return Reply.error(429, 3040, "Capacity temporarily exceeded, please try again.", extra)
-        if fault.kind is Fault.DAILY_LIMIT:
-            return Reply.error(429, 3036, _DAILY_LIMIT_TEXT)
-        if fault.kind is Fault.SERVER_ERROR:
-            status = fault["status"]
-            return Reply.error(status, 3000, _SERVER_ERROR_TEXT.get(status, "Upstream failure"))
-        if fault.kind is Fault.MODERATION:
-            message = _MODERATION_TEXT.format(request_id=f"req_{os.urandom(12).hex()}")
-            return Reply.error(400, fault["code"], message)
-        if fault.kind is Fault.FAILED_STATE:
-            failed = {"state": "Failed", "error": {"code": fault["code"], "message": fault["message"]}}
-            return Reply.json(200, failed if self.envelope == "run" else _v4(failed))
-        if fault.kind is Fault.RESET:
-            return Reply(0, reset=True)
-        return None
-
     def file_url(self, name: str) -> str:
         return f"{getattr(_REQUEST, 'file_base', None) or self.file_base}/files/{name}"
 
@@ -326,17 +226,17 @@ class Service:
         elif kind is Fault.EXPIRED_URL:
             image = self.file_url(self.files.new_name(job.fmt.extension))  # never stored
         elif self.image_url_style == "data-uri" and kind not in URL_ONLY_FAULTS:
-            image = f"data:{job.fmt.mime};base64,{base64.b64encode(_spoiled(fault, data)).decode()}"
+            image = f"data:{job.fmt.mime};base64,{base64.b64encode(spoiled_image(fault, data)).decode()}"
         else:
             name = self.files.new_name(job.fmt.extension)
             kept = fault if kind in IMAGE_FAULTS else None  # recorded with the download
             expires = time.monotonic() + self.url_ttl
-            self.files.put(name, StoredFile(_spoiled(fault, data), job.fmt.mime, expires, kept))
+            self.files.put(name, StoredFile(spoiled_image(fault, data), job.fmt.mime, expires, kept))
             image = self.file_url(name)
         run = {"state": "Completed", "result": {"image": image}, "gatewayMetadata": {"keySource": "Unified"}}
         if self.envelope == "v4":
-            return Reply.json(200, _v4({"image": image}))
-        return Reply.json(200, run if self.envelope == "run" else _v4(run))
+            return Reply.json(200, v4({"image": image}))
+        return Reply.json(200, run if self.envelope == "run" else v4(run))
 
     def _base64_answer(self, data: bytes, fault: FaultSpec | None) -> Reply:
         if fault is not None and fault.kind is Fault.OVERSIZE:
@@ -350,14 +250,14 @@ class Service:
         if fault is not None and fault.kind is Fault.BAD_IMAGE_STRING:
             image = BAD_IMAGE_STRING
         else:
-            image = base64.b64encode(_spoiled(fault, data)).decode()
-        return Reply.json(200, _v4({"image": image}))
+            image = base64.b64encode(spoiled_image(fault, data)).decode()
+        return Reply.json(200, v4({"image": image}))
 
     def _binary_answer(self, job: Job, data: bytes, fault: FaultSpec | None) -> Reply:
         headers = {"content-type": job.fmt.mime}
         if fault is not None and fault.kind is Fault.OVERSIZE:
             return Reply(200, headers, oversize_chunks(fault["bytes"]), length=fault["bytes"])
-        return Reply(200, headers, _spoiled(fault, data))
+        return Reply(200, headers, spoiled_image(fault, data))
 
     def serve_file(self, name: str) -> tuple[Reply, FaultSpec | None]:
         """The file route's answer for ``name`` and the fault it carries, if any."""

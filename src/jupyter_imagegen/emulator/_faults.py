@@ -27,6 +27,7 @@ __all__ = [
     "bomb_png",
     "oversize_chunks",
     "parse_fault_header",
+    "spoiled_image",
 ]
 
 FAULT_HEADER = "x-emulator-fault"
@@ -270,3 +271,15 @@ NOT_AN_IMAGE = (
     b"<body><h1>403 Forbidden</h1><p>This object is not available (emulated).</p></body></html>\n"
 )
 BAD_IMAGE_STRING = "<<image unavailable: storage error (emulated)>>"
+
+
+def spoiled_image(fault: FaultSpec | None, data: bytes) -> bytes:
+    """The image bytes as an image fault leaves them (unchanged for any other fault)."""
+    kind = fault.kind if fault else None
+    if kind is Fault.TRUNCATED_BASE64:
+        return data[: len(data) // 2 // 3 * 3]  # a whole number of base64 quanta: still decodes
+    if kind in (Fault.NOT_AN_IMAGE, Fault.BAD_IMAGE_STRING):
+        return NOT_AN_IMAGE
+    if fault is not None and kind is Fault.DECOMPRESSION_BOMB:
+        return bomb_png(fault["width"], fault["height"])
+    return data

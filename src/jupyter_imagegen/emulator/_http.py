@@ -1,10 +1,7 @@
 """The HTTP side: a threading server on loopback and the handler that routes each request.
 
 Routes: the API under ``/client/v4/``, image files under ``/files/`` (GET only), and control
-endpoints under ``/__emulator__/`` for tests that run the emulator in another process:
-``POST faults`` (``{"kind": ..., "times": n, ...options}``), ``POST latency``
-(``{"seconds": s}``), ``POST reset`` and ``GET stats``. Control endpoints take the emulator's
-token (``Authorization: Bearer <token>``) and send no CORS header, so a web page cannot drive them.
+endpoints under ``/__emulator__/`` (:mod:`._control`).
 
 Shared on a network (``--host 0.0.0.0``, a classroom), it stays bounded (:mod:`._connections`)
 and image URLs name the address the client reached (its ``Host`` header, checked), so they work
@@ -23,9 +20,11 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from ._api import Reply, files_served_from
+from ._api import files_served_from
 from ._connections import BoundedHTTPServer
+from ._control import control_reply
 from ._faults import FAULT_HEADER, Fault, FaultSpec, parse_fault_header
+from ._reply import Reply
 from ._state import RecordedRequest
 
 if TYPE_CHECKING:
@@ -96,27 +95,6 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the emulator logs one line per request itself, when asked to
 
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch()
-
     def _dispatch(self) -> None:
         started = time.monotonic()
         path, query = urlsplit(self.path).path, urlsplit(self.path).query
@@ -138,6 +116,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send(Reply(status, {"content-type": "text/plain"}, f"{status} {text}\n".encode()))
         self._http.expect(self.connection, reading=True)  # the clock runs for the next request
+
+    # Every method goes through one router; each route answers 405 to a method it does not serve.
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
 
     def _read_body(self) -> bytes:
         body = (
@@ -257,33 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
         emulator._log_line(f"{self.command} {path} -> {status or 'dropped'}")
 
     def _control(self, path: str, headers: dict[str, str]) -> None:
-        emulator = self._http.emulator
         payload = _json_or_none(self._read_body())
-        if headers.get("authorization") != f"Bearer {emulator.token}":
-            # No CORS header either: a web page must not be able to drive the emulator.
-            message = "control endpoints need the emulator's token: Authorization: Bearer <token>"
-            self._send(Reply.json(401, {"ok": False, "error": message}))
-            return
-        action = (self.command, path.removeprefix("/__emulator__/").rstrip("/"))
-        options = dict(payload) if isinstance(payload, dict) else {}
-        try:
-            if action == ("GET", "stats"):
-                reply = Reply.json(200, emulator.stats())
-            elif action == ("POST", "faults"):
-                kind, times = options.pop("kind", None), options.pop("times", 1)
-                emulator.inject(str(kind), times=times, **options)
-                reply = Reply.json(200, {"ok": True, "faults_pending": emulator.stats()["faults_pending"]})
-            elif action == ("POST", "latency"):
-                emulator.latency = options.get("seconds")  # type: ignore[assignment]  # checked by the setter
-                reply = Reply.json(200, {"ok": True, "latency": emulator.latency})
-            elif action == ("POST", "reset"):
-                emulator.reset()
-                reply = Reply.json(200, {"ok": True})
-            else:
-                reply = Reply.json(404, {"ok": False, "error": f"no control endpoint {self.command} {path}"})
-        except (TypeError, ValueError) as exc:
-            reply = Reply.json(400, {"ok": False, "error": str(exc)})
-        self._send(reply)
+        self._send(control_reply(self._http.emulator, self.command, path, headers, payload))
 
     def _send(self, reply: Reply, ready: Callable[[int | None], None] | None = None) -> int | None:
         """Write ``reply``; the status sent, or None when the connection was dropped instead.
