@@ -8,7 +8,7 @@ notebook stays usable while images generate. The API token lives in the client, 
 
 The job list and the gallery grow with the work, so they are not traits (a trait is re-sent whole
 on every change): the panel sends only what changed, as custom messages (``{"type": "jobs"}`` and
-``{"type": "gallery"}``, see :meth:`ImageGenPanel._send_changes`), with thumbnails as binary
+``{"type": "gallery"}``, see :mod:`._panel_changes`), with thumbnails as binary
 buffers; a front end that starts (a page load, a reopened notebook) asks once for the whole list
 (``{"type": "sync"}``). Originals stay on disk and travel only on demand.
 """
@@ -33,6 +33,7 @@ from ..runtime._budget import spend_today
 from ..runtime._fetch import expected_misses
 from ..runtime._runtime import check_image_count, get_runtime
 from ._panel_actions import PanelActions
+from ._panel_changes import SentLists
 from ._panel_jobs import JobRunner, PanelJob
 from ._panel_state import (
     EMPTY_GATEWAY,
@@ -97,8 +98,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         self._inputs: list[InputImage] = []
         self._params_by_model: dict[str, dict[str, Any]] = {}
         self._last_error: BaseException | None = None
-        self._sent_jobs: dict[str, dict[str, Any]] = {}  # what the front end was last told, by id
-        self._sent_gallery = [entry.id for entry in HISTORY.entries]  # a new view asks for these
+        self._sent = SentLists([entry.id for entry in HISTORY.entries])  # a new view asks for these
         chosen = model or self._default_model()
         chosen_info = model_info(chosen)  # first: a new model's schema is read (and saved) here
         offered = models()  # shipped ones and the live catalog's (read at most once a day)
@@ -257,29 +257,9 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             self._on_selection({})
 
     def _send_changes(self, *, reset: bool) -> None:
-        """Tell the front end what changed since it was last told (everything when ``reset``).
-
-        ``{"type": "jobs", "reset", "items", "drop"}``: jobs that are new (newest first) or
-        changed, and ids that left the list. ``{"type": "gallery", "reset", "items", "drop"}``:
-        new items, newest first, item ``i``'s thumbnail in buffer ``i``. A message's size depends on what
-        changed, never on how long the lists are."""
-        jobs = self.jobs
-        current = {job["id"] for job in jobs}
-        changed = [job for job in jobs if reset or self._sent_jobs.get(job["id"]) != job]
-        dropped = [] if reset else [key for key in self._sent_jobs if key not in current]
-        if reset or changed or dropped:
-            self.send({"type": "jobs", "reset": reset, "items": changed, "drop": dropped})
-            self._sent_jobs = {job["id"]: job for job in jobs}
-        entries = HISTORY.entries
-        live = {entry.id for entry in entries}
-        sent = set(self._sent_gallery)
-        new = [entry for entry in entries if reset or entry.id not in sent]
-        gone = [] if reset else [key for key in self._sent_gallery if key not in live]
-        if reset or new or gone:
-            items = [entry.item() for entry in new]
-            thumbs = [item.pop("thumb") for item in items]
-            self.send({"type": "gallery", "reset": reset, "items": items, "drop": gone}, thumbs)
-            self._sent_gallery = [entry.id for entry in entries]
+        """Tell the front end what changed since it was last told (everything when ``reset``)."""
+        for content, buffers in self._sent.messages(self.jobs, HISTORY.entries, reset=reset):
+            self.send(content, buffers)
 
     def _on_selection(self, change: Mapping[str, Any]) -> None:
         live = {entry.id for entry in HISTORY.entries}
