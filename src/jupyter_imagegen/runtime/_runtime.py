@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import ConfigurationError, ValidationError
 from ..client._cloudflare import MAX_IMAGES
 from ..client._config import environment_fingerprint
+from ._clients import SharedClients, retire
 from ._config import (
     ENVIRONMENT_NAMES,
     MODEL_DEFAULTS,
@@ -57,8 +58,7 @@ class Runtime:
         self.config: ImageGenConfig = self._own_config
         self._lock = threading.Lock()
         self._loop_thread: LoopThread | None = None
-        # One client per event loop (connections belong to a loop), plus one blocking client.
-        self._clients: dict[object, tuple[str, Client | AsyncClient, asyncio.AbstractEventLoop | None]] = {}
+        self._clients = SharedClients()
 
     # Configuration ---------------------------------------------------------------------------
     def use_config(self, config: ImageGenConfig | None) -> None:
@@ -181,38 +181,11 @@ class Runtime:
         fingerprint = hashlib.sha256(
             f"{environment_fingerprint()}\0{self.client_options()}\0{self.concurrency}".encode()
         ).hexdigest()
-        with self._lock:
-            current = self._clients.get(key)
-            if current is not None and current[0] == fingerprint:
-                return current[1]
-            client = make()  # may raise ConfigurationError; the old client then stays
-            self._clients[key] = (fingerprint, client, loop)
-        if current is not None:
-            self._retire(current[1], current[2])
-        return client
+        return self._clients.get(key, fingerprint, make, loop)
 
     def release(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Close the async client of ``loop`` (a panel closing); the next use makes a new one."""
-        with self._lock:
-            current = self._clients.pop(loop, None) if loop is not None else None
-        if current is not None:
-            self._retire(current[1], current[2])
-
-    @staticmethod
-    def _retire(client: Client | AsyncClient, loop: asyncio.AbstractEventLoop | None) -> None:
-        """Close a replaced client; an async one on its own loop, without waiting for it."""
-        from ..client._client import Client
-
-        if isinstance(client, Client):
-            client.close()
-        elif loop is not None and loop.is_running() and not loop.is_closed():
-            if _running_loop() is loop:  # a task now, so whoever waits for the loop's tasks sees it
-                task = loop.create_task(client.aclose())
-                _closing.add(task)
-                task.add_done_callback(_closing.discard)
-            else:
-                with contextlib.suppress(RuntimeError):
-                    asyncio.run_coroutine_threadsafe(client.aclose(), loop)
+        self._clients.release(loop)
 
     # Cache and loop ------------------------------------------------------------------------
     def cache(self, *, api: bool = False) -> ImageCache | None:
@@ -273,27 +246,17 @@ class Runtime:
 
     def close(self) -> None:
         """Close every client and stop the background loop; both are made again on next use."""
+        clients = self._clients.take_all()
         with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
             thread, self._loop_thread = self._loop_thread, None
         for _, client, loop in clients:
             if thread is not None and loop is thread.current():
                 with contextlib.suppress(Exception):  # best effort: the loop may be stopping
                     thread.call(client.aclose(), timeout=5)  # type: ignore[union-attr]
             else:
-                self._retire(client, loop)
+                retire(client, loop)
         if thread is not None:
             thread.stop()
-
-
-_closing: set[asyncio.Task[None]] = set()  # a loop keeps only weak references to tasks
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 _runtime: Runtime | None = None
