@@ -1,8 +1,10 @@
 // The form half of the panel: prompt, model picker, controls built from the model's schema,
 // input images, the collapsed Advanced section, and Generate / Cancel with the reason Generate
 // is disabled. Every user action becomes a trait change or a message; the kernel validates.
+import { clampVariations, controlsFor, setParam as withParam } from "./controls.js";
 import { h } from "./dom.js";
-import * as L from "./logic.js";
+import { summarizeJobs } from "./jobs.js";
+import { controlRow, numberOrNull } from "./widgets.js";
 
 const MAX_UPLOAD_BYTES = 9 * 1024 * 1024; // the server caps a websocket message at 10 MB
 
@@ -13,10 +15,6 @@ const GATEWAY_FIELDS = [
   ["cache_key", "Gateway cache key", "text"],
   ["request_timeout_ms", "Request timeout (ms)", "number"],
 ];
-
-function numberOrNull(input) {
-  return input.value === "" ? null : input.valueAsNumber;
-}
 
 export function createForm({ model, list, send, setState, uid }) {
   const prompt = h("textarea", {
@@ -59,7 +57,7 @@ export function createForm({ model, list, send, setState, uid }) {
   });
   modelSelect.addEventListener("change", () => setState({ model: modelSelect.value }));
   variations.addEventListener("change", () => {
-    const n = L.clampVariations(variations.value, maxVariations(model));
+    const n = clampVariations(variations.value, maxVariations(model));
     variations.value = String(n);
     setState({ variations: n });
   });
@@ -67,107 +65,12 @@ export function createForm({ model, list, send, setState, uid }) {
   cancel.addEventListener("click", () => send({ type: "cancel" }));
 
   // --- parameter controls ----------------------------------------------------------------
-  const setParam = (name, value) => setState({ params: L.setParam(model.get("params"), name, value) });
-
-  function controlWidget(control, value, isSet) {
-    const id = `${uid}-${control.name}`;
-    switch (control.kind) {
-      case "toggle":
-        return h(
-          "span",
-          { class: "jig-toggles", role: "group", id, "aria-labelledby": `${id}-label` },
-          control.options.map((option) => {
-            const on = isSet && value === option;
-            return h("button", {
-              class: `jig-toggle${on ? " jig-on" : ""}`,
-              text: String(option),
-              "aria-pressed": String(on),
-              onclick: () => setParam(control.name, on ? null : option),
-            });
-          }),
-        );
-      case "select": {
-        const select = h(
-          "select",
-          { id, onchange: (e) => setParam(control.name, e.target.value || null) },
-          h("option", { value: "", text: "(model default)" }),
-          control.options.map((o) => h("option", { value: String(o), text: String(o) })),
-        );
-        select.value = isSet ? String(value) : "";
-        return select;
-      }
-      case "checkbox": {
-        const box = h("input", { id, type: "checkbox", onchange: (e) => setParam(control.name, e.target.checked) });
-        box.checked = Boolean(value);
-        return box;
-      }
-      case "slider": {
-        const shown = h("output", { class: "jig-slider-value", text: isSet ? String(value) : "default" });
-        const slider = h("input", {
-          id,
-          type: "range",
-          min: control.min,
-          max: control.max,
-          step: control.step,
-          oninput: (e) => (shown.textContent = e.target.value),
-          onchange: (e) => setParam(control.name, e.target.valueAsNumber),
-        });
-        slider.value = String(value);
-        return h("span", { class: "jig-slider" }, slider, shown);
-      }
-      case "number": {
-        const box = h("input", {
-          id,
-          type: "number",
-          step: control.step,
-          min: control.min ?? undefined,
-          max: control.max ?? undefined,
-          placeholder: control.default !== null ? String(control.default) : "default",
-          onchange: (e) => setParam(control.name, numberOrNull(e.target)),
-        });
-        box.value = isSet ? String(value) : "";
-        return box;
-      }
-      default: {
-        const box = h("input", {
-          id,
-          type: "text",
-          placeholder: control.default ?? "",
-          onchange: (e) => setParam(control.name, e.target.value),
-        });
-        box.value = isSet ? String(value) : "";
-        return box;
-      }
-    }
-  }
+  const setParam = (name, value) => setState({ params: withParam(model.get("params"), name, value) });
 
   function showControls() {
     const info = model.get("model_info") ?? {};
     const params = model.get("params") ?? {};
-    const rows = L.controlsFor(info.parameters).map((control) => {
-      const isSet = params[control.name] !== undefined && params[control.name] !== null;
-      const reset = isSet
-        ? h("button", {
-            class: "jig-icon jig-reset",
-            title: "Use the model's default",
-            "aria-label": `Use the model's default ${control.label.toLowerCase()}`,
-            text: "↺",
-            onclick: () => setParam(control.name, null),
-          })
-        : h("span"); // keeps the grid's third column in every row
-      return h(
-        "div",
-        { class: "jig-control", dataset: { param: control.name, kind: control.kind } },
-        h("label", {
-          for: `${uid}-${control.name}`,
-          id: `${uid}-${control.name}-label`,
-          title: control.help,
-          text: control.label,
-        }),
-        controlWidget(control, L.shownValue(control, params), isSet),
-        reset,
-      );
-    });
+    const rows = controlsFor(info.parameters).map((control) => controlRow(control, params, uid, setParam));
     // Rebuilding replaces the inputs; keep the keyboard focus where the user left it.
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
@@ -266,7 +169,7 @@ export function createForm({ model, list, send, setState, uid }) {
   }
 
   function showCancellable() {
-    const counts = L.summarizeJobs(list("jobs") ?? []);
+    const counts = summarizeJobs(list("jobs") ?? []);
     cancel.disabled = counts.queued + counts.running === 0;
   }
 

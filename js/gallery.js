@@ -3,7 +3,10 @@
 // thumbnails as binary buffers; an original is asked for by message when it is enlarged or
 // downloaded.
 import { blobUrl, copyText, flash, h } from "./dom.js";
-import * as L from "./logic.js";
+import { codeFor } from "./code.js";
+import { announcement, isActive, jobLabel, summarizeJobs } from "./jobs.js";
+import { arrowTarget, toggleSelected } from "./lists.js";
+import { describeParams, truncate } from "./text.js";
 
 const TICK_MS = 500;
 
@@ -25,9 +28,9 @@ export function createResults({ model, list, send, setState }) {
   function showJobs() {
     const jobs = list("jobs") ?? [];
     const now = Date.now();
-    const counts = L.summarizeJobs(jobs);
+    const counts = summarizeJobs(jobs);
     // The list a view starts with is not news: only what changes after it is announced.
-    const news = announced === null ? "" : L.announcement(announced, jobs);
+    const news = announced === null ? "" : announcement(announced, jobs);
     if (list("jobs") !== undefined) announced = jobs;
     if (news) live.textContent = news;
     jobsSummary.textContent = Object.entries(counts)
@@ -39,13 +42,13 @@ export function createResults({ model, list, send, setState }) {
         h(
           "li",
           { class: `jig-job jig-${job.state}`, dataset: { job: job.id, state: job.state } },
-          h("span", { class: "jig-job-state", text: L.jobLabel(job, now) }),
-          h("span", { class: "jig-job-prompt", title: job.prompt, text: L.truncate(job.prompt, 60) }),
-          L.isActive(job)
+          h("span", { class: "jig-job-state", text: jobLabel(job, now) }),
+          h("span", { class: "jig-job-prompt", title: job.prompt, text: truncate(job.prompt, 60) }),
+          isActive(job)
             ? h("button", {
                 class: "jig-icon",
                 title: "Cancel this request",
-                "aria-label": `Cancel the request for ${L.truncate(job.prompt, 60)}`,
+                "aria-label": `Cancel the request for ${truncate(job.prompt, 60)}`,
                 text: "×",
                 onclick: () => send({ type: "cancel", job: job.id }),
               })
@@ -61,7 +64,7 @@ export function createResults({ model, list, send, setState }) {
     const now = Date.now();
     for (const job of jobs) {
       const label = jobsList.querySelector(`[data-job="${job.id}"] .jig-job-state`);
-      if (label) label.textContent = L.jobLabel(job, now);
+      if (label) label.textContent = jobLabel(job, now);
     }
   }, TICK_MS);
 
@@ -152,7 +155,7 @@ export function createResults({ model, list, send, setState }) {
   }
 
   function showCode(item) {
-    const code = L.codeFor(item);
+    const code = codeFor(item);
     const block = (title, text) => {
       const copy = h("button", { text: "Copy" });
       copy.addEventListener("click", async () => flash(copy, (await copyText(text)) ? "Copied" : "Copy failed"));
@@ -201,8 +204,8 @@ export function createResults({ model, list, send, setState }) {
       h(
         "figcaption",
         {},
-        h("span", { class: "jig-card-prompt", title: item.prompt, text: L.truncate(item.prompt, 80) }),
-        h("span", { class: "jig-card-meta", title: L.describeParams(item.params), text: meta }),
+        h("span", { class: "jig-card-prompt", title: item.prompt, text: truncate(item.prompt, 80) }),
+        h("span", { class: "jig-card-meta", title: describeParams(item.params), text: meta }),
         h(
           "span",
           { class: "jig-card-actions" },
@@ -213,7 +216,7 @@ export function createResults({ model, list, send, setState }) {
             "aria-pressed": String(selected),
             text: selected ? "☑" : "☐",
             dataset: { action: "select" },
-            onclick: () => setState({ selected_ids: L.toggleSelected(model.get("selected_ids"), item.id) }),
+            onclick: () => setState({ selected_ids: toggleSelected(model.get("selected_ids"), item.id) }),
           }),
           action("download", "⬇", "Download the original", () => download(item)),
           copyPrompt,
@@ -253,7 +256,7 @@ export function createResults({ model, list, send, setState }) {
     if (!overlay.hidden) {
       if (shown === null) return false;
       const index = items.findIndex((item) => item.id === shown);
-      const next = L.arrowTarget(event.key, index, items.length);
+      const next = arrowTarget(event.key, index, items.length);
       if (next === null) return false;
       if (next !== index) enlarge(items[next]);
       return true;
@@ -261,7 +264,7 @@ export function createResults({ model, list, send, setState }) {
     const thumbs = [...gallery.querySelectorAll(".jig-thumb-button")];
     const index = thumbs.indexOf(document.activeElement);
     if (index < 0) return false;
-    const next = L.arrowTarget(event.key, index, thumbs.length);
+    const next = arrowTarget(event.key, index, thumbs.length);
     if (next === null) return false;
     thumbs[next].focus();
     return true;

@@ -1,125 +1,129 @@
-// Unit tests of the panel's pure logic: `npm test` (node --test).
+// Unit tests of the panel's pure logic (code, controls, jobs, lists, text): `npm test` (node --test).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import * as L from "./logic.js";
+import * as Code from "./code.js";
+import * as Controls from "./controls.js";
+import * as Jobs from "./jobs.js";
+import * as Lists from "./lists.js";
+import * as Text from "./text.js";
 
 describe("formatting", () => {
   test("seconds", () => {
-    assert.equal(L.formatSeconds(0.44), "0.4 s");
-    assert.equal(L.formatSeconds(9.99), "9.9 s");
-    assert.equal(L.formatSeconds(12.7), "12 s");
-    assert.equal(L.formatSeconds(125), "2 min 05 s");
-    assert.equal(L.formatSeconds(-3), "0.0 s");
-    assert.equal(L.formatSeconds(null), "");
+    assert.equal(Text.formatSeconds(0.44), "0.4 s");
+    assert.equal(Text.formatSeconds(9.99), "9.9 s");
+    assert.equal(Text.formatSeconds(12.7), "12 s");
+    assert.equal(Text.formatSeconds(125), "2 min 05 s");
+    assert.equal(Text.formatSeconds(-3), "0.0 s");
+    assert.equal(Text.formatSeconds(null), "");
   });
 
   test("job labels for every state", () => {
     const now = 1_000_000;
-    assert.equal(L.jobLabel({ state: "queued" }, now), "queued");
-    assert.equal(L.jobLabel({ state: "running", started_ms: now - 3400 }, now), "running 3 s");
-    assert.equal(L.jobLabel({ state: "done", elapsed: 2.13 }, now), "done in 2.1 s");
-    assert.equal(L.jobLabel({ state: "done", elapsed: 0, cached: true }, now), "done (from cache)");
-    assert.equal(L.jobLabel({ state: "failed", message: "HTTP 429: slow down" }, now), "failed: HTTP 429: slow down");
-    assert.equal(L.jobLabel({ state: "failed" }, now), "failed: unknown error");
-    assert.equal(L.jobLabel({ state: "cancelled" }, now), "cancelled");
+    assert.equal(Jobs.jobLabel({ state: "queued" }, now), "queued");
+    assert.equal(Jobs.jobLabel({ state: "running", started_ms: now - 3400 }, now), "running 3 s");
+    assert.equal(Jobs.jobLabel({ state: "done", elapsed: 2.13 }, now), "done in 2.1 s");
+    assert.equal(Jobs.jobLabel({ state: "done", elapsed: 0, cached: true }, now), "done (from cache)");
+    assert.equal(Jobs.jobLabel({ state: "failed", message: "HTTP 429: slow down" }, now), "failed: HTTP 429: slow down");
+    assert.equal(Jobs.jobLabel({ state: "failed" }, now), "failed: unknown error");
+    assert.equal(Jobs.jobLabel({ state: "cancelled" }, now), "cancelled");
   });
 
   test("a running job's clock never goes negative (browser clock behind the kernel's)", () => {
-    assert.equal(L.jobLabel({ state: "running", started_ms: 2000 }, 1000), "running 0 s");
+    assert.equal(Jobs.jobLabel({ state: "running", started_ms: 2000 }, 1000), "running 0 s");
   });
 
   test("job summary counts states", () => {
     const jobs = [{ state: "queued" }, { state: "running" }, { state: "running" }, { state: "failed" }];
-    assert.deepEqual(L.summarizeJobs(jobs), { queued: 1, running: 2, done: 0, failed: 1, cancelled: 0 });
-    assert.ok(L.isActive({ state: "queued" }) && !L.isActive({ state: "done" }));
+    assert.deepEqual(Jobs.summarizeJobs(jobs), { queued: 1, running: 2, done: 0, failed: 1, cancelled: 0 });
+    assert.ok(Jobs.isActive({ state: "queued" }) && !Jobs.isActive({ state: "done" }));
   });
 
   test("labels, truncation, parameter summaries", () => {
-    assert.equal(L.labelFor("negative_prompt"), "Negative prompt");
-    assert.equal(L.truncate("abcdef", 4), "abc…");
-    assert.equal(L.truncate("abc", 4), "abc");
-    assert.equal(L.describeParams({ size: "512x512", quality: "low" }), "size 512x512 · quality low");
+    assert.equal(Controls.labelFor("negative_prompt"), "Negative prompt");
+    assert.equal(Text.truncate("abcdef", 4), "abc…");
+    assert.equal(Text.truncate("abc", 4), "abc");
+    assert.equal(Text.describeParams({ size: "512x512", quality: "low" }), "size 512x512 · quality low");
   });
 });
 
 describe("controls from a schema", () => {
   test("short enums are toggles, long ones dropdowns", () => {
-    const quality = L.controlFor("quality", { type: "string", enum: ["low", "medium", "high", "auto"] });
+    const quality = Controls.controlFor("quality", { type: "string", enum: ["low", "medium", "high", "auto"] });
     assert.equal(quality.kind, "toggle");
     assert.deepEqual(quality.options, ["low", "medium", "high", "auto"]);
-    const size = L.controlFor("size", { type: "string", enum: ["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"] });
+    const size = Controls.controlFor("size", { type: "string", enum: ["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"] });
     assert.equal(size.kind, "select");
-    const long = L.controlFor("person_generation", { enum: ["dont_allow", "allow_adult", "allow_all"] });
+    const long = Controls.controlFor("person_generation", { enum: ["dont_allow", "allow_adult", "allow_all"] });
     assert.equal(long.kind, "select");
   });
 
   test("bounded numbers are sliders over the schema's range", () => {
-    const steps = L.controlFor("steps", { type: "integer", maximum: 8 });
+    const steps = Controls.controlFor("steps", { type: "integer", maximum: 8 });
     assert.deepEqual([steps.kind, steps.min, steps.max, steps.step], ["slider", 0, 8, 1]);
-    const guidance = L.controlFor("guidance", { type: "number", minimum: 0, maximum: 10, default: 4.5 });
+    const guidance = Controls.controlFor("guidance", { type: "number", minimum: 0, maximum: 10, default: 4.5 });
     assert.deepEqual([guidance.kind, guidance.min, guidance.max, guidance.step, guidance.default], ["slider", 0, 10, 0.1, 4.5]);
-    const width = L.controlFor("width", { type: "integer", minimum: 256, maximum: 2048 });
+    const width = Controls.controlFor("width", { type: "integer", minimum: 256, maximum: 2048 });
     assert.deepEqual([width.min, width.max, width.step], [256, 2048, 1]);
   });
 
   test("unbounded numbers are number boxes, text is a text box, booleans checkboxes", () => {
-    const seed = L.controlFor("seed", { type: "integer", minimum: 0 });
+    const seed = Controls.controlFor("seed", { type: "integer", minimum: 0 });
     assert.deepEqual([seed.kind, seed.min, seed.max, seed.step], ["number", 0, null, 1]);
-    const strength = L.controlFor("strength", { type: "number", default: 1 });
+    const strength = Controls.controlFor("strength", { type: "number", default: 1 });
     assert.deepEqual([strength.kind, strength.step], ["number", "any"]);
-    assert.equal(L.controlFor("negative_prompt", { type: "string" }).kind, "text");
-    assert.equal(L.controlFor("tiling", { type: "boolean" }).kind, "checkbox");
+    assert.equal(Controls.controlFor("negative_prompt", { type: "string" }).kind, "text");
+    assert.equal(Controls.controlFor("tiling", { type: "boolean" }).kind, "checkbox");
   });
 
   test("arrays and objects get no control", () => {
-    const controls = L.controlsFor({ seed: { type: "integer" }, tags: { type: "array" }, opts: { type: "object" } });
+    const controls = Controls.controlsFor({ seed: { type: "integer" }, tags: { type: "array" }, opts: { type: "object" } });
     assert.deepEqual(controls.map((c) => c.name), ["seed"]);
-    assert.deepEqual(L.controlsFor(undefined), []);
+    assert.deepEqual(Controls.controlsFor(undefined), []);
   });
 
   test("switching schemas changes the controls", () => {
     const gpt = { quality: { enum: ["low", "high"] }, size: { enum: ["256x256", "512x512"] } };
     const flux = { steps: { type: "integer", maximum: 8 } };
-    assert.deepEqual(L.controlsFor(gpt).map((c) => c.name), ["quality", "size"]);
-    assert.deepEqual(L.controlsFor(flux).map((c) => [c.name, c.kind]), [["steps", "slider"]]);
+    assert.deepEqual(Controls.controlsFor(gpt).map((c) => c.name), ["quality", "size"]);
+    assert.deepEqual(Controls.controlsFor(flux).map((c) => [c.name, c.kind]), [["steps", "slider"]]);
   });
 
   test("shown values: set value, else default, else the control's empty value", () => {
-    const guidance = L.controlFor("guidance", { type: "number", minimum: 2, maximum: 10, default: 3 });
-    assert.equal(L.shownValue(guidance, { guidance: 7 }), 7);
-    assert.equal(L.shownValue(guidance, {}), 3);
-    const steps = L.controlFor("steps", { type: "integer", minimum: 1, maximum: 8 });
-    assert.equal(L.shownValue(steps, {}), 1);
-    assert.equal(L.shownValue(L.controlFor("x", { type: "string" }), {}), "");
-    assert.equal(L.shownValue(L.controlFor("b", { type: "boolean" }), {}), false);
+    const guidance = Controls.controlFor("guidance", { type: "number", minimum: 2, maximum: 10, default: 3 });
+    assert.equal(Controls.shownValue(guidance, { guidance: 7 }), 7);
+    assert.equal(Controls.shownValue(guidance, {}), 3);
+    const steps = Controls.controlFor("steps", { type: "integer", minimum: 1, maximum: 8 });
+    assert.equal(Controls.shownValue(steps, {}), 1);
+    assert.equal(Controls.shownValue(Controls.controlFor("x", { type: "string" }), {}), "");
+    assert.equal(Controls.shownValue(Controls.controlFor("b", { type: "boolean" }), {}), false);
   });
 });
 
 describe("reducers", () => {
   test("setParam sets and clears without mutating", () => {
     const params = { size: "512x512" };
-    const next = L.setParam(params, "quality", "low");
+    const next = Controls.setParam(params, "quality", "low");
     assert.deepEqual(next, { size: "512x512", quality: "low" });
     assert.deepEqual(params, { size: "512x512" });
-    assert.deepEqual(L.setParam(next, "size", null), { quality: "low" });
-    assert.deepEqual(L.setParam(next, "size", ""), { quality: "low" });
-    assert.deepEqual(L.setParam(next, "size", Number.NaN), { quality: "low" });
-    assert.deepEqual(L.setParam(undefined, "seed", 0), { seed: 0 });
-    assert.deepEqual(L.setParam({}, "flag", false), { flag: false });
+    assert.deepEqual(Controls.setParam(next, "size", null), { quality: "low" });
+    assert.deepEqual(Controls.setParam(next, "size", ""), { quality: "low" });
+    assert.deepEqual(Controls.setParam(next, "size", Number.NaN), { quality: "low" });
+    assert.deepEqual(Controls.setParam(undefined, "seed", 0), { seed: 0 });
+    assert.deepEqual(Controls.setParam({}, "flag", false), { flag: false });
   });
 
   test("toggleSelected adds and removes", () => {
-    assert.deepEqual(L.toggleSelected([], "a"), ["a"]);
-    assert.deepEqual(L.toggleSelected(["a", "b"], "a"), ["b"]);
-    assert.deepEqual(L.toggleSelected(null, "a"), ["a"]);
+    assert.deepEqual(Lists.toggleSelected([], "a"), ["a"]);
+    assert.deepEqual(Lists.toggleSelected(["a", "b"], "a"), ["b"]);
+    assert.deepEqual(Lists.toggleSelected(null, "a"), ["a"]);
   });
 
   test("clampVariations", () => {
-    assert.equal(L.clampVariations("3", 8), 3);
-    assert.equal(L.clampVariations(0, 8), 1);
-    assert.equal(L.clampVariations(99, 8), 8);
-    assert.equal(L.clampVariations(99, 12), 12); // the limit comes from the kernel
-    assert.equal(L.clampVariations("x", 8), 1);
+    assert.equal(Controls.clampVariations("3", 8), 3);
+    assert.equal(Controls.clampVariations(0, 8), 1);
+    assert.equal(Controls.clampVariations(99, 8), 8);
+    assert.equal(Controls.clampVariations(99, 12), 12); // the limit comes from the kernel
+    assert.equal(Controls.clampVariations("x", 8), 1);
   });
 });
 
@@ -134,33 +138,33 @@ describe("copy as code", () => {
   };
 
   test("python literals", () => {
-    assert.equal(L.pyLiteral(null), "None");
-    assert.equal(L.pyLiteral(true), "True");
-    assert.equal(L.pyLiteral(false), "False");
-    assert.equal(L.pyLiteral(7.5), "7.5");
-    assert.equal(L.pyLiteral('say "hi"\n'), '"say \\"hi\\"\\n"');
-    assert.equal(L.pyLiteral([1, "a"]), '[1, "a"]');
-    assert.equal(L.pyLiteral({ k: null }), '{"k": None}');
-    assert.equal(L.pyLiteral(Number.POSITIVE_INFINITY), 'float("inf")');
+    assert.equal(Code.pyLiteral(null), "None");
+    assert.equal(Code.pyLiteral(true), "True");
+    assert.equal(Code.pyLiteral(false), "False");
+    assert.equal(Code.pyLiteral(7.5), "7.5");
+    assert.equal(Code.pyLiteral('say "hi"\n'), '"say \\"hi\\"\\n"');
+    assert.equal(Code.pyLiteral([1, "a"]), '[1, "a"]');
+    assert.equal(Code.pyLiteral({ k: null }), '{"k": None}');
+    assert.equal(Code.pyLiteral(Number.POSITIVE_INFINITY), 'float("inf")');
   });
 
   test("magic quoting only when needed, never with escapes", () => {
-    assert.equal(L.magicQuote("size=512x512"), "size=512x512");
-    assert.equal(L.magicQuote("@cf/black-forest-labs/flux-1-schnell"), "@cf/black-forest-labs/flux-1-schnell");
-    assert.equal(L.magicQuote("negative_prompt=blurry, dark"), '"negative_prompt=blurry, dark"');
-    assert.equal(L.magicQuote('x=say "hi"'), `'x=say "hi"'`);
-    assert.equal(L.magicQuote(`x=it's "so"`), null);
+    assert.equal(Code.magicQuote("size=512x512"), "size=512x512");
+    assert.equal(Code.magicQuote("@cf/black-forest-labs/flux-1-schnell"), "@cf/black-forest-labs/flux-1-schnell");
+    assert.equal(Code.magicQuote("negative_prompt=blurry, dark"), '"negative_prompt=blurry, dark"');
+    assert.equal(Code.magicQuote('x=say "hi"'), `'x=say "hi"'`);
+    assert.equal(Code.magicQuote(`x=it's "so"`), null);
   });
 
   test("the magic cell names the model and parameters and escapes template braces", () => {
-    const code = L.magicCode(item);
+    const code = Code.magicCode(item);
     const [first, ...body] = code.split("\n");
     assert.equal(first, "%%imagegen --model openai/gpt-image-1.5 --param size=512x512 --param quality=low");
     assert.equal(body.join("\n"), 'a "red" fox\nin {{snow}}');
   });
 
   test("the magic cell carries variation, gateway options and an editing note", () => {
-    const code = L.magicCode({
+    const code = Code.magicCode({
       ...item,
       params: { negative_prompt: "blurry, dark", odd: `it's "x"` },
       variation: 2,
@@ -181,7 +185,7 @@ describe("copy as code", () => {
   });
 
   test("the python call is a valid generate() call", () => {
-    const code = L.pythonCode({ ...item, params: { steps: 4, "odd-name": 1 }, variation: 3, inputs: 2 });
+    const code = Code.pythonCode({ ...item, params: { steps: 4, "odd-name": 1 }, variation: 3, inputs: 2 });
     assert.match(code, /^from jupyter_imagegen import generate$/m);
     assert.ok(code.includes('"a \\"red\\" fox\\nin {snow}"'), code);
     assert.ok(code.includes('model="openai/gpt-image-1.5"'));
@@ -189,7 +193,7 @@ describe("copy as code", () => {
     assert.ok(code.includes('images=["input-1.png", "input-2.png"]'));
     assert.ok(code.includes("variation=3"));
     assert.ok(code.includes('**{"odd-name": 1}'));
-    assert.deepEqual(Object.keys(L.codeFor(item)), ["magic", "python"]);
+    assert.deepEqual(Object.keys(Code.codeFor(item)), ["magic", "python"]);
   });
 });
 
@@ -197,33 +201,33 @@ describe("screen reader announcements", () => {
   const job = (id, state, message = "") => ({ id, state, message });
 
   test("new requests, finished ones, cancellations and failures are said once", () => {
-    assert.equal(L.announcement([], [job("a", "running"), job("b", "queued")]), "Generating 2 images.");
+    assert.equal(Jobs.announcement([], [job("a", "running"), job("b", "queued")]), "Generating 2 images.");
     const running = [job("a", "running"), job("b", "queued")];
-    assert.equal(L.announcement(running, [job("a", "done"), job("b", "running")]), "1 image ready.");
+    assert.equal(Jobs.announcement(running, [job("a", "done"), job("b", "running")]), "1 image ready.");
     assert.equal(
-      L.announcement(running, [job("a", "failed", "quota exceeded"), job("b", "cancelled")]),
+      Jobs.announcement(running, [job("a", "failed", "quota exceeded"), job("b", "cancelled")]),
       "1 cancelled. Failed: quota exceeded",
     );
   });
 
   test("nothing changed, or only queued -> running, is silent", () => {
     const jobs = [job("a", "done")];
-    assert.equal(L.announcement(jobs, jobs), "");
-    assert.equal(L.announcement([job("b", "queued")], [job("b", "running")]), "");
-    assert.equal(L.announcement(undefined, []), "");
+    assert.equal(Jobs.announcement(jobs, jobs), "");
+    assert.equal(Jobs.announcement([job("b", "queued")], [job("b", "running")]), "");
+    assert.equal(Jobs.announcement(undefined, []), "");
   });
 });
 
 describe("arrow keys in the gallery", () => {
   test("move one step, stop at the ends, Home and End jump", () => {
-    assert.equal(L.arrowTarget("ArrowRight", 0, 3), 1);
-    assert.equal(L.arrowTarget("ArrowDown", 2, 3), 2);
-    assert.equal(L.arrowTarget("ArrowLeft", 0, 3), 0);
-    assert.equal(L.arrowTarget("ArrowUp", 2, 3), 1);
-    assert.equal(L.arrowTarget("Home", 2, 3), 0);
-    assert.equal(L.arrowTarget("End", 0, 3), 2);
-    assert.equal(L.arrowTarget("Enter", 0, 3), null);
-    assert.equal(L.arrowTarget("ArrowRight", 0, 0), null);
+    assert.equal(Lists.arrowTarget("ArrowRight", 0, 3), 1);
+    assert.equal(Lists.arrowTarget("ArrowDown", 2, 3), 2);
+    assert.equal(Lists.arrowTarget("ArrowLeft", 0, 3), 0);
+    assert.equal(Lists.arrowTarget("ArrowUp", 2, 3), 1);
+    assert.equal(Lists.arrowTarget("Home", 2, 3), 0);
+    assert.equal(Lists.arrowTarget("End", 0, 3), 2);
+    assert.equal(Lists.arrowTarget("Enter", 0, 3), null);
+    assert.equal(Lists.arrowTarget("ArrowRight", 0, 0), null);
   });
 });
 
@@ -234,23 +238,23 @@ describe("lists the kernel updates by message", () => {
     const list = [b, a];
     const c = { id: "c", state: "queued" };
     const d = { id: "d", state: "queued" };
-    const after = L.mergeById(list, { items: [d, c, { id: "b", state: "done" }], drop: ["a"] });
+    const after = Lists.mergeById(list, { items: [d, c, { id: "b", state: "done" }], drop: ["a"] });
     assert.deepEqual(after, [d, c, { id: "b", state: "done" }]);
     assert.deepEqual(list, [b, a], "the old list is not changed");
   });
   test("a reset is the whole list; an empty message changes nothing", () => {
-    assert.deepEqual(L.mergeById([a, b], { reset: true, items: [b] }), [b]);
-    assert.deepEqual(L.mergeById([a, b], {}), [a, b]);
-    assert.deepEqual(L.mergeById(undefined, { items: [a] }), [a]);
+    assert.deepEqual(Lists.mergeById([a, b], { reset: true, items: [b] }), [b]);
+    assert.deepEqual(Lists.mergeById([a, b], {}), [a, b]);
+    assert.deepEqual(Lists.mergeById(undefined, { items: [a] }), [a]);
   });
 });
 
 describe("today's spend in the header", () => {
   test("labelled as an estimate, with the budget when one is set", () => {
-    assert.equal(L.describeSpend({}), "");
-    assert.equal(L.describeSpend({ images: 1, usd: 0.0087 }), "Today (UTC): 1 image, ~$0.0087 estimated");
+    assert.equal(Text.describeSpend({}), "");
+    assert.equal(Text.describeSpend({ images: 1, usd: 0.0087 }), "Today (UTC): 1 image, ~$0.0087 estimated");
     assert.equal(
-      L.describeSpend({ images: 3, usd: 0.15, unpriced: 2, max_images: 10, max_usd: 1 }),
+      Text.describeSpend({ images: 3, usd: 0.15, unpriced: 2, max_images: 10, max_usd: 1 }),
       "Today (UTC): 3 images, ~$0.1500 estimated (+2 of unknown price) · daily budget 10 images and $1.00",
     );
   });

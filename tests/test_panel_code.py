@@ -1,4 +1,4 @@
-""" "Copy as code" and packaging: the code the gallery's front end writes (js/logic.js, run in
+""" "Copy as code" and packaging: the code the gallery's front end writes (js/code.js, run in
 Node) makes the same image in a real IPython shell, and the built wheel carries the front end."""
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def node() -> str:
 
 
 def code_for(item: dict[str, Any]) -> dict[str, str]:
-    """What the gallery's "copy as code" shows for ``item``, computed by js/logic.js itself."""
+    """What the gallery's "copy as code" shows for ``item``, computed by js/code.js itself."""
     script = (
-        f"import {{ codeFor }} from {json.dumps((ROOT / 'js' / 'logic.js').as_uri())};"
+        f"import {{ codeFor }} from {json.dumps((ROOT / 'js' / 'code.js').as_uri())};"
         "process.stdout.write(JSON.stringify(codeFor(JSON.parse(process.argv[1]))));"
     )
     shown = {k: v for k, v in item.items() if k != "thumb"}

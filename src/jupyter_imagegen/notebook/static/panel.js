@@ -46,51 +46,9 @@ function flash(button, text) {
   setTimeout(() => button.textContent = before, 1200);
 }
 
-// logic.js
+// controls.js
 var TOGGLE_MAX_OPTIONS = 4;
 var TOGGLE_MAX_LABEL = 10;
-function formatSeconds(seconds) {
-  if (seconds === null || seconds === void 0 || !Number.isFinite(seconds)) return "";
-  const s = Math.max(0, seconds);
-  if (s < 10) return `${(Math.floor(s * 10) / 10).toFixed(1)} s`;
-  if (s < 60) return `${Math.floor(s)} s`;
-  const minutes = Math.floor(s / 60);
-  const rest = String(Math.floor(s % 60)).padStart(2, "0");
-  return `${minutes} min ${rest} s`;
-}
-function jobElapsed(job, nowMs) {
-  if (job.state === "running" && job.started_ms) {
-    return Math.max(0, (nowMs - job.started_ms) / 1e3);
-  }
-  return typeof job.elapsed === "number" ? job.elapsed : null;
-}
-function jobLabel(job, nowMs) {
-  const elapsed = jobElapsed(job, nowMs);
-  switch (job.state) {
-    case "queued":
-      return "queued";
-    case "running":
-      return `running ${Math.floor(elapsed ?? 0)} s`;
-    case "done":
-      return job.cached ? "done (from cache)" : `done in ${formatSeconds(elapsed ?? 0)}`;
-    case "failed":
-      return `failed: ${job.message || "unknown error"}`;
-    case "cancelled":
-      return "cancelled";
-    default:
-      return String(job.state ?? "");
-  }
-}
-function isActive(job) {
-  return job.state === "queued" || job.state === "running";
-}
-function summarizeJobs(jobs) {
-  const counts = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
-  for (const job of jobs) {
-    if (job.state in counts) counts[job.state] += 1;
-  }
-  return counts;
-}
 function labelFor(name) {
   const words = String(name).replace(/[_-]+/g, " ").trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
@@ -159,14 +117,21 @@ function setParam(params, name, value) {
   else next[name] = value;
   return next;
 }
-function toggleSelected(selected, id) {
-  const list = Array.isArray(selected) ? selected : [];
-  return list.includes(id) ? list.filter((x) => x !== id) : [...list, id];
-}
 function clampVariations(value, max) {
   const n = Math.round(Number(value));
   if (!Number.isFinite(n) || n < 1) return 1;
   return Math.min(n, max);
+}
+
+// text.js
+function formatSeconds(seconds) {
+  if (seconds === null || seconds === void 0 || !Number.isFinite(seconds)) return "";
+  const s = Math.max(0, seconds);
+  if (s < 10) return `${(Math.floor(s * 10) / 10).toFixed(1)} s`;
+  if (s < 60) return `${Math.floor(s)} s`;
+  const minutes = Math.floor(s / 60);
+  const rest = String(Math.floor(s % 60)).padStart(2, "0");
+  return `${minutes} min ${rest} s`;
 }
 function truncate(text, length) {
   const s = String(text ?? "");
@@ -175,87 +140,51 @@ function truncate(text, length) {
 function describeParams(params) {
   return Object.entries(params ?? {}).map(([k, v]) => `${k} ${v}`).join(" · ");
 }
-function pyLiteral(value) {
-  if (value === null || value === void 0) return "None";
-  if (value === true) return "True";
-  if (value === false) return "False";
-  if (typeof value === "number") {
-    if (Number.isNaN(value)) return 'float("nan")';
-    if (!Number.isFinite(value)) return value > 0 ? 'float("inf")' : 'float("-inf")';
-    return String(value);
-  }
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(pyLiteral).join(", ")}]`;
-  const items = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pyLiteral(v)}`);
-  return `{${items.join(", ")}}`;
+function describeSpend(spend) {
+  if (!spend || typeof spend.images !== "number") return "";
+  const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
+  const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
+  const limits = [];
+  if (typeof spend.max_images === "number") limits.push(`${spend.max_images} images`);
+  if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
+  const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
+  const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
+  return `Today (UTC): ${images}, ${usd}${unpriced}${budget}`;
 }
-function magicQuote(text) {
-  const s = String(text);
-  if (/^[^\s'"]+$/.test(s)) return s;
-  if (!s.includes('"')) return `"${s}"`;
-  if (!s.includes("'")) return `'${s}'`;
-  return null;
+
+// jobs.js
+function jobElapsed(job, nowMs) {
+  if (job.state === "running" && job.started_ms) {
+    return Math.max(0, (nowMs - job.started_ms) / 1e3);
+  }
+  return typeof job.elapsed === "number" ? job.elapsed : null;
 }
-function isIdentifier(name) {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+function jobLabel(job, nowMs) {
+  const elapsed = jobElapsed(job, nowMs);
+  switch (job.state) {
+    case "queued":
+      return "queued";
+    case "running":
+      return `running ${Math.floor(elapsed ?? 0)} s`;
+    case "done":
+      return job.cached ? "done (from cache)" : `done in ${formatSeconds(elapsed ?? 0)}`;
+    case "failed":
+      return `failed: ${job.message || "unknown error"}`;
+    case "cancelled":
+      return "cancelled";
+    default:
+      return String(job.state ?? "");
+  }
 }
-function gatewayEntries(gateway) {
-  const g = gateway ?? {};
-  const entries = [];
-  if (g.gateway_id) entries.push(["gateway_id", g.gateway_id]);
-  if (g.skip_cache) entries.push(["skip_cache", true]);
-  if (typeof g.cache_ttl === "number") entries.push(["cache_ttl", g.cache_ttl]);
-  if (g.cache_key) entries.push(["cache_key", g.cache_key]);
-  if (typeof g.request_timeout_ms === "number") entries.push(["request_timeout_ms", g.request_timeout_ms]);
-  return entries;
+function isActive(job) {
+  return job.state === "queued" || job.state === "running";
 }
-function magicCode(item) {
-  const words = ["%%imagegen", "--model", magicQuote(item.model)];
-  const notes = [];
-  for (const [name, value] of Object.entries(item.params ?? {})) {
-    const word = magicQuote(`${name}=${value}`);
-    if (word === null) notes.push(`# ${name} holds both kinds of quote: set it in the Python call`);
-    else words.push("--param", word);
+function summarizeJobs(jobs) {
+  const counts = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+  for (const job of jobs) {
+    if (job.state in counts) counts[job.state] += 1;
   }
-  if (item.variation) {
-    words.push("-n", String(item.variation + 1));
-    notes.push(`# this image is the last of the ${item.variation + 1} variations`);
-  }
-  for (const [name, value] of gatewayEntries(item.gateway)) {
-    if (name === "gateway_id" && magicQuote(value) !== null) words.push("--gateway", magicQuote(value));
-    else if (name === "skip_cache") words.push("--skip-gateway-cache");
-    else notes.push(`# gateway option ${name} has no magic flag: see the Python call`);
-  }
-  if (item.inputs) {
-    notes.push(`# editing: add --image PATH (or a variable name) for each of the ${item.inputs} input image(s)`);
-  }
-  const body = String(item.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
-  return [...notes, words.join(" "), body].join("\n");
-}
-function pythonCode(item) {
-  const args = [pyLiteral(item.prompt ?? ""), `model=${pyLiteral(item.model)}`];
-  const extra = {};
-  for (const [name, value] of Object.entries(item.params ?? {})) {
-    if (isIdentifier(name)) args.push(`${name}=${pyLiteral(value)}`);
-    else extra[name] = value;
-  }
-  if (item.inputs) {
-    const paths = Array.from({ length: item.inputs }, (_, i) => `input-${i + 1}.png`);
-    args.push(`images=${pyLiteral(paths)}`);
-  }
-  if (item.variation) args.push(`variation=${item.variation}`);
-  for (const [name, value] of gatewayEntries(item.gateway)) args.push(`${name}=${pyLiteral(value)}`);
-  if (Object.keys(extra).length) args.push(`**${pyLiteral(extra)}`);
-  const lines = ["from jupyter_imagegen import generate", ""];
-  if (item.inputs) lines.push("# save the input image(s) under these names first");
-  lines.push(`image = generate(
-    ${args.join(",\n    ")},
-)`);
-  lines.push("image");
-  return lines.join("\n");
-}
-function codeFor(item) {
-  return { magic: magicCode(item), python: pythonCode(item) };
+  return counts;
 }
 function announcement(before, after) {
   const old = new Map((before ?? []).map((job) => [job.id, job.state]));
@@ -277,46 +206,103 @@ function announcement(before, after) {
   for (const message of failures) parts.push(`Failed: ${message}`);
   return parts.join(" ");
 }
-function arrowTarget(key, index, count) {
-  if (count <= 0) return null;
-  switch (key) {
-    case "ArrowRight":
-    case "ArrowDown":
-      return Math.min(count - 1, index + 1);
-    case "ArrowLeft":
-    case "ArrowUp":
-      return Math.max(0, index - 1);
-    case "Home":
-      return 0;
-    case "End":
-      return count - 1;
-    default:
-      return null;
-  }
+
+// widgets.js
+function numberOrNull(input) {
+  return input.value === "" ? null : input.valueAsNumber;
 }
-function mergeById(list, { reset = false, items = [], drop = [] } = {}) {
-  if (reset) return [...items];
-  const changed = new Map(items.map((item) => [item.id, item]));
-  const gone = new Set(drop);
-  const kept = [];
-  for (const item of list ?? []) {
-    if (gone.has(item.id)) continue;
-    const update = changed.get(item.id);
-    changed.delete(item.id);
-    kept.push(update ?? item);
-  }
-  return [...changed.values(), ...kept];
+function controlRow(control, params, uid, setParam2) {
+  const id = `${uid}-${control.name}`;
+  const isSet = params[control.name] !== void 0 && params[control.name] !== null;
+  const reset = isSet ? h("button", {
+    class: "jig-icon jig-reset",
+    title: "Use the model's default",
+    "aria-label": `Use the model's default ${control.label.toLowerCase()}`,
+    text: "↺",
+    onclick: () => setParam2(control.name, null)
+  }) : h("span");
+  return h(
+    "div",
+    { class: "jig-control", dataset: { param: control.name, kind: control.kind } },
+    h("label", {
+      for: id,
+      id: `${id}-label`,
+      title: control.help,
+      text: control.label
+    }),
+    controlWidget(control, shownValue(control, params), isSet, id, setParam2),
+    reset
+  );
 }
-function describeSpend(spend) {
-  if (!spend || typeof spend.images !== "number") return "";
-  const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
-  const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
-  const limits = [];
-  if (typeof spend.max_images === "number") limits.push(`${spend.max_images} images`);
-  if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
-  const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
-  const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
-  return `Today (UTC): ${images}, ${usd}${unpriced}${budget}`;
+function controlWidget(control, value, isSet, id, setParam2) {
+  switch (control.kind) {
+    case "toggle":
+      return h(
+        "span",
+        { class: "jig-toggles", role: "group", id, "aria-labelledby": `${id}-label` },
+        control.options.map((option) => {
+          const on = isSet && value === option;
+          return h("button", {
+            class: `jig-toggle${on ? " jig-on" : ""}`,
+            text: String(option),
+            "aria-pressed": String(on),
+            onclick: () => setParam2(control.name, on ? null : option)
+          });
+        })
+      );
+    case "select": {
+      const select = h(
+        "select",
+        { id, onchange: (e) => setParam2(control.name, e.target.value || null) },
+        h("option", { value: "", text: "(model default)" }),
+        control.options.map((o) => h("option", { value: String(o), text: String(o) }))
+      );
+      select.value = isSet ? String(value) : "";
+      return select;
+    }
+    case "checkbox": {
+      const box = h("input", { id, type: "checkbox", onchange: (e) => setParam2(control.name, e.target.checked) });
+      box.checked = Boolean(value);
+      return box;
+    }
+    case "slider": {
+      const shown = h("output", { class: "jig-slider-value", text: isSet ? String(value) : "default" });
+      const slider = h("input", {
+        id,
+        type: "range",
+        min: control.min,
+        max: control.max,
+        step: control.step,
+        oninput: (e) => shown.textContent = e.target.value,
+        onchange: (e) => setParam2(control.name, e.target.valueAsNumber)
+      });
+      slider.value = String(value);
+      return h("span", { class: "jig-slider" }, slider, shown);
+    }
+    case "number": {
+      const box = h("input", {
+        id,
+        type: "number",
+        step: control.step,
+        min: control.min ?? void 0,
+        max: control.max ?? void 0,
+        placeholder: control.default !== null ? String(control.default) : "default",
+        onchange: (e) => setParam2(control.name, numberOrNull(e.target))
+      });
+      box.value = isSet ? String(value) : "";
+      return box;
+    }
+    default: {
+      const box = h("input", {
+        id,
+        type: "text",
+        placeholder: control.default ?? "",
+        onchange: (e) => setParam2(control.name, e.target.value)
+      });
+      box.value = isSet ? String(value) : "";
+      return box;
+    }
+  }
 }
 
 // form.js
@@ -328,9 +314,6 @@ var GATEWAY_FIELDS = [
   ["cache_key", "Gateway cache key", "text"],
   ["request_timeout_ms", "Request timeout (ms)", "number"]
 ];
-function numberOrNull(input) {
-  return input.value === "" ? null : input.valueAsNumber;
-}
 function createForm({ model, list, send, setState, uid }) {
   const prompt = h("textarea", {
     class: "jig-prompt",
@@ -376,102 +359,10 @@ function createForm({ model, list, send, setState, uid }) {
   generate.addEventListener("click", requestGeneration);
   cancel.addEventListener("click", () => send({ type: "cancel" }));
   const setParam2 = (name, value) => setState({ params: setParam(model.get("params"), name, value) });
-  function controlWidget(control, value, isSet) {
-    const id = `${uid}-${control.name}`;
-    switch (control.kind) {
-      case "toggle":
-        return h(
-          "span",
-          { class: "jig-toggles", role: "group", id, "aria-labelledby": `${id}-label` },
-          control.options.map((option) => {
-            const on = isSet && value === option;
-            return h("button", {
-              class: `jig-toggle${on ? " jig-on" : ""}`,
-              text: String(option),
-              "aria-pressed": String(on),
-              onclick: () => setParam2(control.name, on ? null : option)
-            });
-          })
-        );
-      case "select": {
-        const select = h(
-          "select",
-          { id, onchange: (e) => setParam2(control.name, e.target.value || null) },
-          h("option", { value: "", text: "(model default)" }),
-          control.options.map((o) => h("option", { value: String(o), text: String(o) }))
-        );
-        select.value = isSet ? String(value) : "";
-        return select;
-      }
-      case "checkbox": {
-        const box = h("input", { id, type: "checkbox", onchange: (e) => setParam2(control.name, e.target.checked) });
-        box.checked = Boolean(value);
-        return box;
-      }
-      case "slider": {
-        const shown = h("output", { class: "jig-slider-value", text: isSet ? String(value) : "default" });
-        const slider = h("input", {
-          id,
-          type: "range",
-          min: control.min,
-          max: control.max,
-          step: control.step,
-          oninput: (e) => shown.textContent = e.target.value,
-          onchange: (e) => setParam2(control.name, e.target.valueAsNumber)
-        });
-        slider.value = String(value);
-        return h("span", { class: "jig-slider" }, slider, shown);
-      }
-      case "number": {
-        const box = h("input", {
-          id,
-          type: "number",
-          step: control.step,
-          min: control.min ?? void 0,
-          max: control.max ?? void 0,
-          placeholder: control.default !== null ? String(control.default) : "default",
-          onchange: (e) => setParam2(control.name, numberOrNull(e.target))
-        });
-        box.value = isSet ? String(value) : "";
-        return box;
-      }
-      default: {
-        const box = h("input", {
-          id,
-          type: "text",
-          placeholder: control.default ?? "",
-          onchange: (e) => setParam2(control.name, e.target.value)
-        });
-        box.value = isSet ? String(value) : "";
-        return box;
-      }
-    }
-  }
   function showControls() {
     const info = model.get("model_info") ?? {};
     const params = model.get("params") ?? {};
-    const rows = controlsFor(info.parameters).map((control) => {
-      const isSet = params[control.name] !== void 0 && params[control.name] !== null;
-      const reset = isSet ? h("button", {
-        class: "jig-icon jig-reset",
-        title: "Use the model's default",
-        "aria-label": `Use the model's default ${control.label.toLowerCase()}`,
-        text: "↺",
-        onclick: () => setParam2(control.name, null)
-      }) : h("span");
-      return h(
-        "div",
-        { class: "jig-control", dataset: { param: control.name, kind: control.kind } },
-        h("label", {
-          for: `${uid}-${control.name}`,
-          id: `${uid}-${control.name}-label`,
-          title: control.help,
-          text: control.label
-        }),
-        controlWidget(control, shownValue(control, params), isSet),
-        reset
-      );
-    });
+    const rows = controlsFor(info.parameters).map((control) => controlRow(control, params, uid, setParam2));
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
     if (focused) document.getElementById(focused)?.focus();
@@ -594,6 +485,126 @@ function createForm({ model, list, send, setState, uid }) {
 }
 function maxVariations(model) {
   return model.get("limits")?.max_variations ?? 1;
+}
+
+// code.js
+function pyLiteral(value) {
+  if (value === null || value === void 0) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return 'float("nan")';
+    if (!Number.isFinite(value)) return value > 0 ? 'float("inf")' : 'float("-inf")';
+    return String(value);
+  }
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(pyLiteral).join(", ")}]`;
+  const items = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pyLiteral(v)}`);
+  return `{${items.join(", ")}}`;
+}
+function magicQuote(text) {
+  const s = String(text);
+  if (/^[^\s'"]+$/.test(s)) return s;
+  if (!s.includes('"')) return `"${s}"`;
+  if (!s.includes("'")) return `'${s}'`;
+  return null;
+}
+function isIdentifier(name) {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+}
+function gatewayEntries(gateway) {
+  const g = gateway ?? {};
+  const entries = [];
+  if (g.gateway_id) entries.push(["gateway_id", g.gateway_id]);
+  if (g.skip_cache) entries.push(["skip_cache", true]);
+  if (typeof g.cache_ttl === "number") entries.push(["cache_ttl", g.cache_ttl]);
+  if (g.cache_key) entries.push(["cache_key", g.cache_key]);
+  if (typeof g.request_timeout_ms === "number") entries.push(["request_timeout_ms", g.request_timeout_ms]);
+  return entries;
+}
+function magicCode(item) {
+  const words = ["%%imagegen", "--model", magicQuote(item.model)];
+  const notes = [];
+  for (const [name, value] of Object.entries(item.params ?? {})) {
+    const word = magicQuote(`${name}=${value}`);
+    if (word === null) notes.push(`# ${name} holds both kinds of quote: set it in the Python call`);
+    else words.push("--param", word);
+  }
+  if (item.variation) {
+    words.push("-n", String(item.variation + 1));
+    notes.push(`# this image is the last of the ${item.variation + 1} variations`);
+  }
+  for (const [name, value] of gatewayEntries(item.gateway)) {
+    if (name === "gateway_id" && magicQuote(value) !== null) words.push("--gateway", magicQuote(value));
+    else if (name === "skip_cache") words.push("--skip-gateway-cache");
+    else notes.push(`# gateway option ${name} has no magic flag: see the Python call`);
+  }
+  if (item.inputs) {
+    notes.push(`# editing: add --image PATH (or a variable name) for each of the ${item.inputs} input image(s)`);
+  }
+  const body = String(item.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
+  return [...notes, words.join(" "), body].join("\n");
+}
+function pythonCode(item) {
+  const args = [pyLiteral(item.prompt ?? ""), `model=${pyLiteral(item.model)}`];
+  const extra = {};
+  for (const [name, value] of Object.entries(item.params ?? {})) {
+    if (isIdentifier(name)) args.push(`${name}=${pyLiteral(value)}`);
+    else extra[name] = value;
+  }
+  if (item.inputs) {
+    const paths = Array.from({ length: item.inputs }, (_, i) => `input-${i + 1}.png`);
+    args.push(`images=${pyLiteral(paths)}`);
+  }
+  if (item.variation) args.push(`variation=${item.variation}`);
+  for (const [name, value] of gatewayEntries(item.gateway)) args.push(`${name}=${pyLiteral(value)}`);
+  if (Object.keys(extra).length) args.push(`**${pyLiteral(extra)}`);
+  const lines = ["from jupyter_imagegen import generate", ""];
+  if (item.inputs) lines.push("# save the input image(s) under these names first");
+  lines.push(`image = generate(
+    ${args.join(",\n    ")},
+)`);
+  lines.push("image");
+  return lines.join("\n");
+}
+function codeFor(item) {
+  return { magic: magicCode(item), python: pythonCode(item) };
+}
+
+// lists.js
+function toggleSelected(selected, id) {
+  const list = Array.isArray(selected) ? selected : [];
+  return list.includes(id) ? list.filter((x) => x !== id) : [...list, id];
+}
+function arrowTarget(key, index, count) {
+  if (count <= 0) return null;
+  switch (key) {
+    case "ArrowRight":
+    case "ArrowDown":
+      return Math.min(count - 1, index + 1);
+    case "ArrowLeft":
+    case "ArrowUp":
+      return Math.max(0, index - 1);
+    case "Home":
+      return 0;
+    case "End":
+      return count - 1;
+    default:
+      return null;
+  }
+}
+function mergeById(list, { reset = false, items = [], drop = [] } = {}) {
+  if (reset) return [...items];
+  const changed = new Map(items.map((item) => [item.id, item]));
+  const gone = new Set(drop);
+  const kept = [];
+  for (const item of list ?? []) {
+    if (gone.has(item.id)) continue;
+    const update = changed.get(item.id);
+    changed.delete(item.id);
+    kept.push(update ?? item);
+  }
+  return [...changed.values(), ...kept];
 }
 
 // gallery.js

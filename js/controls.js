@@ -1,0 +1,103 @@
+// The form's controls, described from a model's schema, and the reducers of the form's values.
+// Pure functions (no DOM), covered by `node --test`.
+
+// Enums with at most this many short options show as toggle buttons, others as a dropdown.
+const TOGGLE_MAX_OPTIONS = 4;
+const TOGGLE_MAX_LABEL = 10;
+
+/** "negative_prompt" -> "Negative prompt". */
+export function labelFor(name) {
+  const words = String(name).replace(/[_-]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function niceStep(min, max) {
+  const span = max - min;
+  if (!(span > 0)) return 0.1;
+  const raw = span / 100;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  for (const factor of [1, 2, 5, 10]) {
+    if (raw <= factor * magnitude) return factor * magnitude;
+  }
+  return 10 * magnitude;
+}
+
+/**
+ * How to show one parameter of a model's schema:
+ * enum -> toggle buttons (few, short options) or a dropdown; boolean -> checkbox;
+ * a number with a maximum -> slider over the schema's range (a missing minimum is taken as 0);
+ * another number -> number box; text -> text box. Arrays and objects are not editable here.
+ */
+export function controlFor(name, rule) {
+  const r = rule ?? {};
+  const base = {
+    name,
+    label: labelFor(name),
+    help: r.description ?? "",
+    default: r.default ?? null,
+  };
+  if (Array.isArray(r.enum)) {
+    const options = r.enum.slice();
+    const short = options.every((o) => String(o).length <= TOGGLE_MAX_LABEL);
+    const kind = options.length <= TOGGLE_MAX_OPTIONS && short ? "toggle" : "select";
+    return { ...base, kind, options };
+  }
+  switch (r.type) {
+    case "boolean":
+      return { ...base, kind: "checkbox" };
+    case "integer":
+    case "number": {
+      const integer = r.type === "integer";
+      const min = typeof r.minimum === "number" ? r.minimum : null;
+      const max = typeof r.maximum === "number" ? r.maximum : null;
+      if (max !== null) {
+        const low = min ?? 0;
+        const step = integer ? 1 : niceStep(low, max);
+        return { ...base, kind: "slider", integer, min: low, max, step };
+      }
+      return { ...base, kind: "number", integer, min, max, step: integer ? 1 : "any" };
+    }
+    case "string":
+    case undefined:
+      return { ...base, kind: "text" };
+    default:
+      return { ...base, kind: "unsupported" };
+  }
+}
+
+/** The controls for a model's parameters, in schema order, editable ones only. */
+export function controlsFor(parameters) {
+  return Object.entries(parameters ?? {})
+    .map(([name, rule]) => controlFor(name, rule))
+    .filter((control) => control.kind !== "unsupported");
+}
+
+/** The value a control shows: what the user set, else the schema default, else empty. */
+export function shownValue(control, params) {
+  const value = params?.[control.name];
+  if (value !== undefined && value !== null) return value;
+  if (control.default !== null && control.default !== undefined) return control.default;
+  if (control.kind === "slider") return control.min;
+  if (control.kind === "checkbox") return false;
+  return "";
+}
+
+/** A new params object with ``name`` set, or removed when ``value`` is empty (use the model default). */
+export function setParam(params, name, value) {
+  const next = { ...(params ?? {}) };
+  const empty =
+    value === undefined ||
+    value === null ||
+    value === "" ||
+    (typeof value === "number" && Number.isNaN(value));
+  if (empty) delete next[name];
+  else next[name] = value;
+  return next;
+}
+
+/** Keep the number of variations within 1..max (the kernel's limit); unreadable input means 1. */
+export function clampVariations(value, max) {
+  const n = Math.round(Number(value));
+  if (!Number.isFinite(n) || n < 1) return 1;
+  return Math.min(n, max);
+}

@@ -1,0 +1,69 @@
+// The job list's logic: a job's status line, the counts per state, and what a screen reader
+// hears when jobs change. Pure functions (no DOM), covered by `node --test`.
+
+import { formatSeconds } from "./text.js";
+
+/** Seconds a job has taken: live while it runs, as reported once it has finished. */
+export function jobElapsed(job, nowMs) {
+  if (job.state === "running" && job.started_ms) {
+    return Math.max(0, (nowMs - job.started_ms) / 1000);
+  }
+  return typeof job.elapsed === "number" ? job.elapsed : null;
+}
+
+/** The one-line status of a job: queued / running 3 s / done in 2.1 s / failed: why / cancelled. */
+export function jobLabel(job, nowMs) {
+  const elapsed = jobElapsed(job, nowMs);
+  switch (job.state) {
+    case "queued":
+      return "queued";
+    case "running":
+      return `running ${Math.floor(elapsed ?? 0)} s`;
+    case "done":
+      return job.cached ? "done (from cache)" : `done in ${formatSeconds(elapsed ?? 0)}`;
+    case "failed":
+      return `failed: ${job.message || "unknown error"}`;
+    case "cancelled":
+      return "cancelled";
+    default:
+      return String(job.state ?? "");
+  }
+}
+
+export function isActive(job) {
+  return job.state === "queued" || job.state === "running";
+}
+
+/** Counts per state, for the summary line above the job list. */
+export function summarizeJobs(jobs) {
+  const counts = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+  for (const job of jobs) {
+    if (job.state in counts) counts[job.state] += 1;
+  }
+  return counts;
+}
+
+/**
+ * What a screen reader should hear when the jobs change: requests that started, finished,
+ * failed or were cancelled since ``before``; "" when nothing worth saying happened.
+ */
+export function announcement(before, after) {
+  const old = new Map((before ?? []).map((job) => [job.id, job.state]));
+  const fresh = { started: 0, done: 0, cancelled: 0 };
+  const failures = [];
+  for (const job of after ?? []) {
+    const was = old.get(job.id);
+    if (was === job.state) continue;
+    if (was === undefined && isActive(job)) fresh.started += 1;
+    else if (job.state === "done") fresh.done += 1;
+    else if (job.state === "cancelled") fresh.cancelled += 1;
+    else if (job.state === "failed") failures.push(job.message || "unknown error");
+  }
+  const images = (n) => `${n} image${n === 1 ? "" : "s"}`;
+  const parts = [];
+  if (fresh.started) parts.push(`Generating ${images(fresh.started)}.`);
+  if (fresh.done) parts.push(`${images(fresh.done)} ready.`);
+  if (fresh.cancelled) parts.push(`${fresh.cancelled} cancelled.`);
+  for (const message of failures) parts.push(`Failed: ${message}`);
+  return parts.join(" ");
+}

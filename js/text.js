@@ -1,0 +1,38 @@
+// Text the panel shows: durations, shortened prompts, parameter summaries, today's spend.
+// Pure functions (no DOM), covered by `node --test`.
+
+/** "0.4 s", "12 s", "2 min 05 s". */
+export function formatSeconds(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "";
+  const s = Math.max(0, seconds);
+  if (s < 10) return `${(Math.floor(s * 10) / 10).toFixed(1)} s`;
+  if (s < 60) return `${Math.floor(s)} s`;
+  const minutes = Math.floor(s / 60);
+  const rest = String(Math.floor(s % 60)).padStart(2, "0");
+  return `${minutes} min ${rest} s`;
+}
+
+export function truncate(text, length) {
+  const s = String(text ?? "");
+  return s.length <= length ? s : `${s.slice(0, Math.max(0, length - 1))}…`;
+}
+
+/** "size 512x512 · quality low". */
+export function describeParams(params) {
+  return Object.entries(params ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(" · ");
+}
+
+// The panel header's line about today's use: the spend is an estimate from published prices.
+export function describeSpend(spend) {
+  if (!spend || typeof spend.images !== "number") return "";
+  const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
+  const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
+  const limits = [];
+  if (typeof spend.max_images === "number") limits.push(`${spend.max_images} images`);
+  if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
+  const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
+  const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
+  return `Today (UTC): ${images}, ${usd}${unpriced}${budget}`;
+}
