@@ -223,7 +223,7 @@ class BatchJob:
             raise
         if image is None:
             await asyncio.to_thread(spend.failed, charge)
-        else:
+        elif image.cached:  # settling writes the ledger only to give a gateway-cached answer back
             await asyncio.to_thread(spend.settle, charge, image)
         return record
 
