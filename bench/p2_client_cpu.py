@@ -172,9 +172,13 @@ then run over freshly mapped, cold memory. Both sides allocate the same buffers 
 chunks, one joined copy of the image, the JSON answer), so which side pays is decided by where
 the C allocator's heap top falls between the two alternating loops, not by a check: each run
 alone, in a loop of its own, `generate` took about 1 page fault per image and the bare
-download about 600 (one separate measurement). The floor for the URL model is
-therefore the image check (the CRC-32 of every PNG chunk) plus these allocation effects; the
-figure moves between 1.4x and 1.65x from run to run while the Python-level work stays 1.05x.
+download about 600 (one separate measurement). Run once with glibc told to keep freed memory
+(`MALLOC_MMAP_THRESHOLD_=8388608 MALLOC_TRIM_THRESHOLD_=134217728 python bench/p2_client_cpu.py`),
+the faults almost vanish on both sides (1 and 38 per image for the URL model) and the URL model
+measured 1.32x, 1.13x without the image check (base64 model 1.20x, 1.19x). The floor for the URL
+model is therefore the image check (the CRC-32 of every PNG chunk, 0.4-0.65 ms) plus these
+allocation effects, which the package does not tune (the allocator is the process's, not a
+library's to set); the figure moves between 1.4x and 1.65x from run to run.
 
 What the display adds, once per image shown in a notebook (the magic caches the
 preview, so re-displays are free):
