@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import resource
 import time
 import zlib
 from collections.abc import Callable
@@ -34,15 +35,29 @@ def cpu_per_call(fn: Callable[[int], object]) -> float:
     return (time.process_time() - started) / ROUNDS
 
 
+FAULTS: dict[str, tuple[float, float, float, float]] = {}  # per model: page faults and kernel ms
+
+
 def paired(bare: Callable[[int], object], ours: Callable[[int], object]) -> tuple[float, float]:
-    """CPU per call of each, measured alternately so drift in the machine hits both alike."""
+    """CPU per call of each, measured alternately so drift in the machine hits both alike.
+    Also keeps, per side, the minor page faults and the kernel's share of that CPU (FAULTS)."""
     bare(-1), ours(-1)
-    spent = [0.0, 0.0]
+    spent, faults, kernel = [0.0, 0.0], [0, 0], [0.0, 0.0]
     for i in range(ROUNDS):
         for side, fn in enumerate((bare, ours)):
+            before = resource.getrusage(resource.RUSAGE_SELF)
             started = time.process_time()
             fn(i)
             spent[side] += time.process_time() - started
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            faults[side] += after.ru_minflt - before.ru_minflt
+            kernel[side] += after.ru_stime - before.ru_stime
+    FAULTS[ours.__name__] = (
+        faults[0] / ROUNDS,
+        faults[1] / ROUNDS,
+        kernel[0] / ROUNDS * 1000,
+        kernel[1] / ROUNDS * 1000,
+    )
     return spent[0] / ROUNDS, spent[1] / ROUNDS
 
 
@@ -105,6 +120,10 @@ def main() -> None:
     floor = "\n".join(
         f"| {name} | {v * 1000:.2f} | {c * 1000:.2f} | {(o - v) / b:.2f}x |" for name, b, o, v, c in checks
     )
+    memory = "\n".join(
+        f"| {name} | {FAULTS[fn][0]:.0f} | {FAULTS[fn][1]:.0f} | {FAULTS[fn][2]:.2f} | {FAULTS[fn][3]:.2f} |"
+        for name, fn in (("flux-1-schnell", "ours_flux"), ("gpt-image-1.5", "ours_gpt"))
+    )
     shown = "\n".join(f"| {name} | {cost * 1000:.1f} |" for name, cost in display)
     record(
         "P2 client CPU per image",
@@ -133,15 +152,33 @@ bytes in place (Pillow's verify() copied every chunk out first, as much again as
 let a cut-off IEND chunk pass); base64 is decoded strictly in one pass, with whitespace stripped
 only when an answer has any; the image URL is parsed once for its checks, not again by httpx.
 
-The URL model still misses the target. What remains beyond the image check is not one check:
-running the same loop without the per-read deadline (plain httpx transport) or without the URL
-checks moved the ratio by less than the spread between runs on this shared 2-core machine
-(about +-0.1x); our own HTTP client sending the bare loop's two requests costs what the bare
-loop does. The rest (about 0.9 ms) is around those requests: the streamed, size-capped reads
-(streaming alone cost 0.4-0.7 ms more than `.content` in the alternating loop, though not when
-timed alone, so part of it is allocation and cache effects of alternating 1.5 MB downloads),
-answer parsing and the result object. The base64 model went from 1.27-1.31x to 1.16-1.21x over
-four runs; the URL model's figure moves between 1.45x and 1.65x from run to run, before and after.
+Where the rest goes. Profiled deterministically (cProfile on process time, 40 images each),
+`generate` for the URL model runs 1.05x the Python function time of the bare loop: the same
+httpx/httpcore/h11 calls, plus the image check, the URL checks and the result object, each a
+few hundredths of a millisecond. The per-read deadline and the URL checks were each
+switched off in earlier runs and moved the ratio by less than the spread between runs
+(about +-0.1x on this shared 2-core machine). Garbage collection is 0.03 ms per image more.
+What the profiler cannot see is the kernel's and the memory's share, measured in the same
+alternating loop:
+
+| model | bare page faults | `generate` page faults | bare kernel ms | `generate` kernel ms |
+|---|---|---|---|---|
+{memory}
+
+`generate` takes a few hundred more minor page faults per image than the bare loop (4 KB each,
+most likely memory the C allocator gave back to the system and maps again: about one image), and
+the kernel time grows with them; the copies that follow (joining the read chunks, the CRC pass)
+then run over freshly mapped, cold memory. Both sides allocate the same buffers (the read
+chunks, one joined copy of the image, the JSON answer), so which side pays is decided by where
+the C allocator's heap top falls between the two alternating loops, not by a check: each run
+alone, in a loop of its own, `generate` took about 1 page fault per image and the bare
+download about 600 (one separate measurement). Run once with glibc told to keep freed memory
+(`MALLOC_MMAP_THRESHOLD_=8388608 MALLOC_TRIM_THRESHOLD_=134217728 python bench/p2_client_cpu.py`),
+the faults almost vanish on both sides (1 and 38 per image for the URL model) and the URL model
+measured 1.32x, 1.13x without the image check (base64 model 1.20x, 1.19x). The floor for the URL
+model is therefore the image check (the CRC-32 of every PNG chunk, 0.4-0.65 ms) plus these
+allocation effects, which the package does not tune (the allocator is the process's, not a
+library's to set); the figure moves between 1.4x and 1.65x from run to run.
 
 What the display adds, once per image shown in a notebook (the magic caches the
 preview, so re-displays are free):

@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jupyter_imagegen import BatchResult, batch
 from jupyter_imagegen.batches._dry_run import BatchDryRun
 from jupyter_imagegen.emulator import Emulator
-from jupyter_imagegen.runtime._usage import today
+from jupyter_imagegen.runtime._usage import UsageLedger, today
 
 GPT = "openai/gpt-image-1.5"
 FAST = {"rpm": 60_000, "progress": False, "concurrency": 4}
@@ -95,3 +96,22 @@ def test_the_command_dry_run_and_budget_stop(emulator: Emulator, tmp_path: Path)
     assert run.returncode == 2, run.stderr
     assert "2 of 5 images done" in run.stdout and "stopped at the daily budget" in run.stdout
     assert sent(emulator) == 2
+
+
+def test_requests_that_start_together_share_one_ledger_update(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    updates: list[int] = []
+    update = UsageLedger.update
+
+    def counting(self: UsageLedger, change: Any) -> None:
+        updates.append(1)
+        update(self, change)
+
+    monkeypatch.setattr(UsageLedger, "update", counting)
+    items = [f"a fox number {i}" for i in range(8)]
+    result = batch(items, tmp_path / "out", model=GPT, quality="low", **{**FAST, "concurrency": 8})
+    assert isinstance(result, BatchResult) and result.ok and len(result.done) == 8
+    counts = json.loads((tmp_path / "cache-usage.json").read_text(encoding="utf-8"))["days"][today()][GPT]
+    assert counts["images"] == 8 and counts["requests"] == 8  # each image reserved before it was sent
+    assert len(updates) == 1  # the eight workers' first requests, reserved in one update

@@ -40,6 +40,7 @@ from ._manifest import Manifest, ManifestEntry
 from ._plan import adopt, clash, entry_for, is_settled, made_for_another, scan_folder
 from ._progress import BatchCounters
 from ._ratelimit import RateLimiter
+from ._reserve import GroupedReservations
 from ._result import BatchResult
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class BatchJob:
         self._task: asyncio.Task[Any] | None = None
         self._cancelled = False
         self.meter, self.spend = meter, meter.reservation()
+        self._reservations = GroupedReservations(self.spend)
         self.stopped: str | None = None  # why the run stopped before the end (the daily budget)
 
     def cancel(self) -> None:
@@ -212,7 +214,7 @@ class BatchJob:
         item's outcome (see :meth:`_one`), or None when the budget stopped it."""
         spend = self.spend
         try:
-            charge = await asyncio.to_thread(spend.begin, item.request)
+            charge = await self._reservations.begin(item.request)
         except BudgetExceededError as error:
             self.stopped = str(error)
             return None
@@ -223,7 +225,7 @@ class BatchJob:
             raise
         if image is None:
             await asyncio.to_thread(spend.failed, charge)
-        else:
+        elif image.cached:  # settling writes the ledger only to give a gateway-cached answer back
             await asyncio.to_thread(spend.settle, charge, image)
         return record
 

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import IO, Any
 
@@ -55,7 +55,9 @@ class ManifestEntry:
         return self.status == "done"
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, default=str, separators=(",", ":"))
+        # The fields as they are (asdict would deep-copy params and extra first, for nothing).
+        values = {name: getattr(self, name) for name in _FIELD_NAMES}
+        return json.dumps(values, ensure_ascii=False, default=str, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, line: str) -> ManifestEntry | None:
@@ -69,6 +71,9 @@ class ManifestEntry:
         if not isinstance(entry.index, int) or entry.status not in ("done", "failed"):
             return None
         return entry
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(ManifestEntry))
 
 
 def now_iso() -> str:

@@ -127,11 +127,13 @@ class Meter:
 
     def reserve(self, requests: Sequence[ImageRequest]) -> Reservation:
         """Reserve every request at once, or none (BudgetExceededError: nothing is sent)."""
+        return Reservation(self, self.charge(requests), [r.cache_key for r in requests], defer_hits=True)
+
+    def charge(self, requests: Sequence[ImageRequest]) -> list[Charge]:
+        """Reserve every request at once, or none; their charges, in order, in one ledger update."""
         day = today()
         charges = [Charge(day, r.model, estimate_cost(r).usd) for r in requests]
-        if charges:
-            charges = self._apply(day, charges)
-        return Reservation(self, charges, [r.cache_key for r in requests], defer_hits=True)
+        return self._apply(day, charges) if charges else charges
 
     def check(self, requests: Sequence[ImageRequest]) -> None:
         """Raise BudgetExceededError if ``requests`` would not fit today; reserves nothing."""
@@ -246,6 +248,25 @@ class Reservation:
             if reserved:
                 return reserved.pop()
         return self._meter.reserve([request])._take()
+
+    def begin_all(self, requests: Sequence[ImageRequest]) -> list[Charge | BudgetExceededError]:
+        """:meth:`begin` for each of ``requests``, about to be sent together: one ledger update
+        when all of them fit, else one by one in order, so a budget stops at the same request as
+        it would have one at a time (a refused request gets its error in place of a charge)."""
+        with self._lock:
+            reserved = any(self._unused.get(r.cache_key) for r in requests)
+        if len(requests) > 1 and not reserved:
+            try:
+                return list(self._meter.charge(requests))
+            except BudgetExceededError:
+                pass  # not all of them fit: find out which do
+        outcomes: list[Charge | BudgetExceededError] = []
+        for request in requests:
+            try:
+                outcomes.append(self.begin(request))
+            except BudgetExceededError as error:
+                outcomes.append(error)
+        return outcomes
 
     def hit(self, request: ImageRequest) -> None:
         """``request`` was answered by the disk cache: free; its reservation goes back at close."""

@@ -40,6 +40,7 @@ __all__ = [
 COUNTS = ("images", "requests", "cache_hits", "usd", "unpriced")
 KEEP_DAYS = 400  # older days are dropped on write: the file stays small
 _VERSION = 1
+_DAY_ENCODER = json.JSONEncoder(sort_keys=True)
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
 Days = dict[str, dict[str, dict[str, float]]]  # {day: {model: {count: value}}}
@@ -150,10 +151,12 @@ class UsageLedger:
             days = document["days"]
             if document.get("version") != _VERSION or not isinstance(days, dict):
                 raise ValueError("not a version 1 ledger")
+            numbers = (int, float)
             for models in days.values():
                 for counts in models.values():
-                    if not all(isinstance(counts.get(name, 0), (int, float)) for name in COUNTS):
-                        raise ValueError("a count is not a number")
+                    for name in COUNTS:  # plain loops: a year's ledger is read on every update
+                        if not isinstance(counts.get(name, 0), numbers):
+                            raise ValueError("a count is not a number")
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
             raise LedgerDamagedError(f"{self.path} is not a readable usage ledger ({exc})") from None
         return days
@@ -180,8 +183,7 @@ class UsageLedger:
     def _write(self, days: Days) -> None:
         for day in sorted(days)[:-KEEP_DAYS]:
             del days[day]
-        document = {"version": _VERSION, "days": days}
-        write_atomic(self.path, json.dumps(document, sort_keys=True, indent=1).encode("utf-8"), private=True)
+        write_atomic(self.path, _encode(days), private=True)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -196,6 +198,13 @@ class UsageLedger:
                 yield
             finally:
                 os.close(descriptor)  # closing also releases the lock
+
+
+def _encode(days: Days) -> bytes:
+    """The ledger document, one day per line. Each day goes through json's C encoder: an indented
+    dump takes the pure-Python one, about 10 ms for a full year's ledger, paid on every update."""
+    lines = ",\n".join(f"{json.dumps(day)}: {_DAY_ENCODER.encode(days[day])}" for day in sorted(days))
+    return f'{{"version": {_VERSION}, "days": {{\n{lines}\n}}}}\n'.encode()
 
 
 def add(days: Days, day: str, model: str, **deltas: float) -> None:
