@@ -116,3 +116,18 @@ def test_a_schema_from_the_catalog_becomes_a_closed_spec() -> None:
         True,
         ["seed"],
     )
+
+
+def test_a_client_without_credentials_never_asks_the_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by hypothesis: `%imagegen -m acme/unknown` with no token set crashed on an assertion.
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    monkeypatch.delenv("CLOUDFLARE_ACCOUNT_ID", raising=False)
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(500)
+
+    with Client(transport=httpx.MockTransport(handle)) as client:
+        spec = catalog_model("acme/unknown", client=client)
+    assert not spec.known and seen == []

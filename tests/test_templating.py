@@ -22,6 +22,13 @@ def test_fill_substitutes_known_names_and_keeps_unknown_ones() -> None:
     assert fill("a {animal} in {place}", {"animal": "fox"}) == "a fox in {place}"
 
 
+def test_a_zero_width_spec_is_formatted_not_a_crash() -> None:
+    # Found by hypothesis: "00" strips to "" in the width check.
+    assert fill("{n:0}|{n:00}|{n:.0f}", {"n": 3}) == "3|3|3"
+    with pytest.raises(ValidationError, match="cannot format a NoneType"):
+        fill("{a:00}", {"a": None})
+
+
 def test_fill_escapes_double_braces() -> None:
     assert fill("{{animal}} is {animal}, json {{ }}", {"animal": "fox"}) == "{animal} is fox, json { }"
 

@@ -76,7 +76,8 @@ def _service(client: BaseClient | None) -> Iterator[Client | None]:
     from ._config import Settings
 
     if isinstance(client, Client):
-        yield client
+        has_credentials = client.settings.account_id and client.settings.api_token
+        yield client if has_credentials else None
         return
     try:
         settings = client.settings if client is not None else Settings.resolve()

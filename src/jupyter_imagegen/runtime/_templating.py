@@ -82,7 +82,7 @@ def template_names(template: str) -> list[str]:
 
 def _too_wide(spec: str) -> bool:
     found = _SPEC_NUMBERS.match(spec)
-    numbers = [n.lstrip("0") for n in (found.groups() if found else ()) if n]
+    numbers = [n.lstrip("0") or "0" for n in (found.groups() if found else ()) if n]
     return any(len(n) > 5 or int(n) > MAX_FORMAT_WIDTH for n in numbers)
 
 
