@@ -254,6 +254,10 @@ describe("today's spend in the header", () => {
     assert.equal(Text.describeSpend({}), "");
     assert.equal(Text.describeSpend({ images: 1, usd: 0.0087 }), "Today (UTC): 1 image, ~$0.0087 estimated");
     assert.equal(
+      Text.describeSpend({ images: 2, usd: 0.0174, emulator: true }),
+      "Today (UTC) on the emulator, not billed: 2 images, ~$0.0174 estimated",
+    );
+    assert.equal(
       Text.describeSpend({ images: 3, usd: 0.15, unpriced: 2, max_images: 10, max_usd: 1 }),
       "Today (UTC): 3 images, ~$0.1500 estimated (+2 of unknown price) · daily budget 10 images and $1.00",
     );

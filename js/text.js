@@ -34,5 +34,7 @@ export function describeSpend(spend) {
   if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
   const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
   const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
-  return `Today (UTC): ${images}, ${usd}${unpriced}${budget}`;
+  // The emulator keeps a ledger of its own: its images are test patterns nobody pays for.
+  const day = spend.emulator ? "Today (UTC) on the emulator, not billed" : "Today (UTC)";
+  return `${day}: ${images}, ${usd}${unpriced}${budget}`;
 }

@@ -24,7 +24,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {
         p.name: p.read_bytes()
         for p in sorted(folder.iterdir())
-        if p.name != "manifest.jsonl" and not p.name.startswith("cache-usage.json")
+        if p.name != "manifest.jsonl" and not p.name.startswith("cache-usage-emulator.json")
     }
 
 

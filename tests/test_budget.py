@@ -38,7 +38,7 @@ def low_cost(prompt: str) -> float:
 
 
 def ledger(tmp_path: Path) -> Path:
-    return tmp_path / "cache-usage.json"
+    return tmp_path / "cache-usage-emulator.json"
 
 
 def test_results_carry_their_estimated_cost_and_the_ledger_counts_them(
@@ -254,3 +254,17 @@ def test_a_ledger_that_cannot_be_written_refuses_under_a_budget_and_never_costs_
     monkeypatch.delenv("IMAGEGEN_MAX_IMAGES_PER_DAY")  # no budget: the image is made, not counted
     assert jig.generate("a fox", model=FLUX).data
     assert api_requests(emulator_env) == 1
+
+
+def test_the_emulator_keeps_its_own_ledger_so_test_patterns_never_count_as_spend(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jig.generate("a red fox", model=GPT, quality="low", size="1024x1024")
+    usage = jig.usage()
+    assert usage.emulator and usage.images_today == 1
+    assert "on the emulator (not billed)" in usage.today_line() and "nothing was billed" in usage.table()
+    assert ledger(tmp_path).exists() and not (tmp_path / "cache-usage.json").exists()
+    # The same user with real credentials: a day's figures and budget of their own.
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", "https://api.cloudflare.com/client/v4")
+    real = jig.usage()
+    assert not real.emulator and real.images_today == 0 and real.path == str(tmp_path / "cache-usage.json")

@@ -49,11 +49,11 @@ def test_a_batch_stops_at_the_budget_and_resumes_the_next_day(
     assert isinstance(again, BatchResult) and len(again.done) == 3 and again.stopped
     assert sent(emulator_env) == 3
 
-    move_today_to_yesterday(tmp_path / "cache-usage.json")
+    move_today_to_yesterday(tmp_path / "cache-usage-emulator.json")
     second = batch(items, out, model=GPT, quality="low", **FAST)
     assert isinstance(second, BatchResult)
     assert len(second.done) == 6 and second.skipped == 3 and second.pending == 1
-    move_today_to_yesterday(tmp_path / "cache-usage.json")
+    move_today_to_yesterday(tmp_path / "cache-usage-emulator.json")
     third = batch(items, out, model=GPT, quality="low", max_images_per_day=5, **FAST)  # a keyword budget
     assert isinstance(third, BatchResult) and third.ok and third.stopped is None
     assert sent(emulator_env) == 7
@@ -112,6 +112,8 @@ def test_requests_that_start_together_share_one_ledger_update(
     items = [f"a fox number {i}" for i in range(8)]
     result = batch(items, tmp_path / "out", model=GPT, quality="low", **{**FAST, "concurrency": 8})
     assert isinstance(result, BatchResult) and result.ok and len(result.done) == 8
-    counts = json.loads((tmp_path / "cache-usage.json").read_text(encoding="utf-8"))["days"][today()][GPT]
+    counts = json.loads((tmp_path / "cache-usage-emulator.json").read_text(encoding="utf-8"))["days"][
+        today()
+    ][GPT]
     assert counts["images"] == 8 and counts["requests"] == 8  # each image reserved before it was sent
     assert len(updates) == 1  # the eight workers' first requests, reserved in one update

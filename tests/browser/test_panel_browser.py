@@ -95,7 +95,9 @@ def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers,
     assert thumb.evaluate("img => img.naturalWidth") > 0
     assert thumb.get_attribute("src").startswith("blob:")  # bytes, not a base64 string
     # The header shows today's use from the usage ledger, labelled as an estimate.
-    expect(panel.locator(".jig-spend")).to_contain_text("Today (UTC): 1 image, ~$")
+    expect(panel.locator(".jig-spend")).to_contain_text(
+        "Today (UTC) on the emulator, not billed: 1 image, ~$"
+    )
     expect(panel.locator(".jig-spend")).to_contain_text("estimated")
     shot(page, "lab-generated")
 

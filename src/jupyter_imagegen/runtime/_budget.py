@@ -119,7 +119,8 @@ class Meter:
             days = self.ledger.read()
         except LedgerDamagedError as exc:
             raise self._damaged(exc) from None
-        return Usage(self.ledger.path, today(), rows_of(days), self.budget.max_images, self.budget.max_usd)
+        budget, emulator = self.budget, self.ledger.emulator
+        return Usage(self.ledger.path, today(), rows_of(days), budget.max_images, budget.max_usd, emulator)
 
     def reservation(self) -> Reservation:
         """An empty reservation: each request reserves itself when it is about to be sent."""
@@ -301,7 +302,7 @@ class Reservation:
             return next(charges.pop() for charges in self._unused.values() if charges)
 
 
-def spend_today() -> dict[str, float | int | None]:
+def spend_today() -> dict[str, float | int | bool | None]:
     """Today's images and estimated USD with the budgets, as the panel's header shows them."""
     from ._runtime import get_runtime
 
@@ -313,4 +314,5 @@ def spend_today() -> dict[str, float | int | None]:
         "unpriced": sum(row.unpriced_images for row in rows),
         "max_images": usage.max_images_per_day,
         "max_usd": usage.max_usd_per_day,
+        "emulator": usage.emulator,
     }

@@ -105,11 +105,14 @@ class Runtime:
         """The usage ledger beside the cache folder and the daily budgets (keyword > %config >
         environment > none), through which every front end reserves before sending."""
         from ._budget import Budget, Meter
+        from ._offline import uses_local_service
         from ._usage import UsageLedger, ledger_path_for
 
         images = self.value("max_images_per_day", max_images_per_day)
         budget = Budget.read(images, self.value("max_usd_per_day", max_usd_per_day))
-        return Meter(UsageLedger(ledger_path_for(self.value("cache_dir"))), budget)
+        emulator = uses_local_service()  # the emulator keeps a ledger of its own
+        path = ledger_path_for(self.value("cache_dir"), emulator=emulator)
+        return Meter(UsageLedger(path, emulator=emulator), budget)
 
     def display_format(self, given: str | None = None) -> str:
         value = self.value("display_format", given) or "auto"

@@ -55,15 +55,18 @@ def today() -> str:
     return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
 
-def ledger_path_for(cache_dir: str | None) -> str:
+def ledger_path_for(cache_dir: str | None, *, emulator: bool = False) -> str:
     """The ledger beside the cache folder (``cache_dir``, else ``$IMAGEGEN_CACHE_DIR``, else the
-    platform's user cache folder), whether the cache is on or off: its name plus ``-usage.json``."""
+    platform's user cache folder), whether the cache is on or off: its name plus ``-usage.json``.
+    Work against the local emulator goes to a ledger of its own (``-usage-emulator.json``): test
+    patterns cost nothing, so they never show as spend or use up a real day's budget."""
     folder = cache_dir or os.environ.get("IMAGEGEN_CACHE_DIR", "").strip()
     if not folder:
         import platformdirs
 
         folder = platformdirs.user_cache_dir("jupyter-imagegen", appauthor=False)
-    return os.path.abspath(os.path.expanduser(folder)).rstrip(os.sep) + "-usage.json"
+    suffix = "-usage-emulator.json" if emulator else "-usage.json"
+    return os.path.abspath(os.path.expanduser(folder)).rstrip(os.sep) + suffix
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class Usage:
     rows: tuple[UsageRow, ...]
     max_images_per_day: int | None = None
     max_usd_per_day: float | None = None
+    emulator: bool = False  # the local emulator's own ledger: nothing in it was billed
 
     @property
     def images_today(self) -> int:
@@ -102,7 +106,13 @@ class Usage:
         header = (
             f"{'DAY (UTC)':10}  {'MODEL':44} {'IMAGES':>6} {'REQUESTS':>8} {'CACHE HITS':>10} {'EST. USD':>9}"
         )
-        lines = ["Image generation usage (USD figures are estimates from published prices)", header]
+        title = (
+            "Usage on the local emulator (test patterns, nothing was billed; USD figures are estimates of "
+            "what the service would charge)"
+            if self.emulator
+            else "Image generation usage (USD figures are estimates from published prices)"
+        )
+        lines = [title, header]
         for row in self.rows:
             usd = f"{row.estimated_usd:.4f}" + (
                 f" (+{row.unpriced_images} unpriced)" if row.unpriced_images else ""
@@ -124,7 +134,8 @@ class Usage:
         if self.max_usd_per_day is not None:
             limits.append(f"${self.max_usd_per_day:.2f}")
         budget = f" of a daily budget of {' and '.join(limits)}" if limits else " (no daily budget set)"
-        return f"today ({self.today}): {self.images_today} images, ~${self.usd_today:.4f} estimated{budget}"
+        where = " on the emulator (not billed)" if self.emulator else ""
+        return f"today ({self.today}){where}: {self.images_today} images, ~${self.usd_today:.4f} estimated{budget}"
 
     def __repr__(self) -> str:
         return self.table()
@@ -136,8 +147,9 @@ class Usage:
 class UsageLedger:
     """The ledger file at ``path``; :meth:`update` is the only way figures change."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, emulator: bool = False) -> None:
         self.path = os.path.abspath(path)
+        self.emulator = emulator
 
     def read(self) -> Days:
         """``{day: {model: {count: value}}}``; raises LedgerDamagedError for an unreadable file."""

@@ -149,7 +149,8 @@ function describeSpend(spend) {
   if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
   const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
   const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
-  return `Today (UTC): ${images}, ${usd}${unpriced}${budget}`;
+  const day = spend.emulator ? "Today (UTC) on the emulator, not billed" : "Today (UTC)";
+  return `${day}: ${images}, ${usd}${unpriced}${budget}`;
 }
 
 // jobs.js
