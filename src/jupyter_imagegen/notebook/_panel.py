@@ -99,6 +99,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         self._params_by_model: dict[str, dict[str, Any]] = {}
         self._last_error: BaseException | None = None
         self._sent = SentLists([entry.id for entry in HISTORY.entries])  # a new view asks for these
+        self._ended: frozenset[str] = frozenset()  # jobs that had ended when spend was last read
         chosen = model or self._default_model()
         chosen_info = model_info(chosen)  # first: a new model's schema is read (and saved) here
         offered = models()  # shipped ones and the live catalog's (read at most once a day)
@@ -249,7 +250,12 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     def _on_jobs(self) -> None:
         with self._reporting("Updating the status"):
             self._send_changes(reset=False)
-            self.spend = spend_today()
+            # The ledger changes when a job ends, not when one is queued or starts: read it (a
+            # locked file read on the kernel's event loop) only then.
+            ended = frozenset(job.id for job in self._runner.jobs if not job.active)
+            if not ended <= self._ended:
+                self.spend = spend_today()
+            self._ended = ended
 
     def _on_history(self) -> None:
         with self._reporting("Updating the gallery"):
