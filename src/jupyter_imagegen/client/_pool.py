@@ -6,7 +6,8 @@ each time a request starts or ends; the anyio stream answers by building its who
 socket attributes (a ``getpeername`` call among them), which made that check a third of the
 event loop's time in a batch of 32. Here the pool keeps its sockets and asks them directly: the
 same check (a zero-timeout poll), without the table, and one poll for every connection a scan
-asks about rather than one each.
+asks about rather than one each. The scan itself is linear here: httpcore's counts the pool once
+per idle connection (quadratic in the pool's size) on every request's start and end.
 """
 
 from __future__ import annotations
@@ -156,6 +157,50 @@ _contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
 _contexts_lock = threading.Lock()
 
 
+class _LinearScanPool(httpcore.AsyncConnectionPool):
+    """httpcore's pool with its request-to-connection scan made linear, same decisions.
+
+    httpcore 1.0 decides whether to close an idle connection by building a list of every
+    connection's ``is_idle()`` and taking its length, once per connection: with 32 connections
+    that is over a thousand calls per scan, and a scan runs each time a request starts or ends
+    (a fifth of a batch's event loop). The length is simply the number of connections, so here it
+    is counted once; the first available connection is found without listing the others.
+    """
+
+    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        connections = self._connections
+        closing: list[httpcore.AsyncConnectionInterface] = []
+        for connection in list(connections):
+            if connection.is_closed():
+                connections.remove(connection)
+            elif connection.has_expired() or (
+                # an idle connection over the keep-alive limit is closed
+                connection.is_idle() and len(connections) > self._max_keepalive_connections
+            ):
+                connections.remove(connection)
+                closing.append(connection)
+        for pool_request in [request for request in self._requests if request.is_queued()]:
+            origin = pool_request.request.url.origin
+            available = next(
+                (c for c in connections if c.can_handle_request(origin) and c.is_available()), None
+            )
+            if available is None:
+                if len(connections) >= self._max_connections:
+                    idle = next((c for c in connections if c.is_idle()), None)
+                    if idle is None:
+                        continue  # stays queued until a connection frees up
+                    connections.remove(idle)
+                    closing.append(idle)
+                available = self.create_connection(origin)
+                connections.append(available)
+            pool_request.assign_to_connection(available)
+        return closing
+
+
+# The scan above mirrors httpcore 1.0's; another version keeps its own.
+_POOL = _LinearScanPool if httpcore.__version__.split(".")[:2] == ["1", "0"] else httpcore.AsyncConnectionPool
+
+
 class _PoolTransport(httpx.AsyncHTTPTransport):
     """httpx's own async transport with a pool of ``connections`` on the backend above."""
 
@@ -163,7 +208,7 @@ class _PoolTransport(httpx.AsyncHTTPTransport):
         # Not AsyncHTTPTransport.__init__: httpx offers no argument for the network backend, and
         # its pool (with an SSL context that loads the CA bundle) would be built only to be replaced.
         limits = pool_limits(connections)
-        self._pool = httpcore.AsyncConnectionPool(
+        self._pool = _POOL(
             ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
