@@ -76,7 +76,7 @@ def record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         sleeps.append(seconds)
 
     monkeypatch.setattr("jupyter_imagegen.client._client.time.sleep", sleeps.append)
-    monkeypatch.setattr("jupyter_imagegen.client._client.asyncio.sleep", asleep)
+    monkeypatch.setattr("jupyter_imagegen.client._async_client.asyncio.sleep", asleep)
     return sleeps
 
 

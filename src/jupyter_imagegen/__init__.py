@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
     from .batches._batch import abatch, batch
     from .batches._result import BatchResult
+    from .client._async_client import AsyncClient
     from .client._catalog import models
-    from .client._client import AsyncClient, Client
+    from .client._client import Client
     from .client._models import ModelSpec, get_model, list_models
     from .client._request import GatewayOptions, ImageRequest
     from .client._result import GeneratedImage
@@ -87,7 +88,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AsyncClient": ".client._client",
+    "AsyncClient": ".client._async_client",
     "BatchResult": ".batches._result",
     "Client": ".client._client",
     "GatewayOptions": ".client._request",

@@ -14,9 +14,7 @@ manifest, both from one writer thread, so files and lines land in one order off 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import os
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +35,8 @@ from ..client._result import GeneratedImage
 from ..client._retry import retry_delay
 from ._inputs import BatchItem
 from ._manifest import Manifest, ManifestEntry
-from ._plan import adopt, clash, entry_for, is_settled, made_for_another, scan_folder
+from ._outcomes import OutcomeRecorder
+from ._plan import adopt, clash, is_settled, scan_folder
 from ._progress import BatchCounters
 from ._ratelimit import RateLimiter
 from ._reserve import GroupedReservations
@@ -52,7 +51,7 @@ MAX_RATE_LIMITED = 10  # 429s one item may meet before it is recorded as failed
 _FATAL = (ConfigurationError, AuthenticationError, InsufficientCreditsError, PermissionDeniedError)
 
 
-class BatchJob:
+class BatchJob(OutcomeRecorder):
     """One run of a batch over validated items; :meth:`run` is the whole run."""
 
     def __init__(
@@ -151,15 +150,6 @@ class BatchJob:
                 f"({clashes[0]}{more}); nothing was sent. Write this batch to another folder, or move "
                 "the earlier images away first: a batch never overwrites finished work."
             )
-
-    def _remove_other_files(self, item: BatchItem, keep: str | None) -> None:
-        """Delete this item's files other than ``keep`` (an earlier run's copy in another format),
-        never an image that was made for another request."""
-        for name in self._on_disk.get(item.stem, []):
-            path = os.path.join(self.out_dir, name)
-            if name != keep and not made_for_another(item, path):
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
 
     async def _generate(self, todo: list[BatchItem]) -> None:
         from ..runtime._runtime import get_runtime
@@ -267,41 +257,6 @@ class BatchJob:
                 return functools.partial(self._save, item, image, attempts, elapsed), image
             elapsed = time.monotonic() - started
             return functools.partial(self._fail, item, failure, attempts, elapsed), None
-
-    def _save(self, item: BatchItem, image: GeneratedImage, attempts: int, elapsed: float) -> None:
-        name = item.stem + image.extension
-        path = os.path.join(self.out_dir, name)
-        image.save(path, overwrite=True)
-        entry = entry_for(
-            item,
-            "done",
-            file=name,
-            bytes=os.path.getsize(path),
-            log_id=image.log_id,
-            elapsed=round(elapsed, 3),
-            cached=image.cached,
-            attempts=attempts,
-        )
-        self.manifest.append(entry)
-        self._remove_other_files(item, keep=name)
-        self._final[item.index] = entry
-        self.counters.generated += 1
-        if not image.cached:
-            self._made.append(item.index)
-
-    def _fail(self, item: BatchItem, error: ImageGenError, attempts: int, elapsed: float) -> None:
-        entry = entry_for(
-            item,
-            "failed",
-            error=str(error),
-            error_type=type(error).__name__,
-            log_id=getattr(error, "log_id", None),
-            elapsed=round(elapsed, 3),
-            attempts=attempts,
-        )
-        self.manifest.append(entry)
-        self._final[item.index] = entry
-        self.counters.failed += 1
 
     def _result(self) -> BatchResult:
         counters = self.counters

@@ -1,10 +1,10 @@
 """Everything the sync and async clients share that is not I/O: settings, building requests,
-reading answers, deciding on retries and URL safety, and making the GeneratedImage.
+reading answers, deciding on retries and URL safety, and making the GeneratedImage. The errors a
+failed transfer ends with are worded in :mod:`._failures`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Generator, Iterable, Mapping
@@ -17,7 +17,6 @@ import httpx
 from .._exceptions import (
     APIConnectionError,
     APIResponseError,
-    APIStatusError,
     APITimeoutError,
     ConfigurationError,
     ImageDownloadError,
@@ -29,6 +28,15 @@ from ..runtime._offline import uses_local_service
 from ._catalog import catalog_model, learn_shape
 from ._cloudflare import GATEWAY_HEADERS
 from ._config import Secret, Settings, as_secret
+from ._deadline import attempt_budget
+from ._failures import (
+    check_size,
+    download_transport_error,
+    note_attempts,
+    scrub,
+    total_timeout,
+    transport_error,
+)
 from ._imagebytes import verify_image
 from ._imagehost import IDENTITY, MAX_REDIRECTS, Resolver, Target, check_image_url, pin, system_resolver
 from ._models import check_model_id, shipped_model
@@ -44,12 +52,6 @@ RequestLike = str | ImageRequest | Mapping[str, Any]
 MAX_HOPS = MAX_REDIRECTS + 1
 REDIRECTS = {301, 302, 303, 307, 308}
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]+")
-_TIMEOUT_PHASES = {
-    httpx.ConnectTimeout: "connect",
-    httpx.ReadTimeout: "read",
-    httpx.WriteTimeout: "write",
-    httpx.PoolTimeout: "pool",
-}
 
 
 def _learn_shape(model: str, answer: Answer, content_type: str | None) -> None:
@@ -226,27 +228,6 @@ class BaseClient:
     def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:
         return pin(url, *unresolved, resolver=lambda host, port: addresses)
 
-    def _download_transport_error(
-        self, exc: httpx.HTTPError, host: str, deadline: float
-    ) -> ImageDownloadError:
-        cause = self._transport_error(exc, deadline, where=f"the image host {host}")
-        error = ImageDownloadError(
-            f"{cause.message.removesuffix(' Check the network (or that the emulator is running).')} "
-            "The image was generated; only its download failed."
-        )
-        error.transient = True
-        return error
-
-    def _check_size(self, declared: str | None, received: int) -> None:
-        cap = self.settings.max_image_bytes
-        size = received if declared is None or not declared.isdigit() else max(int(declared), received)
-        if size > cap:
-            limit = f"{cap / 1024**2:g} MB" if cap % 1024**2 == 0 else f"{cap:,} bytes"
-            raise APIResponseError(
-                f"The answer is over the {limit} limit ({size:,} bytes) and was not read; "
-                "raise max_image_bytes if that is expected."
-            )
-
     def _image(self, request: ImageRequest, data: bytes, answer: Answer, started: float) -> GeneratedImage:
         try:
             mime, width, height = verify_image(data)
@@ -275,43 +256,18 @@ class BaseClient:
     def _transport_error(
         self, exc: httpx.HTTPError, deadline: float, where: str | None = None
     ) -> APIConnectionError:
-        where = where or self.settings.base_url
-        if time.monotonic() >= deadline:
-            return self._total_timeout(where)
-        phase = next((p for cls, p in _TIMEOUT_PHASES.items() if isinstance(exc, cls)), None)
-        if phase is not None:
-            return APITimeoutError(
-                f"No answer from {where} within the {phase} timeout ({type(exc).__name__}); "
-                "raise timeout= or IMAGEGEN_TIMEOUT if high-quality images need longer.",
-                phase=phase,
-            )
-        if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)):
-            # The library's text can quote a header value, and a header value can be the token.
-            return APIConnectionError(
-                f"Could not send the request to {where}: the HTTP library refused it as malformed "
-                f"({type(exc).__name__}); check the settings and gateway options."
-            )
-        reason = str(exc).rstrip().rstrip(".") or "connection failed"
-        return APIConnectionError(
-            f"Could not talk to {where}: {type(exc).__name__}: {reason}. "
-            "Check the network (or that the emulator is running)."
-        )
+        return transport_error(exc, where or self.settings.base_url, deadline, self._attempt_budget())
+
+    def _download_transport_error(
+        self, exc: httpx.HTTPError, host: str, deadline: float
+    ) -> ImageDownloadError:
+        return download_transport_error(self._transport_error(exc, deadline, where=f"the image host {host}"))
 
     def _total_timeout(self, where: str) -> APITimeoutError:
-        return APITimeoutError(
-            f"The answer from {where} was still arriving after "
-            f"{self._attempt_budget():g} s (the sum of the timeouts) and was abandoned; "
-            "raise timeout= or IMAGEGEN_TIMEOUT if the connection is that slow.",
-            phase="total",
-        )
+        return total_timeout(where, self._attempt_budget())
 
     def _attempt_budget(self) -> float:
-        """Seconds one attempt may take in all: the sum of its phase timeouts. The read timeout
-        alone bounds only each wait, so a server that trickles bytes could otherwise hold a
-        request open for ever."""
-        timeout = self.settings.timeout
-        phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
-        return sum(seconds for seconds in phases if seconds is not None) or math.inf
+        return attempt_budget(self.settings.timeout)
 
     def _deadline(self) -> float:
         return time.monotonic() + self._attempt_budget()
@@ -320,25 +276,18 @@ class BaseClient:
         if time.monotonic() > deadline:
             raise self._total_timeout(where or self.settings.base_url)
 
+    def _check_size(self, declared: str | None, received: int) -> None:
+        check_size(self.settings.max_image_bytes, declared, received)
+
     def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
         return retry_delay(error, attempt, self.settings.max_retries)
 
     def _final(self, error: ImageGenError, attempts: int) -> None:
-        """Make the error that ends a request say how often it was tried, if more than once."""
-        if attempts > 1:
-            error.message = f"{error.message} (Gave up after {attempts} attempts.)"
-            error.args = (error.message, *error.args[1:])
+        note_attempts(error, attempts)
 
     def _scrub(self, error: ImageGenError) -> ImageGenError:
         """The same error with the API token removed from every text it carries."""
-        token = self.settings.api_token.get() if self.settings.api_token else ""
-        if not token:
-            return error
-        error.message = error.message.replace(token, "***")
-        error.args = tuple(a.replace(token, "***") if isinstance(a, str) else a for a in error.args)
-        if isinstance(error, APIStatusError) and error.service_message:
-            error.service_message = error.service_message.replace(token, "***")
-        return error
+        return scrub(error, self.settings.api_token.get() if self.settings.api_token else "")
 
 
 def hide_token(settings: dict[str, Any]) -> None:

@@ -1,26 +1,26 @@
-"""The sync :class:`Client` and the async :class:`AsyncClient`: only the I/O lives here.
+"""The sync :class:`Client`: only the I/O lives here (the rest is in :class:`BaseClient`).
 
 Each call is: build the API request, send it (retrying what docs/cloudflare.md §4 says is worth retrying),
 read the answer capped in size, fetch the image URL without credentials if the model answers
-with one, and check the bytes are an image.
+with one, and check the bytes are an image. :class:`AsyncClient` does the same with async I/O.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
 from .._exceptions import ImageDownloadError, ImageGenError
+
+# Re-exported: AsyncClient was defined in this module, and imports of it from here still work.
+from ._async_client import AsyncClient
 from ._base_client import IDENTITY, MAX_HOPS, REDIRECTS, BaseClient, RequestLike, hide_token
 from ._deadline import deadline_transport, until
 from ._imagehost import Target, download_failed, download_retry_delay, redirect_target, refuse_encoded
-from ._pool import DEFAULT_CONNECTIONS, async_transport
 from ._request import ImageRequest
 from ._response import Answer
 from ._result import GeneratedImage
@@ -29,7 +29,6 @@ from ._results import GenerationResults
 __all__ = ["AsyncClient", "Client"]
 
 _Self = TypeVar("_Self")
-_T = TypeVar("_T")
 
 
 class Client(BaseClient):
@@ -163,181 +162,3 @@ class Client(BaseClient):
                 failure = self._download_transport_error(exc, target.host, deadline)
             raise failure  # outside the handler: no context (see _attempt)
         raise AssertionError("unreachable: _redirect ends the loop")
-
-
-class AsyncClient(BaseClient):
-    """The asyncio client: same behaviour as :class:`Client`, never blocks the event loop.
-
-    ``connections``: how many requests the caller runs at once; the pool keeps that many
-    connections open between requests (see :mod:`._pool`).
-    """
-
-    def __init__(
-        self,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        connections: int = DEFAULT_CONNECTIONS,
-        **settings: Any,
-    ) -> None:
-        hide_token(settings)
-        if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
-            raise ValueError(f"connections must be a whole number of at least 1, got {connections!r}.")
-        super().__init__(**settings)
-        self._http = httpx.AsyncClient(
-            transport=transport or async_transport(connections),
-            timeout=self.settings.timeout,
-            follow_redirects=False,
-        )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self: _Self) -> _Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def generate(self, prompt: str | ImageRequest, **params: Any) -> GeneratedImage:
-        """One image for ``prompt``; cancelling the task cancels the HTTP request."""
-        request = prompt if isinstance(prompt, ImageRequest) else self.prepare(prompt, **params)
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            try:
-                return await self._attempt(request, started)
-            except ImageGenError as error:
-                self._scrub(error)
-                delay = self._retry_delay(error, attempt)
-                if delay is None:
-                    self._final(error, attempt + 1)
-                    raise
-                attempt += 1
-                await asyncio.sleep(delay)
-
-    async def generate_many(
-        self, items: Iterable[RequestLike], *, concurrency: int = 4, **common: Any
-    ) -> GenerationResults:
-        """Like :meth:`Client.generate_many`, as concurrent tasks under a semaphore."""
-        requests = self._to_requests(items, common)
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, got {concurrency}.")
-        gate = asyncio.Semaphore(concurrency)
-
-        async def run(request: ImageRequest) -> GeneratedImage:
-            async with gate:
-                return await self.generate(request)
-
-        outcomes = await asyncio.gather(*(run(r) for r in requests), return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, asyncio.CancelledError):
-                raise outcome
-        return GenerationResults(requests, list(outcomes))
-
-    async def _attempt(self, request: ImageRequest, started: float) -> GeneratedImage:
-        url, headers, body, auth = self._api_call(request)
-        deadline = self._deadline()
-        try:
-            answer = await _by(deadline, self._post(request, url, headers, body, auth, deadline))
-        except httpx.HTTPError as exc:
-            failure: ImageGenError | None = self._scrub(self._transport_error(exc, deadline))
-        except asyncio.TimeoutError:
-            failure = self._total_timeout(self.settings.base_url)
-        else:
-            failure = None
-        if failure is not None:
-            raise failure  # outside the handler: no context (see Client._attempt)
-        data = answer.image if answer.image is not None else await self._fetch_image(answer)
-        return self._image(request, data, answer, started)
-
-    async def _post(
-        self,
-        request: ImageRequest,
-        url: str,
-        headers: dict[str, str],
-        body: dict[str, Any],
-        auth: httpx.Auth,
-        deadline: float,
-    ) -> Answer:
-        async with self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response:
-            return self._answer(request, response, await self._read(response, deadline))
-
-    async def _read(self, response: httpx.Response, deadline: float, image_host: str | None = None) -> bytes:
-        refuse_encoded(response, image_host or self.settings.base_url, download=image_host is not None)
-        self._check_size(response.headers.get("content-length"), 0)
-        chunks: list[bytes] = []
-        received = 0
-        source = _in_memory(response) if response.is_stream_consumed else response.aiter_raw()
-        async for chunk in source:  # raw: nothing is inflated (see IDENTITY)
-            chunks.append(chunk)
-            received += len(chunk)
-            self._check_size(None, received)
-            self._check_deadline(deadline, image_host)
-        return b"".join(chunks)  # one copy; growing a buffer chunk by chunk copies it many times
-
-    async def _fetch_image(self, answer: Answer) -> bytes:
-        """Like :meth:`Client._fetch_image`: the URL again, never the generation."""
-        assert answer.url is not None
-        attempt = 0
-        while True:
-            try:
-                return await self._download(answer.url)
-            except ImageDownloadError as error:
-                delay = download_retry_delay(error, attempt, self.settings.max_retries)
-                if delay is None:
-                    self._final(error, attempt + 1)
-                    raise
-                attempt += 1
-                await asyncio.sleep(delay)
-
-    async def _resolve(self, url: str) -> Target:
-        target, unresolved = self._target(url)
-        if unresolved is None:
-            return target
-        addresses = await asyncio.to_thread(self._resolver, *unresolved)
-        return self._pin(url, unresolved, list(addresses))
-
-    async def _download(self, url: str) -> bytes:
-        deadline = self._deadline()
-        for hops in range(MAX_HOPS):
-            target = await self._resolve(url)
-            try:
-                outcome = await _by(deadline, self._get(target, deadline))
-            except httpx.HTTPError as exc:
-                failure: ImageDownloadError | None = self._download_transport_error(
-                    exc, target.host, deadline
-                )
-            except asyncio.TimeoutError:
-                failure = self._download_transport_error(httpx.ReadTimeout(""), target.host, deadline)
-            else:
-                failure = None
-            if failure is not None:
-                raise failure  # outside the handler: no context (see Client._attempt)
-            if isinstance(outcome, bytes):
-                return outcome
-            url = redirect_target(url, outcome, hops)
-        raise AssertionError("unreachable: _redirect ends the loop")
-
-    async def _get(self, target: Target, deadline: float) -> bytes | httpx.Response:
-        """The image bytes, or the redirect response to follow."""
-        headers = {**IDENTITY, **target.headers}
-        async with self._http.stream(
-            "GET", target.url, headers=headers, extensions=target.extensions
-        ) as response:
-            if response.status_code in REDIRECTS:
-                return response
-            if response.status_code != 200:
-                raise download_failed(response, target.host)
-            return await self._read(response, deadline, image_host=target.host)
-
-
-async def _in_memory(response: httpx.Response) -> AsyncIterator[bytes]:
-    yield response.content
-
-
-async def _by(deadline: float, work: Awaitable[_T]) -> _T:
-    """``work`` cancelled at ``deadline`` (monotonic, the event loop's clock): this covers
-    connecting, sending and headers trickled a byte at a time, not only the body."""
-    return await asyncio.wait_for(work, timeout=max(deadline - time.monotonic(), 0.0))

@@ -1,14 +1,15 @@
-"""One deadline for a whole attempt, headers included.
+"""One deadline for a whole attempt (the sum of its phase timeouts), headers included.
 
 httpx's timeouts bound each network wait, so a server that trickles its status line or headers a
 byte at a time holds a request open for ever: every single read is quick. The sync client sends
 through a transport whose network reads, writes and connects wait at most until the attempt's
-deadline (set per thread in a context variable); the async client wraps each attempt in
-``asyncio.timeout_at``, which covers the same phases.
+deadline (set per thread in a context variable); the async client runs each attempt under
+``asyncio.wait_for`` with the time left, which covers the same phases.
 """
 
 from __future__ import annotations
 
+import math
 import ssl
 import time
 import typing
@@ -19,9 +20,17 @@ from contextvars import ContextVar
 import httpcore
 import httpx
 
-__all__ = ["deadline_transport", "until"]
+__all__ = ["attempt_budget", "deadline_transport", "until"]
 
 _DEADLINE: ContextVar[float | None] = ContextVar("imagegen_deadline", default=None)
+
+
+def attempt_budget(timeout: httpx.Timeout) -> float:
+    """Seconds one attempt may take in all: the sum of its phase timeouts. The read timeout
+    alone bounds only each wait, so a server that trickles bytes could otherwise hold a
+    request open for ever."""
+    phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    return sum(seconds for seconds in phases if seconds is not None) or math.inf
 
 
 @contextmanager

@@ -47,7 +47,7 @@ from ._panel_state import (
 )
 
 if TYPE_CHECKING:
-    from ..client._client import AsyncClient
+    from ..client._async_client import AsyncClient
     from ..client._request import ImageRequest
     from ..client._result import GeneratedImage
 

@@ -26,8 +26,8 @@ from ._panel_originals import keep_original
 from ._panel_state import Entry, new_id, thumbnail
 
 if TYPE_CHECKING:
+    from ..client._async_client import AsyncClient
     from ..client._base_client import BaseClient
-    from ..client._client import AsyncClient
     from ..client._request import ImageRequest
     from ..client._result import GeneratedImage
     from ..runtime._cache import ImageCache

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..client._client import AsyncClient, Client
+    from ..client._async_client import AsyncClient
+    from ..client._client import Client
 
 __all__ = ["SharedClients"]
 

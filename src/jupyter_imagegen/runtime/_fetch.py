@@ -14,8 +14,9 @@ from .._exceptions import ImageGenWarning
 from ._cache_entry import service_of
 
 if TYPE_CHECKING:
+    from ..client._async_client import AsyncClient
     from ..client._base_client import BaseClient
-    from ..client._client import AsyncClient, Client
+    from ..client._client import Client
     from ..client._request import ImageRequest
     from ..client._result import GeneratedImage
     from ._budget import Meter, Reservation

@@ -33,7 +33,8 @@ from ._config import (
 from ._display import DISPLAY_FORMATS
 
 if TYPE_CHECKING:
-    from ..client._client import AsyncClient, Client
+    from ..client._async_client import AsyncClient
+    from ..client._client import Client
     from ..client._request import ImageRequest
     from ..client._result import GeneratedImage
     from ._budget import Meter
@@ -159,7 +160,7 @@ class Runtime:
 
     def async_client(self, loop: asyncio.AbstractEventLoop | None = None) -> AsyncClient:
         """The async client of ``loop`` (default: the running one) for the current settings."""
-        from ..client._client import AsyncClient
+        from ..client._async_client import AsyncClient
 
         loop = loop or asyncio.get_running_loop()
         connections = self.concurrency
@@ -170,7 +171,7 @@ class Runtime:
     def own_async_client(self, options: dict[str, Any], *, connections: int, max_retries: int) -> AsyncClient:
         """A new async client for one job that closes it itself (a batch): ``options`` over the
         configured ones, a pool of ``connections`` and ``max_retries`` retries of its own."""
-        from ..client._client import AsyncClient
+        from ..client._async_client import AsyncClient
 
         settings = {"connections": connections, **self.client_options(), **options}
         return AsyncClient(**{**settings, "max_retries": max_retries})

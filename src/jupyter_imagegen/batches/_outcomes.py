@@ -1,0 +1,75 @@
+"""How a batch records each item's outcome: the image saved under its fixed name, then its
+manifest line, and the item's files from earlier runs removed.
+
+:class:`BatchJob` (in :mod:`._job`, which schedules the requests) inherits these and runs
+``_save`` and ``_fail`` on its one writer thread, so files and manifest lines land in one order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from .._exceptions import ImageGenError
+from ..client._result import GeneratedImage
+from ._inputs import BatchItem
+from ._manifest import Manifest, ManifestEntry
+from ._plan import entry_for, made_for_another
+from ._progress import BatchCounters
+
+__all__ = ["OutcomeRecorder"]
+
+
+class OutcomeRecorder:
+    """The recording half of :class:`BatchJob`, which sets these attributes."""
+
+    out_dir: str
+    manifest: Manifest
+    counters: BatchCounters
+    _final: dict[int, ManifestEntry]  # the outcome of each index, for the result
+    _made: list[int]
+    _on_disk: dict[str, list[str]]
+
+    def _remove_other_files(self, item: BatchItem, keep: str | None) -> None:
+        """Delete this item's files other than ``keep`` (an earlier run's copy in another format),
+        never an image that was made for another request."""
+        for name in self._on_disk.get(item.stem, []):
+            path = os.path.join(self.out_dir, name)
+            if name != keep and not made_for_another(item, path):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
+    def _save(self, item: BatchItem, image: GeneratedImage, attempts: int, elapsed: float) -> None:
+        name = item.stem + image.extension
+        path = os.path.join(self.out_dir, name)
+        image.save(path, overwrite=True)
+        entry = entry_for(
+            item,
+            "done",
+            file=name,
+            bytes=os.path.getsize(path),
+            log_id=image.log_id,
+            elapsed=round(elapsed, 3),
+            cached=image.cached,
+            attempts=attempts,
+        )
+        self.manifest.append(entry)
+        self._remove_other_files(item, keep=name)
+        self._final[item.index] = entry
+        self.counters.generated += 1
+        if not image.cached:
+            self._made.append(item.index)
+
+    def _fail(self, item: BatchItem, error: ImageGenError, attempts: int, elapsed: float) -> None:
+        entry = entry_for(
+            item,
+            "failed",
+            error=str(error),
+            error_type=type(error).__name__,
+            log_id=getattr(error, "log_id", None),
+            elapsed=round(elapsed, 3),
+            attempts=attempts,
+        )
+        self.manifest.append(entry)
+        self._final[item.index] = entry
+        self.counters.failed += 1

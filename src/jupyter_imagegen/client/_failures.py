@@ -1,0 +1,110 @@
+"""The errors a request ends with when the wire fails it, built without I/O.
+
+Transport failures and timeouts named by the phase that ran out, the size cap on an answer, the
+attempt count on the error that ends a retried request, and the API token scrubbed from every text
+an error carries. Both clients reach these through :class:`BaseClient`, which supplies the settings.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from .._exceptions import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    ImageDownloadError,
+    ImageGenError,
+)
+
+__all__ = [
+    "check_size",
+    "download_transport_error",
+    "note_attempts",
+    "scrub",
+    "total_timeout",
+    "transport_error",
+]
+
+_TIMEOUT_PHASES = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def transport_error(exc: httpx.HTTPError, where: str, deadline: float, budget: float) -> APIConnectionError:
+    """What the HTTP library's ``exc`` means for a request to ``where`` whose attempt had
+    ``budget`` seconds, ending at ``deadline`` (monotonic)."""
+    if time.monotonic() >= deadline:
+        return total_timeout(where, budget)
+    phase = next((p for cls, p in _TIMEOUT_PHASES.items() if isinstance(exc, cls)), None)
+    if phase is not None:
+        return APITimeoutError(
+            f"No answer from {where} within the {phase} timeout ({type(exc).__name__}); "
+            "raise timeout= or IMAGEGEN_TIMEOUT if high-quality images need longer.",
+            phase=phase,
+        )
+    if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        # The library's text can quote a header value, and a header value can be the token.
+        return APIConnectionError(
+            f"Could not send the request to {where}: the HTTP library refused it as malformed "
+            f"({type(exc).__name__}); check the settings and gateway options."
+        )
+    reason = str(exc).rstrip().rstrip(".") or "connection failed"
+    return APIConnectionError(
+        f"Could not talk to {where}: {type(exc).__name__}: {reason}. "
+        "Check the network (or that the emulator is running)."
+    )
+
+
+def total_timeout(where: str, budget: float) -> APITimeoutError:
+    return APITimeoutError(
+        f"The answer from {where} was still arriving after "
+        f"{budget:g} s (the sum of the timeouts) and was abandoned; "
+        "raise timeout= or IMAGEGEN_TIMEOUT if the connection is that slow.",
+        phase="total",
+    )
+
+
+def download_transport_error(cause: APIConnectionError) -> ImageDownloadError:
+    """``cause``, a transport error of the image host, as a download failure worth retrying."""
+    error = ImageDownloadError(
+        f"{cause.message.removesuffix(' Check the network (or that the emulator is running).')} "
+        "The image was generated; only its download failed."
+    )
+    error.transient = True
+    return error
+
+
+def check_size(cap: int, declared: str | None, received: int) -> None:
+    """Raise once an answer is over ``cap`` bytes, by its Content-Length or by what arrived."""
+    size = received if declared is None or not declared.isdigit() else max(int(declared), received)
+    if size > cap:
+        limit = f"{cap / 1024**2:g} MB" if cap % 1024**2 == 0 else f"{cap:,} bytes"
+        raise APIResponseError(
+            f"The answer is over the {limit} limit ({size:,} bytes) and was not read; "
+            "raise max_image_bytes if that is expected."
+        )
+
+
+def note_attempts(error: ImageGenError, attempts: int) -> None:
+    """Make the error that ends a request say how often it was tried, if more than once."""
+    if attempts > 1:
+        error.message = f"{error.message} (Gave up after {attempts} attempts.)"
+        error.args = (error.message, *error.args[1:])
+
+
+def scrub(error: ImageGenError, token: str) -> ImageGenError:
+    """The same error with ``token`` removed from every text it carries."""
+    if not token:
+        return error
+    error.message = error.message.replace(token, "***")
+    error.args = tuple(a.replace(token, "***") if isinstance(a, str) else a for a in error.args)
+    if isinstance(error, APIStatusError) and error.service_message:
+        error.service_message = error.service_message.replace(token, "***")
+    return error
