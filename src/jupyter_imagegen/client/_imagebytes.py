@@ -17,6 +17,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
+from ._imageheader import jpeg_size, png_size
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -48,23 +49,40 @@ def sniff_mime(data: bytes) -> str | None:
 
 def verify_image(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, int, int]:
     """``(mime, width, height)`` of ``data``, or ValueError when it is not a safe, whole image."""
-    from PIL import Image, UnidentifiedImageError
-
     mime = sniff_mime(data)
     if mime is None:
         raise ValueError("the bytes are not a PNG, JPEG, WebP or GIF image")
+    if mime == "image/png":
+        width, height = png_size(data)  # its header's CRC checked: a damaged size is damage
+        _check_pixels(width, height, max_pixels)
+        _check_png_chunks(data)
+    elif mime == "image/jpeg":
+        width, height = jpeg_size(data)
+        _check_pixels(width, height, max_pixels)
+        # Decoding every image would cost ~10 ms of CPU per megapixel; a JPEG cut short lacks
+        # its end marker, which is what a truncated transfer leaves.
+        _check_end_marker(data, mime)
+    else:
+        width, height = _pillow_check(data, mime, max_pixels)
+    return mime, width, height
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ValueError(_too_many_pixels(f"{width}x{height} = {width * height:,}", max_pixels))
+
+
+def _pillow_check(data: bytes, mime: str, max_pixels: int) -> tuple[int, int]:
+    """GIF and WebP, which models rarely send, through Pillow's own checks."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as im:
             width, height = im.size
-            if width * height > max_pixels:
-                raise ValueError(_too_many_pixels(f"{width}x{height}", max_pixels))
-            if mime in ("image/jpeg", "image/gif"):
-                # Pillow's verify() does not read these formats' data, so a file cut short would
-                # pass it. Both end with a marker a truncated transfer lacks; checking it costs
-                # nothing, where decoding every image costs ~10 ms of CPU per megapixel.
+            _check_pixels(width, height, max_pixels)
+            if mime == "image/gif":
+                # Pillow's verify() does not read a GIF's data, so a file cut short would pass it.
                 _check_end_marker(data, mime)
-            elif mime == "image/png":
-                _check_png_chunks(data)
             else:
                 im.verify()
     except ValueError:
@@ -78,7 +96,7 @@ def verify_image(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, int, i
         raise ValueError("the image data is damaged: no decoder can read it") from None
     except Exception as exc:  # Pillow raises many types for broken files
         raise ValueError(f"the image data is damaged or incomplete ({exc})") from None
-    return mime, width, height
+    return width, height
 
 
 _END_MARKERS = {"image/jpeg": b"\xff\xd9", "image/gif": b"\x3b"}
