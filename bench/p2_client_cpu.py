@@ -279,8 +279,10 @@ what it checks. The second is what the checks themselves cost.
 Which checks cost what: `generate` built up from the bare calls one step at a time, each variant
 a complete request, all five alternated in one process with freed memory kept ({ROUNDS * 3} images
 each); a step's cost is the difference from the variant before it, so it includes what the step
-does to the flow (memory just filled by the network), and differences of a few hundredths of a
-millisecond are within the noise. Share = of the baseline's CPU.
+does to the flow (memory just filled by the network). The noise is a few tenths of a
+millisecond: two identical httpx clients fetching the same 1.5 MB image over loopback, alternated,
+differed by 0.3-0.5 ms per image by their connection alone (measured separately), so a negative
+step or one under 0.2 ms is noise. Share = of the baseline's CPU.
 
 | model | step | ms per image | share |
 |---|---|---|---|
