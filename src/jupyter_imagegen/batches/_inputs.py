@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import functools
 import io
 import json
 import math
@@ -225,6 +226,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _misspelled(column: str, parameters: tuple[str, ...]) -> str | None:
+    """The parameter ``column`` looks like a misspelling of, or None. Remembered: every row of
+    a file has the same columns, and the fuzzy match was most of the cost of reading a row."""
+    guess = difflib.get_close_matches(column, parameters, n=1, cutoff=0.8)
+    return guess[0] if guess else None
+
+
 def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[ImageRequest, dict[str, Any]]:
     if "__request__" in row.fields:
         request: ImageRequest = row.fields["__request__"]
@@ -242,10 +251,10 @@ def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[
     extra: dict[str, Any] = {}
     for name, value in values.items():
         if spec.known and name not in spec.parameters:
-            guess = difflib.get_close_matches(name, list(spec.parameters), n=1, cutoff=0.8)
+            guess = _misspelled(name, tuple(spec.parameters))
             if guess:
                 raise ValidationError(
-                    f"{name!r} is not a parameter of {model}; did you mean {guess[0]!r}? "
+                    f"{name!r} is not a parameter of {model}; did you mean {guess!r}? "
                     "(columns that are not parameters are kept in the manifest, not sent)"
                 )
             extra[name] = value
