@@ -46,13 +46,15 @@ class BatchItem:
     index: int
     request: ImageRequest
     extra: dict[str, Any] = field(default_factory=dict)
+    stem: str = field(init=False, repr=False, compare=False)
+    """The file name without extension: stable for the same index and prompt."""
 
-    # Kept once made: planning, saving and cleaning up each ask for it, and making it was
-    # a third of a rerun's planning.
-    @functools.cached_property
-    def stem(self) -> str:
-        """The file name without extension: stable for the same index and prompt."""
-        return f"{self.index:05d}-{safe_filename(self.request.prompt, max_length=50)}"
+    def __post_init__(self) -> None:
+        # Made once: planning, saving and cleaning up each need it, and making it was a third
+        # of planning a rerun (a field, not a cached property, so it costs no instance dict).
+        object.__setattr__(
+            self, "stem", f"{self.index:05d}-{safe_filename(self.request.prompt, max_length=50)}"
+        )
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ __all__ = ["MANIFEST_NAME", "Manifest", "ManifestEntry", "read_manifest"]
 MANIFEST_NAME = "manifest.jsonl"
 
 
-# Slots: a run holds one entry per item until it returns them all (BatchResult.entries), and an
-# instance dict was half of an entry's memory in a batch of 10,000.
+# Slots: a run holds one entry per item until it returns them all (BatchResult.entries); without
+# an instance dict each entry is about 50 bytes smaller.
 @dataclass(frozen=True, slots=True)
 class ManifestEntry:
     """What became of one batch item; ``file`` is relative to the output folder."""
@@ -79,11 +79,12 @@ class ManifestEntry:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(ManifestEntry))
-_SHARED = ("status", "model", "error_type")
+_SHARED = ("status", "model", "error_type", "time")
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Interned: the entries finished in the same second share one string.
+    return sys.intern(datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
 def read_manifest(path: str | os.PathLike[str]) -> dict[int, ManifestEntry]:
