@@ -243,8 +243,8 @@ def test_a_csv_batch_sends_parameters_and_not_notes(emulator_env: Emulator, tmp_
 def test_a_note_column_is_checked_for_misspelling_once_not_per_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Every row of a file has the same columns: the fuzzy match runs once per column, so a
-    # file's rows cost the same to read however many there are.
+    # Every row of a file has the same columns: the fuzzy match runs once per column, not
+    # once per row.
     import difflib
 
     calls: list[str] = []

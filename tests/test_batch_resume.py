@@ -153,8 +153,7 @@ def test_another_format_of_a_regenerated_item_is_removed(emulator_env: Emulator,
 def test_an_items_file_name_is_made_once_a_run(
     emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Planning, saving and cleaning up each ask for an item's file name; in a large batch
-    # making it again each time was a noticeable share of the work per item.
+    # Planning, saving and cleaning up each ask for an item's file name: it is made once.
     from jupyter_imagegen.batches import _inputs
 
     named: list[str] = []

@@ -50,8 +50,8 @@ class BatchItem:
     """The file name without extension: stable for the same index and prompt."""
 
     def __post_init__(self) -> None:
-        # Made once: planning, saving and cleaning up each need it, and making it was a third
-        # of planning a rerun (a field, not a cached property, so it costs no instance dict).
+        # Made once: planning, saving and cleaning up each need it, up to four times an item (a
+        # field, not a cached property, so it costs no instance dict).
         object.__setattr__(
             self, "stem", f"{self.index:05d}-{safe_filename(self.request.prompt, max_length=50)}"
         )
@@ -233,7 +233,7 @@ def _plain(value: Any) -> Any:
 @functools.lru_cache(maxsize=256)
 def _misspelled(column: str, parameters: tuple[str, ...]) -> str | None:
     """The parameter ``column`` looks like a misspelling of, or None. Remembered: every row of
-    a file has the same columns, and the fuzzy match was most of the cost of reading a row."""
+    a file has the same columns, and the fuzzy match was about a fifth of reading a row."""
     guess = difflib.get_close_matches(column, parameters, n=1, cutoff=0.8)
     return guess[0] if guess else None
 
