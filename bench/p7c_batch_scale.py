@@ -236,8 +236,10 @@ loaded ({extra_rows_mb:.1f} MB; the CSV text itself is {(sizes[LARGE] - sizes[SM
 ({"meets" if rss_ok else "**over**, by the entries the result returns"}). Images are never held
 beyond the one each worker has in hand.
 
-Looked for while measuring (cProfile and yappi over every thread of the {LARGE:,} runs): any cost
-per item that grows with the batch. None: the manifest is read once per run into a table by
+Looked for while measuring (py-spy over every thread of the {LARGE:,}-prompt batch, yappi over its
+rerun, cProfile over the resume's planning): any cost per item that grows with the batch. None:
+in the batch, the batch code's own time is writing each image and its manifest line (two
+fsyncs); the manifest is read once per run into a table by
 index, the folder listed once into a table by file stem, each item then costs table look-ups and
 one `stat`, the writer appends one line per item, the progress display redraws from counters on a
 0.2 s tick, and the budget ledger is a small table per day and model. The profiles did show fixed
