@@ -238,3 +238,26 @@ def test_a_csv_batch_sends_parameters_and_not_notes(emulator_env: Emulator, tmp_
     }
     assert bodies["run"] == {"model": "openai/gpt-image-1.5", "input": {"prompt": "a cat", "size": "256x256"}}
     assert [e.extra for e in result.entries] == [{"label": "boat"}, {"label": "cat"}]
+
+
+def test_a_note_column_is_checked_for_misspelling_once_not_per_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every row of a file has the same columns: the fuzzy match runs once per column, not
+    # once per row.
+    import difflib
+
+    calls: list[str] = []
+    real = difflib.get_close_matches
+
+    def counted(word: str, *args: Any, **kwargs: Any) -> list[str]:
+        calls.append(word)
+        return real(word, *args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counted)
+    rows = "".join(f"a heron {i},shelf-{i}\n" for i in range(50))
+    items = load(write(tmp_path, "notes.csv", "prompt,shelf_mark\n" + rows))
+    assert [i.extra for i in items] == [{"shelf_mark": f"shelf-{i}"} for i in range(50)]
+    assert calls.count("shelf_mark") <= 1
+    with pytest.raises(ValidationError, match="did you mean 'quality'"):
+        load(write(tmp_path, "typo.csv", "prompt,qualty\na fox,low\n"))

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +148,22 @@ def test_another_format_of_a_regenerated_item_is_removed(emulator_env: Emulator,
     result = batch(prompts(1), tmp_path, **FAST)
     assert result.generated == 1 and not stale.exists()
     assert images(tmp_path) == ["00000-a-fox-number-0.png"]
+
+
+def test_an_items_file_name_is_made_once_a_run(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Planning, saving and cleaning up each ask for an item's file name: it is made once.
+    from jupyter_imagegen.batches import _inputs
+
+    named: list[str] = []
+    real = _inputs.safe_filename
+
+    def counted(text: str, **kwargs: Any) -> str:
+        named.append(text)
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(_inputs, "safe_filename", counted)
+    result = batch(prompts(4), tmp_path, **FAST)
+    assert result.ok and [os.path.basename(f) for f in result.files] == images(tmp_path)
+    assert sorted(named) == sorted(prompts(4))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import functools
 import io
 import json
 import math
@@ -45,11 +46,15 @@ class BatchItem:
     index: int
     request: ImageRequest
     extra: dict[str, Any] = field(default_factory=dict)
+    stem: str = field(init=False, repr=False, compare=False)
+    """The file name without extension: stable for the same index and prompt."""
 
-    @property
-    def stem(self) -> str:
-        """The file name without extension: stable for the same index and prompt."""
-        return f"{self.index:05d}-{safe_filename(self.request.prompt, max_length=50)}"
+    def __post_init__(self) -> None:
+        # Made once: planning, saving and cleaning up each need it, up to four times an item (a
+        # field, not a cached property, so it costs no instance dict).
+        object.__setattr__(
+            self, "stem", f"{self.index:05d}-{safe_filename(self.request.prompt, max_length=50)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _misspelled(column: str, parameters: tuple[str, ...]) -> str | None:
+    """The parameter ``column`` looks like a misspelling of, or None. Remembered: every row of
+    a file has the same columns, and the fuzzy match was about a fifth of reading a row."""
+    guess = difflib.get_close_matches(column, parameters, n=1, cutoff=0.8)
+    return guess[0] if guess else None
+
+
 def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[ImageRequest, dict[str, Any]]:
     if "__request__" in row.fields:
         request: ImageRequest = row.fields["__request__"]
@@ -242,10 +255,10 @@ def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[
     extra: dict[str, Any] = {}
     for name, value in values.items():
         if spec.known and name not in spec.parameters:
-            guess = difflib.get_close_matches(name, list(spec.parameters), n=1, cutoff=0.8)
+            guess = _misspelled(name, tuple(spec.parameters))
             if guess:
                 raise ValidationError(
-                    f"{name!r} is not a parameter of {model}; did you mean {guess[0]!r}? "
+                    f"{name!r} is not a parameter of {model}; did you mean {guess!r}? "
                     "(columns that are not parameters are kept in the manifest, not sent)"
                 )
             extra[name] = value

@@ -27,7 +27,9 @@ __all__ = ["MANIFEST_NAME", "Manifest", "ManifestEntry", "read_manifest"]
 MANIFEST_NAME = "manifest.jsonl"
 
 
-@dataclass(frozen=True)
+# Slots: a run holds one entry per item until it returns them all (BatchResult.entries); without
+# an instance dict each entry is about 50 bytes smaller.
+@dataclass(frozen=True, slots=True)
 class ManifestEntry:
     """What became of one batch item; ``file`` is relative to the output folder."""
 
@@ -65,6 +67,9 @@ class ManifestEntry:
         try:
             raw = json.loads(line)
             known = {name: raw[name] for name in cls.__dataclass_fields__ if name in raw}
+            for name in _SHARED:  # the same few values on every line: one copy each, not one a line
+                if isinstance(known.get(name), str):
+                    known[name] = sys.intern(known[name])
             entry = cls(**known)
         except (ValueError, TypeError, KeyError):
             return None
@@ -74,10 +79,12 @@ class ManifestEntry:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(ManifestEntry))
+_SHARED = ("status", "model", "error_type", "time")
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Interned: the entries finished in the same second share one string.
+    return sys.intern(datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
 def read_manifest(path: str | os.PathLike[str]) -> dict[int, ManifestEntry]:

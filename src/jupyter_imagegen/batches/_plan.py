@@ -42,13 +42,16 @@ def scan_folder(folder: str) -> dict[str, list[str]]:
 def entry_for(item: BatchItem, status: str, **fields: Any) -> ManifestEntry:
     """The manifest entry of ``item`` with ``status`` and the outcome's ``fields``."""
     request = item.request
+    # The request's own parameters, not a copy: a run keeps every entry for its result, and
+    # neither is changed once made.
+    params = request.params if isinstance(request.params, dict) else dict(request.params)
     return ManifestEntry(
         index=item.index,
         key=request.cache_key,
         status=status,
         prompt=request.prompt,
         model=request.model,
-        params=dict(request.params),
+        params=params,
         variation=request.variation,
         extra=item.extra,
         time=now_iso(),
