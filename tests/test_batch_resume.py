@@ -167,3 +167,45 @@ def test_an_items_file_name_is_made_once_a_run(
     result = batch(prompts(4), tmp_path, **FAST)
     assert result.ok and [os.path.basename(f) for f in result.files] == images(tmp_path)
     assert sorted(named) == sorted(prompts(4))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names an fsynced file through /proc")
+def test_every_line_follows_its_image_to_the_disk_and_lines_share_their_fsyncs(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A power cut may lose the last lines (their images are adopted next run), never leave a line
+    whose image had not reached the disk: each image is fsynced and in place before its line is
+    written. The manifest's own fsyncs are shared: one a second and one at close, not one a line."""
+    from jupyter_imagegen.batches._manifest import Manifest
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace, real_append = os.fsync, os.replace, Manifest.append
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        real_replace(src, dst)
+        events.append((f"rename {os.path.basename(src)}", os.path.basename(dst)))
+
+    def append(self: Manifest, entry: Any) -> None:
+        events.append(("line", str(entry.file)))
+        real_append(self, entry)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(Manifest, "append", append)
+    result = batch(prompts(ITEMS), tmp_path, **FAST)
+    assert result.generated == ITEMS and len(lines(tmp_path)) == ITEMS
+    for n, (kind, name) in enumerate(events):
+        if kind != "line":
+            continue
+        renames = [
+            (k, i) for i, (k, target) in enumerate(events[:n]) if k.startswith("rename") and target == name
+        ]
+        assert renames, f"the line for {name} came before its image was in place"
+        temp, at = renames[-1][0].removeprefix("rename "), renames[-1][1]
+        assert ("fsync", temp) in events[:at], f"{name} was renamed into place before it was fsynced"
+    manifest_syncs = [name for kind, name in events if kind == "fsync" and name == "manifest.jsonl"]
+    assert 1 <= len(manifest_syncs) < ITEMS  # shared, and at least the one at close
