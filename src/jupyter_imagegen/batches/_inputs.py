@@ -39,7 +39,7 @@ _FIELDS = ("model", "images", "variation")
 _MAX_REPORTED = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BatchItem:
     """One image to make: its place in the batch, its request and the row's other columns."""
 

