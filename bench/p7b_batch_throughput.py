@@ -152,7 +152,8 @@ What the batch adds on top, timed per thread with `time.thread_time` in a separa
 run (200 images of this size): the writer thread, about 0.8 ms per image: the image file 0.7 ms
 (a temp file opened once with O_EXCL at its final mode, written, fsynced and renamed; creating
 and writing the file alone is 0.6 ms of it, the fsync the rest) and the manifest line (written
-and flushed at once; its fsync shared, once a second and at close, where it was 0.14 ms a line);
+and flushed at once; its fsync shared, at most one a second and one at close, where it was
+0.14 ms a line);
 the budget ledger (a locked read-modify-write with an fsync, so a budget holds across
 processes), about 0.3 ms per image since requests that ask for their reservation while an
 update is under way share the next one; and on the event loop the answer's checks, the URL

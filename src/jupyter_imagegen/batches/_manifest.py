@@ -2,8 +2,8 @@
 
 It is an append-only log: an item retried later gets a new line and the last line of an index is
 its state. Each line is written whole and flushed at once (a process that dies loses nothing it
-wrote), and reaches the disk within a second (one fsync a second, and one at close, rather than
-one a line). A line is written only after the image file it names is in place and fsynced, so a
+wrote); the manifest is fsynced with the first line written a second or more after its last fsync,
+and at close, rather than once a line. A line is written only after the image file it names is in place and fsynced, so a
 crash or a power cut at any moment leaves at worst an image without a line (the next run adopts
 it) or a torn last line (ignored and cut off), never a line without its file.
 
@@ -28,8 +28,8 @@ from .._exceptions import ImageGenError
 __all__ = ["MANIFEST_NAME", "Manifest", "ManifestEntry", "read_manifest"]
 
 MANIFEST_NAME = "manifest.jsonl"
-# Lines flushed but not yet fsynced reach the disk within this many seconds. A line lost to a
-# power cut costs nothing: its image is on disk already and the next run adopts it.
+# Seconds between the manifest's fsyncs while lines are written (and one at close). A line lost
+# to a power cut costs nothing: its image is on disk already and the next run adopts it.
 SYNC_EVERY = 1.0
 
 
@@ -133,7 +133,8 @@ class Manifest:
         return read_manifest(self.path)
 
     def append(self, entry: ManifestEntry) -> None:
-        """Write one line: in the file when this returns, on the disk within SYNC_EVERY."""
+        """Write one line: in the file when this returns; fsynced with it when SYNC_EVERY has
+        passed since the last fsync, else by a later line or at close."""
         data = (entry.to_json() + "\n").encode("utf-8")
         with self._write_lock:
             if self._handle is None:
