@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +98,9 @@ def display(*objs: Any, **kwargs: Any) -> Any:
     """IPython's ``display`` (imported on use; it carries no type annotations)."""
     from IPython.display import display as ipython_display
 
-    return ipython_display(*objs, **kwargs)  # type: ignore[no-untyped-call]
+    # Called through a typed name, so the check holds whether or not an IPython release types it.
+    show: Callable[..., Any] = ipython_display
+    return show(*objs, **kwargs)
 
 
 def save_all(images: Sequence[GeneratedImage], folder: str) -> list[str]:

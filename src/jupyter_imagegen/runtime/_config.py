@@ -8,6 +8,8 @@ them; a value left unset falls back to the environment, then to the built-in def
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from traitlets import Bool, Enum, Float, Int, Unicode
 from traitlets.config import Configurable
@@ -104,7 +106,10 @@ def standalone_config() -> ImageGenConfig:
     with contextlib.suppress(ImportError):
         from IPython.core.getipython import get_ipython
 
-        shell = get_ipython()  # type: ignore[no-untyped-call]
+        # IPython 8 leaves get_ipython untyped and IPython 9 types it: calling it through a typed
+        # name checks the same under both, without an ignore that one of them calls unused.
+        current_shell: Callable[[], Any] = get_ipython
+        shell = current_shell()
         if shell is not None:
             return ImageGenConfig(config=shell.config, **dict(shell.config.get("ImageGenMagics", {})))
     return ImageGenConfig()

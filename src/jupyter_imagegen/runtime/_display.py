@@ -83,7 +83,9 @@ def encode_preview(source: Any, fmt: str = "auto") -> tuple[str, bytes]:
         # Large or noisy images miss the budget even at the lowest quality: shrink the preview
         # (the original keeps every pixel) rather than bloat the notebook.
         scale = 0.95 * (PREVIEW_BUDGET / buffer.tell()) ** 0.5
-        rgb = rgb.resize((max(1, int(rgb.width * scale)), max(1, int(rgb.height * scale))), Image.LANCZOS)
+        rgb = rgb.resize(
+            (max(1, int(rgb.width * scale)), max(1, int(rgb.height * scale))), Image.Resampling.LANCZOS
+        )
         buffer = io.BytesIO()
         rgb.save(buffer, format=pil_format, quality=_QUALITIES[-1])
     return f"image/{fmt}", buffer.getvalue()
