@@ -16,7 +16,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
-from ..runtime._options import add_request_options, request_params
+from ..runtime._options import add_request_options
 from ..runtime._runtime import check_image_count, get_runtime
 
 if TYPE_CHECKING:
@@ -38,32 +38,43 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
     )
     gen.add_argument("prompt", help="what the image should show")
     add_request_options(gen, model)
-    gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
+    gen.add_argument(
+        "-o",
+        "--out",
+        help="output file (default: named after the prompt, never overwriting); when an option has "
+        "several values (a comparison), a folder for the originals and an index.html contact sheet",
+    )
     gen.add_argument("--overwrite", action="store_true", help="replace the -o file if it exists")
+    gen.add_argument(
+        "--dry-run", action="store_true", help="print the requests and their estimated cost; send nothing"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Generate, write and list the images; 0 when all were made, 1 when some failed."""
-    from ..client._models import get_model
+    from ..runtime._compare import plan_requests
+    from ..runtime._templating import GridCell
 
     runtime = get_runtime()
     check_image_count(args.n, runtime.max_images)
+    matrix = plan_requests(  # the one place a request option's several values are expanded
+        runtime,
+        args,
+        [GridCell(args.prompt, ())],
+        images=args.image or None,
+        skip_cache=args.refresh,
+        command=_command_line(getattr(args, "words", sys.argv[1:])),
+    )
+    if args.dry_run:
+        print(matrix.dry_run(runtime, refresh=args.refresh))
+        return 0
+    if matrix.varying:
+        from ._compare import run_comparison
+
+        return run_comparison(runtime, matrix, args)
     target = _check_output(args.out, args.n, args.overwrite)
-    client = runtime.client()
-    model = args.model or client.model
-    params = runtime.model_defaults(model, request_params(args, get_model(model)))
-    requests = [
-        client.prepare(
-            args.prompt,
-            model=model,
-            images=args.image or None,
-            skip_cache=args.refresh,
-            variation=i,
-            **params,
-        )
-        for i in range(args.n)
-    ]
-    client.settings.require_credentials()  # one line now rather than one per image
+    requests = matrix.requests
+    runtime.client().settings.require_credentials()  # one line now rather than one per image
     ran = runtime.run(requests, refresh=args.refresh)
     if ran.interrupted:
         raise KeyboardInterrupt
@@ -77,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
         how = "cached" if outcome.cached else f"{outcome.elapsed:.1f} s"
         print(f"{path}  ({outcome.width}x{outcome.height}, {outcome.model}, {how})")
     return 1 if failed else 0
+
+
+def _command_line(words: list[str]) -> str:
+    """The command as typed, for a contact sheet (arguments only: settings stay in the environment)."""
+    import shlex
+
+    return "imagegen " + " ".join(shlex.quote(word) for word in words)
 
 
 def _check_output(out: str | None, count: int, overwrite: bool) -> str | None:
