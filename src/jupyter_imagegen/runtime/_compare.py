@@ -165,7 +165,9 @@ def _count(number: int, noun: str) -> str:
 
 
 def _axis_labels(axis: Axis, option: bool) -> tuple[str, ...]:
-    if option and axis.name != "model":
+    if option and axis.name == "model":
+        return tuple(axis.values)  # whole: ids share long prefixes (the picture shortens them)
+    if option:
         return tuple(f"{axis.name}={label(v)}" for v in axis.values)
     return axis.labels
 
