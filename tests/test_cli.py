@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from jupyter_imagegen.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,3 +142,18 @@ def test_lab_moves_off_a_taken_port_and_names_the_notebook_in_its_url(tmp_path: 
         notebook_url(port, notebook, "t/k") == f"http://127.0.0.1:{port}/lab/tree/my%20lesson.ipynb?token=t/k"
     )
     assert notebook_url(port, tmp_path, "tk") == f"http://127.0.0.1:{port}/lab?token=tk"
+
+
+def test_lab_works_on_a_copy_and_never_overwrites_the_users_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_imagegen.cli._lab import working_copy
+
+    monkeypatch.chdir(ROOT)
+    work = tmp_path / "work"
+    quickstart, copied = working_copy(work)
+    assert quickstart == work / "quickstart.ipynb" and copied == ["quickstart.ipynb", "classroom.ipynb"]
+    assert quickstart.read_bytes() == (ROOT / "notebooks" / "quickstart.ipynb").read_bytes()
+    quickstart.write_text("my edits", encoding="utf-8")
+    assert working_copy(work) == (quickstart, [])
+    assert quickstart.read_text(encoding="utf-8") == "my edits"
