@@ -150,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     words = [word for word in argv if word != "--debug"]
     args = _parser(chosen_model(words), _model_help(words)).parse_args(words)
+    args.debug = debug
     warnings.showwarning = _one_line_warning
     try:
         if args.command == "generate":

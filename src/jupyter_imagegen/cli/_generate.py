@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import tempfile
+import traceback
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
@@ -44,7 +45,8 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Generate, write and list the images; 0 when all were made, 1 when some failed."""
+    """Generate, write and list the images; 0 when all were made, 2 when any failed (each failure
+    one line on stderr, with its traceback under ``--debug``)."""
     from ..client._models import get_model
 
     runtime = get_runtime()
@@ -75,13 +77,15 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for index, outcome in enumerate(ran.outcomes):
         if outcome is None or isinstance(outcome, BaseException):
+            if getattr(args, "debug", False) and isinstance(outcome, BaseException):
+                traceback.print_exception(outcome)
             print(f"error: image {index + 1}: {outcome}", file=sys.stderr)
             failed += 1
             continue
         path = _write(outcome, target, args.prompt, args.n, args.overwrite)
         how = "cached" if outcome.cached else f"{outcome.elapsed:.1f} s"
         print(f"{path}  ({outcome.width}x{outcome.height}, {outcome.model}, {how})")
-    return 1 if failed else 0
+    return 2 if failed else 0
 
 
 def _check_output(out: str | None, count: int, may_exist: bool) -> str | None:

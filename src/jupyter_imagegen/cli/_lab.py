@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .._exceptions import ConfigurationError
-from ._foreground import emulator_unless_credentials, run_in_foreground
+from ._foreground import check_port_free, emulator_unless_credentials, run_in_foreground
 
 __all__ = ["SHIPPED_NOTEBOOKS", "default_workdir", "notebook_url", "run_lab", "working_copy"]
 
@@ -125,6 +125,8 @@ def run_lab(
     notebook or folder opens as it is (it is the user's own).
     """
     _check_installed()
+    if port:
+        check_port_free(port)
     if notebook is None:
         folder = Path(workdir).expanduser() if workdir else default_workdir()
         path, copied = working_copy(folder)
