@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import tempfile
+import traceback
 from typing import TYPE_CHECKING
 
 from .._exceptions import BudgetExceededError, ValidationError
@@ -28,7 +29,8 @@ _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 
 
 def run_comparison(runtime: Runtime, matrix: Matrix, args: argparse.Namespace) -> int:
-    """Run, list and write the comparison; 0 when every image was made, 1 when some failed."""
+    """Run, list and write the comparison; 0 when every image was made, 2 when any failed (each
+    failure one line on stderr, with its traceback under ``--debug``)."""
     from .._comparison import Comparison
     from .._matrix_layout import cell_caption, footer_text
 
@@ -52,13 +54,17 @@ def run_comparison(runtime: Runtime, matrix: Matrix, args: argparse.Namespace) -
             if cell.image is not None:
                 result.paths[index] = _write_here(cell.image, " ".join(cell.labels))
     for index, cell in enumerate(result.cells):
-        where = result.paths.get(index) or f"error: {cell.error}"
-        outcome = cell.image if cell.image is not None else cell.error
-        print(f"{' · '.join(cell.labels)}: {cell_caption(outcome)}  {where}")
+        labels = " · ".join(cell.labels)
+        if cell.image is None:
+            if getattr(args, "debug", False) and cell.error is not None:
+                traceback.print_exception(cell.error)
+            print(f"error: {labels}: {cell.error or 'cancelled'}", file=sys.stderr)
+        else:
+            print(f"{labels}: {cell_caption(cell.image)}  {result.paths.get(index, '')}")
     print(f"total: {footer_text(result.outcomes)}")
     if sheet:
         print(f"contact sheet: {sheet}")
-    return 1 if any(cell.image is None for cell in result.cells) else 0
+    return 2 if any(cell.image is None for cell in result.cells) else 0
 
 
 def _check_folder(out: str) -> None:
