@@ -35,6 +35,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from ._comparison import Comparison
     from .batches._batch import abatch, batch
     from .batches._result import BatchResult
     from .client._async_client import AsyncClient
@@ -58,6 +59,7 @@ __all__ = [
     "BatchResult",
     "BudgetExceededError",
     "Client",
+    "Comparison",
     "ConfigurationError",
     "ContentPolicyError",
     "GatewayOptions",
@@ -91,6 +93,7 @@ _LAZY = {
     "AsyncClient": ".client._async_client",
     "BatchResult": ".batches._result",
     "Client": ".client._client",
+    "Comparison": "._comparison",
     "GatewayOptions": ".client._request",
     "GeneratedImage": ".client._result",
     "GenerationResults": ".client._results",
