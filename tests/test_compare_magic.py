@@ -131,3 +131,8 @@ def test_json_and_quoted_values_are_one_value(shell: InteractiveShell, emulator:
     assert ran.stdout.startswith("dry run: 2 requests (2 negative_prompt)")
     ran = run(shell, f"%%imagegen -m {model} --param mask=[1,2] --dry-run\na fox\n")
     assert "dry run: 1 request (one combination)" in ran.stdout and "mask=[1, 2]" in ran.stdout
+
+
+def test_the_panel_takes_one_value_per_option(shell: InteractiveShell, emulator: Emulator) -> None:
+    ran = run(shell, f"%imagegen --panel -m {MODELS} a fox")
+    assert isinstance(ran.error, UsageError) and "--panel takes one value" in str(ran.error)

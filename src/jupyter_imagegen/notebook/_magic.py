@@ -135,9 +135,12 @@ class ImageGenMagics(Magics, ImageGenConfig):
 
     def _show_panel(self, args: Any, prompt: str) -> None:
         from ..client._models import get_model
+        from ..runtime._compare import compares
         from ._panel import ImageGenPanel
         from ._session import display
 
+        if compares(args):
+            raise UsageError("--panel takes one value for each option; compare in a cell without --panel.")
         model = args.model or self.runtime.default_model()
         params = request_params(args, get_model(model))  # --param values too; %config fills the rest
         display(ImageGenPanel(prompt.strip(), model=model, params=params, variations=args.n))

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..client._request import ImageRequest
     from ._runtime import Runtime
 
-__all__ = ["Matrix", "first_value", "plan_requests", "split_values"]
+__all__ = ["Matrix", "compares", "first_value", "plan_requests", "split_values"]
 
 _FLAGS = {"model": "-m", "quality": "-q", "size": "-s", "style": "--style"}
 _OPENERS, _CLOSERS = "[{", "]}"
@@ -189,6 +189,11 @@ def _option_values(args: argparse.Namespace, default_model: str) -> list[tuple[s
             raise ValidationError(f"--param takes NAME=VALUE (e.g. --param steps=4), got {item!r}.")
         params[name.strip()] = split_values(text.strip(), f"--param {name.strip()}=")
     return given + list(params.items())
+
+
+def compares(args: argparse.Namespace) -> bool:
+    """True when a request option in ``args`` has several values."""
+    return any(len(values) > 1 for _, values in _option_values(args, ""))
 
 
 def plan_requests(

@@ -42,7 +42,7 @@ def add_request_options(
     parser.add_argument(
         "-m",
         "--model",
-        help=f"model id, or several separated by commas to compare them (default: %%config model, "
+        help=f"model id; in %%imagegen and imagegen generate several, comma-separated, to compare them (default: %%config model, "
         f"$IMAGEGEN_MODEL, else {DEFAULT_MODEL}; imagegen models lists them)",
     )
     for name in MODEL_DEFAULTS:
@@ -57,7 +57,8 @@ def add_request_options(
         default=[],
         metavar="NAME=VALUE",
         help=f"any other parameter of the model's schema, e.g. steps=4 (repeatable){takes}; "
-        "every request option takes several values to compare, e.g. steps=4,8",
+        "in %%imagegen and imagegen generate every request option takes several values to "
+        "compare, e.g. steps=4,8",
     )
     limit = get_runtime().max_images
     parser.add_argument(
