@@ -276,3 +276,16 @@ describe("validity", () => {
     assert.deepEqual(Controls.validityView(undefined), { disabled: true, text: "", invalid: true });
   });
 });
+
+describe("variations", () => {
+  test("a value over the panel's limit is lowered with a word why", () => {
+    assert.equal(Controls.clampVariations(16, 8), 8);
+    assert.equal(
+      Controls.variationsNote(16, 8, 64),
+      "16 is more than one click makes: at most 8 variations in the panel. For more, use %%imagegen -n (up to 64).",
+    );
+    assert.equal(Controls.variationsNote(5, 8, 64), "");
+    assert.equal(Controls.variationsNote(3, 3, 3), "");
+    assert.equal(Controls.variationsNote(9, 3, 3), "9 is more than one click makes: at most 3 variations in the panel.");
+  });
+});

@@ -89,6 +89,14 @@ def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers,
     expect(panel.locator(".jig-reason")).to_contain_text("prompt is empty")
     expect(generate).to_be_disabled()
     expect(panel.locator(".jig-variations")).to_have_attribute("max", "8")  # the kernel's limit
+    variations = panel.locator(".jig-variations")
+    variations.fill("16")
+    variations.press("Tab")
+    expect(variations).to_have_value("8")  # lowered, and said why
+    expect(panel.locator(".jig-variations-note")).to_contain_text("at most 8 variations in the panel")
+    variations.fill("1")
+    variations.press("Tab")
+    expect(panel.locator(".jig-variations-note")).to_have_text("")
 
     panel.locator(".jig-prompt").fill("a lighthouse at dusk")
     expect(generate).to_be_enabled()

@@ -122,6 +122,12 @@ function clampVariations(value, max) {
   if (!Number.isFinite(n) || n < 1) return 1;
   return Math.min(n, max);
 }
+function variationsNote(value, max, maxImages) {
+  const n = Math.round(Number(value));
+  if (!Number.isFinite(n) || n <= max) return "";
+  const more = maxImages > max ? ` For more, use %%imagegen -n (up to ${maxImages}).` : "";
+  return `${n} is more than one click makes: at most ${max} variations in the panel.${more}`;
+}
 function validityView(validity) {
   const valid = Boolean(validity?.valid);
   if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
@@ -357,8 +363,11 @@ function createForm({ model, list, send, setState, uid }) {
     }
   });
   modelSelect.addEventListener("change", () => setState({ model: modelSelect.value }));
+  const variationsSaid = h("span", { class: "jig-note jig-variations-note", "aria-live": "polite" });
   variations.addEventListener("change", () => {
-    const n = clampVariations(variations.value, maxVariations(model));
+    const max = maxVariations(model);
+    variationsSaid.textContent = variationsNote(variations.value, max, model.get("limits")?.max_images ?? max);
+    const n = clampVariations(variations.value, max);
     variations.value = String(n);
     setState({ variations: n });
   });
@@ -466,7 +475,8 @@ function createForm({ model, list, send, setState, uid }) {
       "div",
       { class: "jig-row" },
       h("label", {}, "Model ", modelSelect),
-      h("label", {}, "Variations ", variations)
+      h("label", {}, "Variations ", variations),
+      variationsSaid
     ),
     controls,
     h("div", { class: "jig-inputs" }, h("label", { class: "jig-upload" }, "Input images ", fileInput), inputsNote, inputsList),
