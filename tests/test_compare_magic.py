@@ -136,3 +136,15 @@ def test_json_and_quoted_values_are_one_value(shell: InteractiveShell, emulator:
 def test_the_panel_takes_one_value_per_option(shell: InteractiveShell, emulator: Emulator) -> None:
     ran = run(shell, f"%imagegen --panel -m {MODELS} a fox")
     assert isinstance(ran.error, UsageError) and "--panel takes one value" in str(ran.error)
+
+
+def test_a_comparison_shows_its_matrix_again(shell: InteractiveShell, emulator: Emulator) -> None:
+    assert run(shell, f"%%imagegen -m {MODELS} -s 1024x1024 -q low -o cmp\na fox\n").error is None
+    again = run(shell, "from IPython.display import display\ndisplay(cmp)")
+    assert len(again.images) == 1 and again.info()["rows"] == []
+    assert again.info()["columns"] == MODELS.split(",") and again.info()["captions"] == [
+        f"{image.elapsed:.1f} s · ~${image.estimated_cost_usd:.4f}"
+        if image.estimated_cost_usd is not None
+        else f"{image.elapsed:.1f} s · cost unknown"
+        for image in shell.user_ns["cmp"].images
+    ]

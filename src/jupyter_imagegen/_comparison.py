@@ -132,12 +132,28 @@ class Comparison:
 
         return write_contact_sheet(self, os.fspath(folder))
 
+    def cell_labels(self, index: int) -> tuple[str, ...]:
+        return self.cells[index].labels
+
+    def dimensions(self) -> str:
+        return " x ".join(f"{len(a.values)} {a.name}" for a in self.axes)
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The matrix again, as the cell showed it."""
+        from ._live_matrix import LiveMatrix
+
+        live = LiveMatrix(self)
+        outcomes = self.outcomes
+        live._take(outcomes)  # the thumbnails, each image decoded once
+        return live.render(outcomes, running=False)
+
     def summary(self) -> str:
         return footer_text(self.outcomes)
 
     def __repr__(self) -> str:
-        sizes = " x ".join(f"{len(a.values)} {a.name}" for a in self.axes)
-        return f"<Comparison {sizes}: {self.summary()}>"
+        return f"<Comparison {self.dimensions()}: {self.summary()}>"
 
 
 def _same(value: Any, wanted: Any) -> bool:

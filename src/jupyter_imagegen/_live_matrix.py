@@ -12,13 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._live_grid import LiveGrid, Outcomes
-from ._matrix_layout import Group, cell_caption, footer_text, groups_of
+from ._matrix_layout import Group, Labelled, cell_caption, footer_text, groups_of
 from .client._result import GeneratedImage
 
 if TYPE_CHECKING:
     from PIL import Image
-
-    from .runtime._compare import Matrix
 
 __all__ = ["LiveMatrix", "compose_matrix", "matrix_text"]
 
@@ -28,7 +26,7 @@ _BAND = 26  # pixels of a group's title and of the footer line
 class LiveMatrix(LiveGrid):
     """The matrix output of one comparison; :meth:`update` and :meth:`finish` as a LiveGrid."""
 
-    def __init__(self, matrix: Matrix, *, fmt: str = "auto", cell: int = 384) -> None:
+    def __init__(self, matrix: Labelled, *, fmt: str = "auto", cell: int = 384) -> None:
         super().__init__(matrix.axes, fmt=fmt, cell=cell)
         self.matrix = matrix
 
@@ -68,7 +66,7 @@ class LiveMatrix(LiveGrid):
         return captions
 
 
-def matrix_text(matrix: Matrix, captions: list[str], footer: str) -> str:
+def matrix_text(matrix: Labelled, captions: list[str], footer: str) -> str:
     """The matrix as text: what varies, one line per cell with its labels, and the totals."""
     lines = [f"<comparison: {matrix.dimensions()}>"]
     lines += [f"  {' · '.join(matrix.cell_labels(i))}: {text}" for i, text in enumerate(captions)]

@@ -10,12 +10,27 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from .client._result import GeneratedImage
 
-__all__ = ["Group", "cell_caption", "footer_text", "groups_of", "money"]
+if TYPE_CHECKING:
+    from .runtime._templating import Axis
+
+__all__ = ["Group", "Labelled", "cell_caption", "footer_text", "groups_of", "money"]
 
 Outcome = GeneratedImage | BaseException | None
+
+
+class Labelled(Protocol):
+    """What a matrix shows about its cells: a planned Matrix, or a Comparison it made."""
+
+    axes: list[Axis]
+    labels: list[tuple[str, ...]]
+
+    def cell_labels(self, index: int) -> tuple[str, ...]: ...
+
+    def dimensions(self) -> str: ...
 
 
 @dataclass(frozen=True)
