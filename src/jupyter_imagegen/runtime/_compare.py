@@ -247,7 +247,7 @@ def plan_requests(
     matrix = Matrix(requests, axes, keys, len(varying), command)
     if len(requests) > runtime.max_images:
         raise ValidationError(
-            f"This cell asks for {len(requests)} images; the limit is {runtime.max_images} (they "
+            f"This asks for {len(requests)} images; the limit is {runtime.max_images} (they "
             f"would cost {matrix.cost_text()}); nothing was sent. Use fewer values or a smaller -n, "
             "or raise %config ImageGenMagics.max_images."
         )
