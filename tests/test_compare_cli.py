@@ -77,7 +77,12 @@ def test_the_daily_budget_refuses_the_whole_matrix(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("IMAGEGEN_MAX_IMAGES_PER_DAY", "3")
-    assert main(["generate", "a fox", "-q", "low,high", "-s", "512x512,1024x1024"]) == 2
+    words = ["generate", "a fox", "-q", "low,high", "-s", "512x512,1024x1024"]
+    assert main([*words, "--dry-run"]) == 0
+    assert (
+        "daily image budget: 3 images left today (UTC); it would be refused whole" in capsys.readouterr().out
+    )
+    assert main(words) == 2
     error = capsys.readouterr().err
     assert "asks for 4" in error and "The comparison: 4 images" in error and "~$" in error
     assert api_requests(emulator_env) == 0

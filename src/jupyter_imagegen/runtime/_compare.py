@@ -157,6 +157,11 @@ class Matrix:
             params = ", ".join(f"{k}={v}" for k, v in sorted(request.params.items()))
             prompt = label(request.prompt, 60)
             lines.append(f"  {request.model} {params or '(defaults)'} {prompt!r} · {cost}")
+        meter = runtime.meter()
+        if meter.budget.max_images is not None:
+            left = max(0, meter.budget.max_images - meter.usage().images_today)
+            verdict = "it fits" if len(sent) <= left else "it would be refused whole"
+            lines.append(f"daily image budget: {left} images left today (UTC); {verdict}")
         return "\n".join(lines)
 
 
