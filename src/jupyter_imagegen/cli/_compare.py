@@ -40,9 +40,7 @@ def run_comparison(runtime: Runtime, matrix: Matrix, args: argparse.Namespace) -
     try:
         ran = runtime.run(matrix.requests, refresh=args.refresh)
     except BudgetExceededError as exc:
-        raise BudgetExceededError(
-            f"{exc} The comparison: {len(matrix.requests)} images ({matrix.dimensions()}), {matrix.cost_text()}."
-        ) from None
+        raise matrix.refused(exc) from None
     if ran.interrupted:
         raise KeyboardInterrupt
     result = Comparison.of(matrix, ran.outcomes)

@@ -19,7 +19,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 
-from .._exceptions import BudgetExceededError, ImageGenError
+from .._exceptions import ImageGenError
 from ..runtime._display import DISPLAY_FORMATS
 from ..runtime._options import add_request_options, chosen_model, request_params
 from ..runtime._runtime import ImageGenConfig, Runtime, check_image_count, get_runtime
@@ -27,10 +27,8 @@ from ..runtime._runtime import ImageGenConfig, Runtime, check_image_count, get_r
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from .._comparison import Comparison
-    from ..runtime._compare import Matrix
     from ..runtime._templating import Axis, GridCell
-    from ._session import CellJob, CellOutcome
+    from ._session import CellJob
 
 __all__ = ["ImageGenMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -185,24 +183,16 @@ class ImageGenMagics(Magics, ImageGenConfig):
 
         if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
             raise UsageError(f"-o needs a variable name, got {out!r}.")
-        comparing = job.matrix is not None and job.matrix.varying
-        save_dir, job.save_dir = job.save_dir, (None if comparing else job.save_dir)
-        try:
-            outcome = run_cell(self.runtime, job)
-        except BudgetExceededError as exc:
-            if not comparing or job.matrix is None:
-                raise
-            matrix = job.matrix  # the comparison is refused whole: say what it would have been
-            raise BudgetExceededError(
-                f"{exc} The comparison: {len(matrix.requests)} images ({matrix.dimensions()}), "
-                f"{matrix.cost_text()}."
-            ) from None
         result: Any = None
-        if comparing and job.matrix is not None:
-            result = compared(job.matrix, outcome, save_dir)
-        elif outcome.images:
-            single = len(job.requests) == 1 and not job.grid
-            result = outcome.images[0] if single else outcome.images
+        if job.matrix is not None and job.matrix.varying:
+            from ._compare_cell import run_comparison_cell
+
+            outcome, result = run_comparison_cell(self.runtime, job, job.matrix)
+        else:
+            outcome = run_cell(self.runtime, job)
+            if outcome.images:
+                single = len(job.requests) == 1 and not job.grid
+                result = outcome.images[0] if single else outcome.images
         if out is not None and self.shell is not None and outcome.images:  # a failure keeps the old value
             self.shell.user_ns[out] = result
         if outcome.interrupted:
@@ -266,19 +256,6 @@ def _unquote_plain(args: Any) -> None:
     for name in ("out", "save", "gateway"):
         if getattr(args, name):
             setattr(args, name, _unquote(getattr(args, name)))
-
-
-def compared(matrix: Matrix, outcome: CellOutcome, save_dir: str | None) -> Comparison:
-    """A comparison cell's ``-o`` value; with ``--save DIR`` its originals and contact sheet."""
-    from .._comparison import Comparison
-
-    result = Comparison.of(matrix, outcome.outcomes)
-    if save_dir and result.images:
-        try:
-            print(f"contact sheet: {result.save(save_dir)}")
-        except OSError as exc:
-            outcome.save_error = f"Could not save to {save_dir}: {exc.strerror or exc}."
-    return result
 
 
 def _unquote(text: str) -> str:

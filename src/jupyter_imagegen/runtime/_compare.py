@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import ValidationError
+from .._exceptions import BudgetExceededError, ValidationError
 from ..client._pricing import estimate_total
 from ._config import MODEL_DEFAULTS
 from ._templating import MAX_GRID_CELLS, Axis, GridCell, label
@@ -133,6 +133,12 @@ class Matrix:
             return "cost unknown"
         more = f" + {unknown} of unknown cost" if unknown else ""
         return f"~${usd:.4f} estimated{more}"
+
+    def refused(self, exc: BudgetExceededError) -> BudgetExceededError:
+        """The budget's refusal of the whole matrix, saying what the matrix would have been."""
+        return BudgetExceededError(
+            f"{exc} The comparison: {len(self.requests)} images ({self.dimensions()}), {self.cost_text()}."
+        )
 
     def dry_run(self, runtime: Runtime, *, refresh: bool = False) -> str:
         """What the action would send and cost, one line per request; nothing is sent."""
