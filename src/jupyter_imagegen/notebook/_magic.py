@@ -70,6 +70,9 @@ class ImageGenMagics(Magics, ImageGenConfig):
 
             %imagegen -i fox --save out/ the same fox at night   (edit the image in `fox`)
 
+            %imagegen -m openai/gpt-image-1.5,openai/gpt-image-2 -q low,high -o cmp a fox
+            (several values compare: one labelled matrix with times and costs; --dry-run first)
+
         Identical cells reuse images from the disk cache (--refresh for new ones). Defaults, shared
         with the panel, batch() and the imagegen command: %config ImageGenMagics.quality = "low"
         (also model, size, style, display_format, gateway, cache, api_cache, cache_dir,
