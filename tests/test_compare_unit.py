@@ -169,3 +169,12 @@ def test_a_comparison_result_is_indexed_by_its_values(emulator_env: Emulator) ->
     assert list(table.columns[:2]) == ["quality", "style"] and len(table) == 4
     assert table["seed"].tolist()[:3] == [7, 7, 7] and table["error"].tolist()[3] == "refused"
     assert table["seconds"].tolist()[0] == 1.25 and bool(table["cached"].tolist()[0]) is False
+
+
+def test_every_shipped_model_can_be_compared(emulator_env: Emulator) -> None:
+    from jupyter_imagegen import list_models
+
+    models = list_models()
+    matrix = plan_requests(get_runtime(), _args("-m", ",".join(models)), [GridCell("a fox", ())])
+    assert [r.model for r in matrix.requests] == models and matrix.labels == [tuple(models)]
+    assert matrix.cost_text().startswith("~$") and "of unknown cost" in matrix.cost_text()
