@@ -218,6 +218,10 @@ def test_cancel_in_jupyterlab(page: Any, servers: Servers) -> None:
         expect(job).to_have_attribute("data-state", "cancelled")
         expect(panel.locator(".jig-cancel")).to_be_disabled()
         expect(panel.locator(".jig-card")).to_have_count(0)
+        # It had been sent: the header says it is counted, as the service may bill it.
+        expect(panel.locator(".jig-spend")).to_contain_text(
+            "1 cancelled after sending, counted (may be billed)"
+        )
         shot(page, "lab-cancelled")
     finally:
         servers.emulator("latency", {"seconds": 0})

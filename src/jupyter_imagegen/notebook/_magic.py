@@ -99,7 +99,7 @@ class ImageGenMagics(Magics, ImageGenConfig):
             return
         args = parser.parse_args(words)
         if args.usage:
-            print(self.runtime.meter().usage().table())
+            print(self.runtime.usage_report())
             return
         check_image_count(args.n, self.runtime.max_images)
         if args.panel:
