@@ -228,3 +228,15 @@ def test_a_batch_with_failed_items_exits_2(emulator: Emulator, tmp_path: Path) -
         "batch", "prompts.csv", "--out", "out", "--max-retries", "0", "--quiet", env=env, cwd=tmp_path
     )
     assert done.returncode == 2, (done.stdout, done.stderr)
+
+
+def test_models_refresh_without_credentials_says_the_catalog_was_not_read(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "IMAGEGEN_"))}
+    done = imagegen("models", "--refresh", env=env, cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stderr.strip() == (
+        "warning: Listing shipped models only: the live catalog was not read, as it needs "
+        "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN."
+    )
+    assert done.stdout.splitlines()[1].startswith("openai/gpt-image-1.5 ")
+    assert imagegen("models", env=env, cwd=tmp_path).stderr == ""  # not asked for: nothing to say

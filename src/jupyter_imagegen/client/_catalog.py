@@ -244,6 +244,13 @@ def models(task: str = DEFAULT_TASK, *, refresh: bool = False, client: BaseClien
         forget(refresh=True)  # schemas too are read again, each on its next use
     with _service(client) as service:
         if service is None:
+            if refresh:  # asked for, and not done: say so rather than print the same list
+                warnings.warn(
+                    "Listing shipped models only: the live catalog was not read, as it needs "
+                    "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN.",
+                    ImageGenWarning,
+                    stacklevel=2,
+                )
             return shipped
         store = _store(service)
         saved = store.read("list", task)
