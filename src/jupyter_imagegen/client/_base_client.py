@@ -19,7 +19,6 @@ from .._exceptions import (
     APIResponseError,
     APITimeoutError,
     ConfigurationError,
-    ImageDownloadError,
     ImageGenError,
     ValidationError,
 )
@@ -28,18 +27,29 @@ from ..runtime._offline import uses_local_service
 from ._catalog import catalog_model, learn_shape
 from ._cloudflare import GATEWAY_HEADERS
 from ._config import Secret, Settings, as_secret
-from ._deadline import attempt_budget
 from ._failures import (
+    attempt_budget,
     check_size,
     download_transport_error,
     note_attempts,
+    proxy_refused,
     scrub,
     total_timeout,
     transport_error,
 )
 from ._imagebytes import verify_image
-from ._imagehost import IDENTITY, MAX_REDIRECTS, Resolver, Target, check_image_url, pin, system_resolver
+from ._imagehost import (
+    IDENTITY,
+    MAX_REDIRECTS,
+    Resolver,
+    Target,
+    check_image_url,
+    check_proxied,
+    pin,
+    system_resolver,
+)
 from ._models import check_model_id, shipped_model
+from ._network import Network, Route, ca_source
 from ._pricing import estimate_cost
 from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
@@ -92,9 +102,15 @@ class BaseClient:
         max_image_bytes: int | None = None,
         allow_plain_http: bool | None = None,
         resolver: Resolver | None = None,
+        proxy: str | None = None,
+        ca_bundle: str | None = None,
+        http2: bool | None = None,
     ) -> None:
         api_token = as_secret(api_token)  # first: no frame below may hold the token in clear
         self._resolver = resolver or system_resolver
+        self.network = Network.resolve(proxy=proxy, ca_bundle=ca_bundle, http2=http2)
+        # False when a transport or an httpx client of the caller's decides the routes.
+        self._own_routes = True
         self.settings = Settings.resolve(
             account_id=account_id,
             api_token=api_token,
@@ -190,6 +206,7 @@ class BaseClient:
     def _answer(self, request: ImageRequest, response: httpx.Response, body: bytes) -> Answer:
         status, headers = response.status_code, response.headers
         try:
+            self._check_proxy_answer(response, self.settings.base_url)
             if status >= 300:
                 raise error_from_response(status, headers, body, model=request.model)
             answer = parse_answer(status, headers, body, model=request.model)
@@ -226,6 +243,8 @@ class BaseClient:
         return Target(url, host), unresolved
 
     def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:
+        if self._route(url) is not None:  # the proxy connects: it is asked for the checked name
+            return check_proxied(url, unresolved[0], addresses)
         return pin(url, *unresolved, resolver=lambda host, port: addresses)
 
     def _image(self, request: ImageRequest, data: bytes, answer: Answer, started: float) -> GeneratedImage:
@@ -253,14 +272,30 @@ class BaseClient:
             estimated_cost_usd=0.0 if cached else estimate_cost(request).usd,
         )
 
+    def _route(self, url: str | httpx.URL) -> Route | None:
+        """The proxy ``url`` goes through (None: direct, or routes the caller's client decides)."""
+        return self.network.route(url) if self._own_routes else None
+
+    def _check_proxy_answer(self, response: httpx.Response, where: str) -> None:
+        """A plain-http request through a proxy gets the proxy's own 407 as its answer."""
+        route = self._route(response.request.url) if response.status_code == 407 else None
+        if route is not None:
+            raise proxy_refused(route, where, "407 Proxy Authentication Required")
+
     def _transport_error(
         self, exc: httpx.HTTPError, deadline: float, where: str | None = None
-    ) -> APIConnectionError:
-        return transport_error(exc, where or self.settings.base_url, deadline, self._attempt_budget())
+    ) -> APIConnectionError | ConfigurationError:
+        url = exc.request.url if _has_request(exc) else self.settings.base_url
+        return transport_error(
+            exc,
+            where or self.settings.base_url,
+            deadline,
+            self._attempt_budget(),
+            route=self._route(url),
+            ca_setting=ca_source(self.network.ca_bundle)[0],
+        )
 
-    def _download_transport_error(
-        self, exc: httpx.HTTPError, host: str, deadline: float
-    ) -> ImageDownloadError:
+    def _download_transport_error(self, exc: httpx.HTTPError, host: str, deadline: float) -> ImageGenError:
         return download_transport_error(self._transport_error(exc, deadline, where=f"the image host {host}"))
 
     def _total_timeout(self, where: str) -> APITimeoutError:
@@ -288,6 +323,14 @@ class BaseClient:
     def _scrub(self, error: ImageGenError) -> ImageGenError:
         """The same error with the API token removed from every text it carries."""
         return scrub(error, self.settings.api_token.get() if self.settings.api_token else "")
+
+
+def _has_request(exc: httpx.HTTPError) -> bool:
+    try:
+        exc.request  # noqa: B018 - raises when the error carries no request
+    except RuntimeError:
+        return False
+    return True
 
 
 def hide_token(settings: dict[str, Any]) -> None:
