@@ -15,9 +15,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .._exceptions import (
-    APIConnectionError,
     APIResponseError,
-    APITimeoutError,
     ConfigurationError,
     ImageGenError,
     ValidationError,
@@ -28,14 +26,8 @@ from ._catalog import catalog_model, learn_shape
 from ._cloudflare import GATEWAY_HEADERS
 from ._config import Secret, Settings, as_secret
 from ._failures import (
-    attempt_budget,
-    check_size,
-    download_transport_error,
     note_attempts,
-    proxy_refused,
     scrub,
-    total_timeout,
-    transport_error,
 )
 from ._imagebytes import verify_image
 from ._imagehost import (
@@ -49,12 +41,13 @@ from ._imagehost import (
     system_resolver,
 )
 from ._models import check_model_id, shipped_model
-from ._network import Network, Route, ca_source
+from ._network import Network
 from ._pricing import estimate_cost
 from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
 from ._result import GeneratedImage
 from ._retry import retry_delay
+from ._wire import WireFailures
 
 __all__ = ["IDENTITY", "BaseClient", "BearerToken", "RequestLike", "hide_token"]
 
@@ -86,7 +79,7 @@ class BearerToken(httpx.Auth):
         return "<BearerToken '**********'>"
 
 
-class BaseClient:
+class BaseClient(WireFailures):
     """Settings and the pure logic of a request; subclasses add only the I/O."""
 
     def __init__(
@@ -272,48 +265,6 @@ class BaseClient:
             estimated_cost_usd=0.0 if cached else estimate_cost(request).usd,
         )
 
-    def _route(self, url: str | httpx.URL) -> Route | None:
-        """The proxy ``url`` goes through (None: direct, or routes the caller's client decides)."""
-        return self.network.route(url) if self._own_routes else None
-
-    def _check_proxy_answer(self, response: httpx.Response, where: str) -> None:
-        """A plain-http request through a proxy gets the proxy's own 407 as its answer."""
-        route = self._route(response.request.url) if response.status_code == 407 else None
-        if route is not None:
-            raise proxy_refused(route, where, "407 Proxy Authentication Required")
-
-    def _transport_error(
-        self, exc: httpx.HTTPError, deadline: float, where: str | None = None
-    ) -> APIConnectionError | ConfigurationError:
-        url = exc.request.url if _has_request(exc) else self.settings.base_url
-        return transport_error(
-            exc,
-            where or self.settings.base_url,
-            deadline,
-            self._attempt_budget(),
-            route=self._route(url),
-            ca_setting=ca_source(self.network.ca_bundle)[0],
-        )
-
-    def _download_transport_error(self, exc: httpx.HTTPError, host: str, deadline: float) -> ImageGenError:
-        return download_transport_error(self._transport_error(exc, deadline, where=f"the image host {host}"))
-
-    def _total_timeout(self, where: str) -> APITimeoutError:
-        return total_timeout(where, self._attempt_budget())
-
-    def _attempt_budget(self) -> float:
-        return attempt_budget(self.settings.timeout)
-
-    def _deadline(self) -> float:
-        return time.monotonic() + self._attempt_budget()
-
-    def _check_deadline(self, deadline: float, where: str | None = None) -> None:
-        if time.monotonic() > deadline:
-            raise self._total_timeout(where or self.settings.base_url)
-
-    def _check_size(self, declared: str | None, received: int) -> None:
-        check_size(self.settings.max_image_bytes, declared, received)
-
     def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
         return retry_delay(error, attempt, self.settings.max_retries)
 
@@ -323,14 +274,6 @@ class BaseClient:
     def _scrub(self, error: ImageGenError) -> ImageGenError:
         """The same error with the API token removed from every text it carries."""
         return scrub(error, self.settings.api_token.get() if self.settings.api_token else "")
-
-
-def _has_request(exc: httpx.HTTPError) -> bool:
-    try:
-        exc.request  # noqa: B018 - raises when the error carries no request
-    except RuntimeError:
-        return False
-    return True
 
 
 def hide_token(settings: dict[str, Any]) -> None:

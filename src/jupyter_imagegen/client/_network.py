@@ -10,6 +10,7 @@ proxy (keyword, ``%config`` or ``IMAGEGEN_PROXY``) for every URL, else ``HTTP_PR
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import ssl
@@ -173,6 +174,8 @@ class Network:
         """An httpx client that follows the routes above, with this CA bundle and pool size."""
         context = ssl_context(self.ca_bundle)
         use_http2 = self.http2 if http2 is None else http2
+        if use_http2:
+            _require_h2()
         limits = pool_limits(connections)
 
         def transport(route: Route | None) -> httpx.AsyncHTTPTransport:
@@ -188,15 +191,21 @@ class Network:
                 follow_redirects=False,
                 trust_env=False,  # the routes are above; and no .netrc credentials on image hosts
             )
-        except ImportError:
-            raise ConfigurationError(
-                "HTTP/2 (IMAGEGEN_HTTP2=1 or http2=True) needs the h2 package: "
-                "pip install 'jupyter-imagegen[http2]', or turn it off."
-            ) from None
         except ValueError as exc:  # a proxy scheme httpx cannot use (socks without socksio)
             raise ConfigurationError(
                 f"The proxy cannot be used: {exc}; fix IMAGEGEN_PROXY or the *_PROXY variables."
             ) from None
+
+
+def _require_h2() -> None:
+    """httpx checks for h2 only when a client (not a transport) is asked for HTTP/2."""
+    try:
+        importlib.import_module("h2")
+    except ImportError:
+        raise ConfigurationError(
+            "HTTP/2 (IMAGEGEN_HTTP2=1 or http2=True) needs the h2 package: "
+            "pip install 'jupyter-imagegen[http2]', or turn it off."
+        ) from None
 
 
 def ca_source(ca_bundle: str | None) -> tuple[str, str | None]:
