@@ -60,9 +60,14 @@ class Route:
 
 
 def _shown(proxy: str) -> str:
+    """The proxy URL without its credentials (a password must never reach a message)."""
     parts = urlsplit(proxy)
-    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
-    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname or ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}"
 
 
 def _check_proxy(url: str, setting: str) -> str:
@@ -106,6 +111,26 @@ def _matches(pattern: str, url: httpx.URL) -> bool:
     return target == host
 
 
+def _rules(proxy: str | None) -> dict[str, Route | None]:
+    """httpx mount patterns and the proxy each goes through (None: direct)."""
+    found = urllib.request.getproxies()  # the environment (and the system's, as httpx does)
+    routes: dict[str, Route | None] = {}
+    if proxy is not None:
+        routes["all://"] = Route(proxy, _shown(proxy), "IMAGEGEN_PROXY (or proxy=)")
+    else:
+        for scheme in ("http", "https", "all"):
+            if found.get(scheme):
+                setting = f"{scheme.upper()}_PROXY"
+                url = _check_proxy(found[scheme], setting)
+                routes[f"{scheme}://"] = Route(url, _shown(url), setting)
+    for host in (entry.strip() for entry in found.get("no", "").split(",")):
+        if host == "*":
+            return {}
+        if host:
+            routes[_host_pattern(host)] = None
+    return routes
+
+
 @dataclass(frozen=True)
 class Network:
     """Proxy, CA bundle and HTTP/2, resolved once: keyword beats ``%config`` (the runtime passes
@@ -114,6 +139,9 @@ class Network:
     proxy: str | None = None
     ca_bundle: str | None = None
     http2: bool = False
+    # httpx mount patterns and the proxy each goes through (None: direct), read when resolved,
+    # as httpx reads the environment when a client is made.
+    routes: tuple[tuple[str, Route | None], ...] = ()
 
     @classmethod
     def resolve(
@@ -135,27 +163,11 @@ class Network:
             if word not in ("", "0", "1", "true", "false", "yes", "no", "on", "off"):
                 raise ConfigurationError(f"IMAGEGEN_HTTP2 must be 1 or 0, got {word!r}.")
             http2 = word in ("1", "true", "yes", "on")
-        return cls(proxy or None, ca_bundle, bool(http2))
+        return cls(proxy or None, ca_bundle, bool(http2), tuple(_rules(proxy or None).items()))
 
     # Routes ------------------------------------------------------------------------------
     def rules(self) -> dict[str, Route | None]:
-        """httpx mount patterns and the proxy each goes through (None: direct)."""
-        found = urllib.request.getproxies()  # the environment (and the system's, as httpx does)
-        routes: dict[str, Route | None] = {}
-        if self.proxy is not None:
-            routes["all://"] = Route(self.proxy, _shown(self.proxy), "IMAGEGEN_PROXY (or proxy=)")
-        else:
-            for scheme in ("http", "https", "all"):
-                if found.get(scheme):
-                    setting = f"{scheme.upper()}_PROXY"
-                    url = _check_proxy(found[scheme], setting)
-                    routes[f"{scheme}://"] = Route(url, _shown(url), setting)
-        for host in (entry.strip() for entry in found.get("no", "").split(",")):
-            if host == "*":
-                return {}
-            if host:
-                routes[_host_pattern(host)] = None
-        return routes
+        return dict(self.routes)
 
     def route(self, url: str | httpx.URL) -> Route | None:
         """The proxy ``url`` goes through, or None when it goes direct (the most specific rule
