@@ -275,3 +275,9 @@ def test_config_beats_the_environment_and_a_magic_cell_follows_it(
         ran = run_cell(shell, "%%imagegen -s 256x256 -q low\na fox")
         assert ran.error is None, ran.error
         assert (len(configured.requests("POST")), len(environment.log)) == (1, 0)
+
+
+def test_the_size_cap_holds_through_the_proxy(proxied: ForwardingProxy, emulator_env: Emulator) -> None:
+    with Client(max_image_bytes=1000, max_retries=0) as client, pytest.raises(APIResponseError) as over:
+        client.generate("a fox", **URL_MODEL)
+    assert "over the 1,000 bytes limit" in str(over.value) and len(proxied.requests("POST")) == 1
