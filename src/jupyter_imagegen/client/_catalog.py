@@ -100,7 +100,7 @@ def _get(client: Client, route: str, params: dict[str, Any]) -> dict[str, Any]:
     assert settings.api_token is not None
     url = f"{settings.base_url}/accounts/{settings.account_id}/ai/models/{route}"
     try:
-        response = client._http.get(
+        response = client.get(
             url,
             params=params,
             headers={"User-Agent": f"jupyter-imagegen/{__version__}"},
