@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from .._exceptions import ValidationError
-from ..runtime._options import add_request_options, request_params
+from ..runtime import add_request_options, request_params
 
 __all__ = ["add_parser", "run"]
 
@@ -90,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:
     """The options every row shares: the model if given, the parameters in their schema types."""
-    from ..client._models import get_model
-    from ..runtime._runtime import get_runtime
+    from ..runtime import get_runtime, model_spec
 
-    common = request_params(args, get_model(args.model or get_runtime().default_model()))
+    common = request_params(args, model_spec(get_runtime(), args.model or get_runtime().default_model()))
     return {**common, "model": args.model} if args.model else common

@@ -25,12 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import ValidationError
-from ..client._base_client import BaseClient
-from ..client._models import get_model
-from ..client._request import ImageRequest
-from ..client._validation import coerce_param
-from ..runtime._files import safe_filename
-from ..runtime._runtime import check_image_count, get_runtime
+from ..client import BaseClient, ImageRequest, coerce_param, safe_filename
+from ..runtime import check_image_count, get_runtime, model_spec
 
 __all__ = ["BatchItem", "load_items"]
 
@@ -250,7 +246,7 @@ def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[
     prompt = str(values.pop("prompt"))
     fields = {k: values.pop(k) for k in _FIELDS if k in values}
     model = str(fields.get("model") or common.get("model") or client.model)
-    spec = get_model(model)
+    spec = model_spec(get_runtime(), model)
     params: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for name, value in values.items():

@@ -16,11 +16,10 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
-from ..runtime._options import add_request_options, request_params
-from ..runtime._runtime import check_image_count, get_runtime
+from ..runtime import add_request_options, check_image_count, get_runtime, request_params
 
 if TYPE_CHECKING:
-    from ..client._result import GeneratedImage
+    from ..client import GeneratedImage
 
 __all__ = ["add_parser", "run"]
 
@@ -44,14 +43,14 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate, write and list the images; 0 when all were made, 1 when some failed."""
-    from ..client._models import get_model
+    from ..runtime import model_spec
 
     runtime = get_runtime()
     check_image_count(args.n, runtime.max_images)
     target = _check_output(args.out, args.n, args.overwrite)
     client = runtime.client()
     model = args.model or client.model
-    params = runtime.model_defaults(model, request_params(args, get_model(model)))
+    params = runtime.model_defaults(model, request_params(args, model_spec(runtime, model)))
     requests = [
         client.prepare(
             args.prompt,
@@ -105,7 +104,7 @@ def _check_output(out: str | None, count: int, overwrite: bool) -> str | None:
 
 
 def _write(image: GeneratedImage, out: str | None, prompt: str, count: int, overwrite: bool) -> str:
-    from ..runtime._files import safe_filename, unique_path
+    from ..client import safe_filename, unique_path
 
     try:
         if out and count == 1:

@@ -36,21 +36,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._exceptions import ConfigurationError
+from ..client import write_atomic
 from ._cache_entry import decode_entry, encode_entry, entry_key, service_of
-from ._fetch import fetch, fetch_async, reserve_misses
-from ._files import write_atomic
 
 if TYPE_CHECKING:
-    from ..client._request import ImageRequest
-    from ..client._result import GeneratedImage
+    from ..client import GeneratedImage, ImageRequest
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "CacheStats",
     "ImageCache",
-    "fetch",
-    "fetch_async",
-    "reserve_misses",
     "service_of",
 ]
 

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._exceptions import ValidationError
-from ..client._models import DEFAULT_MODEL, ModelSpec, get_model
+from ..client import DEFAULT_MODEL, ModelSpec
+from ._builder import model_spec
 from ._runtime import MODEL_DEFAULTS, get_runtime
 
 __all__ = ["add_request_options", "chosen_model", "parameter_help", "request_params"]
@@ -38,7 +39,7 @@ def add_request_options(
 ) -> None:
     """Add the request options, their help written for ``model``. ``images``: the -i option
     (editing); ``cache``: the --refresh option."""
-    spec = get_model(model)
+    spec = model_spec(get_runtime(), model)
     parser.add_argument(
         "-m",
         "--model",
@@ -91,7 +92,7 @@ def chosen_model(words: Sequence[str]) -> str:
 def request_params(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
     """The parameters the options give: the named ones, then each ``--param NAME=VALUE`` in the
     schema's type. Raises ValidationError for a malformed ``--param``."""
-    from ..client._validation import coerce_param
+    from ..client import coerce_param
 
     params: dict[str, Any] = {name: getattr(args, name) for name in MODEL_DEFAULTS if getattr(args, name)}
     for item in args.param:
