@@ -30,6 +30,7 @@ NOT_RUN_HERE = {
     "(cd js && npm ci && npm test && npm run build)": "needs Node and the npm registry: .ci/test runs it",
     "python bench/p1_concurrency.py": "a benchmark that takes minutes and rewrites bench/RESULTS.md",
     "imagegen emulator --port 8787": "serves until stopped: test_emulator.py::test_cli_serves_until_terminated",
+    "lint-imports": "reads the repository's pyproject.toml: test_layers.py::test_the_layers_hold",
 }
 
 # Files the commands below expect beside them, as a reader following the README would have.

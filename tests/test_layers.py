@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from jupyter_imagegen._exceptions import FINAL_RATE_LIMIT_CODES
 from jupyter_imagegen.client._cloudflare import RATE_LIMIT_CODES
@@ -27,3 +31,13 @@ def test_get_model_reads_nothing_for_a_model_the_package_does_not_ship() -> None
     env = {"CLOUDFLARE_ACCOUNT_ID": "acct", "CLOUDFLARE_API_TOKEN": "token", "PATH": ""}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(shutil.which("lint-imports") is None, reason="import-linter is in the dev extra")
+def test_the_layers_hold() -> None:
+    """The contracts of pyproject.toml: layers, private modules, no circles (what CI runs)."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        ["lint-imports", "--no-logo", "--no-cache"], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
