@@ -127,11 +127,11 @@ def generate(prompt: str | ImageRequest, *, refresh: bool = False, **params: Any
     Client.generate. A new sample each call unless the API cache is on (``api_cache``), then an
     identical earlier request is reused; ``refresh=True`` always asks for a new one."""
     from .client import ImageRequest
-    from .runtime import fetch, get_runtime
+    from .runtime import build_call, fetch, get_runtime
 
     runtime = get_runtime()
     client = runtime.client()
-    request = prompt if isinstance(prompt, ImageRequest) else client.prepare(prompt, **params)
+    request = build_call(runtime, prompt if isinstance(prompt, ImageRequest) else {"prompt": prompt}, params)
     return fetch(
         client, request, runtime.cache(api=True), refresh=refresh, spend=runtime.meter().reservation()
     )
@@ -143,11 +143,15 @@ def generate_many(
     """Many images from the process's client, at most ``concurrency`` at once (default: the
     runtime's); results keep the input order and a failed item holds its error. Uses the cache
     as :func:`generate` does."""
-    from .client import GenerationResults
-    from .runtime import get_runtime
+    from collections.abc import Mapping
+
+    from .client import GenerationResults, ImageRequest
+    from .runtime import build_call, get_runtime
 
     runtime = get_runtime()
-    requests = runtime.client()._to_requests(items, common)
+    if isinstance(items, (str, ImageRequest, Mapping)):
+        items = [items]
+    requests = [build_call(runtime, item, common) for item in items]
     if concurrency is not None and concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}.")
     ran = runtime.run(requests, refresh=refresh, api=True, concurrency=concurrency)

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from .._exceptions import ValidationError
-from ..runtime import add_request_options, request_params
+from ..runtime import add_request_options, get_runtime, request_params
 
 __all__ = ["add_parser", "run"]
 
@@ -31,7 +31,7 @@ def add_parser(commands: Any, model: str) -> None:
     cmd.add_argument("--rpm", type=float, default=720.0, help="requests per minute at most (default 720)")
     cmd.add_argument("--concurrency", type=int, default=32, help="requests in flight at most (default 32)")
     cmd.add_argument("--burst", type=int, default=1, help="requests that may start back to back (default 1)")
-    add_request_options(cmd, model, images=False, cache=False)
+    add_request_options(cmd, model, get_runtime(), images=False, cache=False)
     cmd.add_argument(
         "--retry-failed", action="store_true", help="generate the items that failed before again"
     )

@@ -26,7 +26,7 @@ from typing import Any
 
 from .._exceptions import ValidationError
 from ..client import BaseClient, ImageRequest, coerce_param, safe_filename
-from ..runtime import check_image_count, get_runtime, model_spec
+from ..runtime import build_call, check_image_count, get_runtime, model_spec
 
 __all__ = ["BatchItem", "load_items"]
 
@@ -265,7 +265,8 @@ def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[
             fields["variation"] = int(fields["variation"])
         except (TypeError, ValueError):
             raise ValidationError(f"variation must be a whole number, got {fields['variation']!r}.") from None
-    # The runtime's configured defaults (quality, size, style) fill in what the row and the call leave out.
-    chosen = get_runtime().model_defaults(model, {**common, **fields, **params})
-    request = client.prepare(prompt, **{**chosen, "model": model})
+    # The builder fills the runtime's configured defaults (quality, size, style) the row and the call leave out.
+    request = build_call(
+        get_runtime(), {**common, **fields, **params, "model": model, "prompt": prompt}, {}, planner=client
+    )
     return request, extra

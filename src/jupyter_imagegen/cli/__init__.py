@@ -146,10 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(emulator_main(argv[1:], prog="imagegen emulator"))
     debug = "--debug" in argv
-    from ..runtime import chosen_model
+    from ..runtime import chosen_model, get_runtime
 
     words = [word for word in argv if word != "--debug"]
-    args = _parser(chosen_model(words), _model_help(words)).parse_args(words)
+    args = _parser(chosen_model(words, get_runtime()), _model_help(words)).parse_args(words)
     args.debug = debug
     warnings.showwarning = _one_line_warning
     try:

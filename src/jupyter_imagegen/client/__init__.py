@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ._models import DEFAULT_MODEL, ModelSpec, get_model, list_models, shipped_model
     from ._offline import emulator_banner, is_loopback_host, uses_local_service
     from ._pricing import estimate_cost, estimate_total
-    from ._request import GatewayOptions, ImageRequest
+    from ._request import NO_GATEWAY_OPTIONS, GatewayOptions, ImageRequest
     from ._result import GeneratedImage
     from ._results import GenerationResults
     from ._retry import retry_delay
@@ -84,6 +84,7 @@ _LAZY = {
     "estimate_cost": "._pricing",
     "estimate_total": "._pricing",
     "GatewayOptions": "._request",
+    "NO_GATEWAY_OPTIONS": "._request",
     "ImageRequest": "._request",
     "GeneratedImage": "._result",
     "GenerationResults": "._results",
@@ -97,6 +98,7 @@ __all__ = [
     "DISPLAY_FORMATS",
     "MAX_IMAGES",
     "MAX_VARIATIONS",
+    "NO_GATEWAY_OPTIONS",
     "AsyncClient",
     "BaseClient",
     "Client",

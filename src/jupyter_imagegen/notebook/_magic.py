@@ -100,7 +100,7 @@ class ImageGenMagics(Magics, ImageGenConfig):
 
         split: list[str] = arg_split(line, posix=False, strict=False)  # type: ignore[no-untyped-call]
         words = [_unquote(word) for word in split]
-        parser = magic_parser(chosen_model(words))
+        parser = magic_parser(chosen_model(words, self.runtime))
         if "-h" in words or "--help" in words:
             print(parser.format_help())
             return
@@ -143,14 +143,10 @@ class ImageGenMagics(Magics, ImageGenConfig):
 
     def _job(self, args: Any, prompts: list[str], axes: list[Axis], namespace: dict[str, Any]) -> CellJob:
         from ..client import image_source_bytes
-        from ..runtime import Axis, model_spec
+        from ..runtime import Axis, build_requests, named_params
         from ._session import CellJob
 
         runtime = self.runtime
-        client = runtime.client()
-        model = args.model or client.model
-        spec = model_spec(runtime, model)
-        params = runtime.model_defaults(model, request_params(args, spec))
         sources = [self._image_source(src, namespace) for src in args.image]
         # A variable holding a list (say, the -o of an earlier -n 4 cell) gives all its images.
         flat = [item for s in sources for item in (s if isinstance(s, (list, tuple)) else [s])]
@@ -161,19 +157,16 @@ class ImageGenMagics(Magics, ImageGenConfig):
                 f"This cell asks for {total} images; the limit is {runtime.max_images}. Use fewer "
                 "values or a smaller -n, or raise %config ImageGenMagics.max_images."
             )
-        requests = [
-            client.prepare(
-                prompt,
-                model=model,
-                images=images or None,
-                gateway_id=args.gateway,
-                skip_cache=args.skip_gateway_cache or args.refresh,
-                variation=variation,
-                **params,
-            )
-            for prompt in prompts
-            for variation in range(args.n)
-        ]
+        requests = build_requests(
+            runtime,
+            prompts,
+            model=args.model,
+            params=named_params(args),
+            param_texts=args.param,
+            images=images or None,
+            variations=args.n,
+            gateway={"gateway_id": args.gateway, "skip_cache": args.skip_gateway_cache or args.refresh},
+        )
         if args.n > 1:
             axes = [*axes, Axis("variation", tuple(f"#{i + 1}" for i in range(args.n)))]
         return CellJob(
@@ -223,7 +216,7 @@ def magic_parser(model: str) -> MagicArgumentParser:
     parser = MagicArgumentParser(  # type: ignore[no-untyped-call]
         prog="%imagegen", description="Generate images with Cloudflare Workers AI."
     )
-    add_request_options(parser, model)
+    add_request_options(parser, model, get_runtime())
     add = parser.add_argument
     add("-o", "--out", metavar="VAR", help="store the GeneratedImage (a list when several) in VAR")
     add("--save", metavar="DIR", help="also write full-size files with provenance to DIR")

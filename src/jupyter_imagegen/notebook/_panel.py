@@ -29,6 +29,7 @@ import traitlets
 from .._exceptions import ImageGenError, ImageGenWarning
 from ..client import DEFAULT_MODEL, models
 from ..runtime import (
+    build_requests,
     check_image_count,
     expected_misses,
     get_runtime,
@@ -213,8 +214,17 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         images = [item.data for item in self._inputs] or None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ImageGenWarning)
-            request = self._runner.planner().prepare(
-                self.prompt, model=self.model, images=images, **gateway_kwargs(self.gateway), **self.params
+            # What is known of the model now: the catalog step runs when the model is chosen.
+            (request,) = build_requests(
+                get_runtime(),
+                [self.prompt],
+                model=self.model,
+                params=self.params,
+                images=images,
+                gateway=gateway_kwargs(self.gateway),
+                defaults=False,  # the form shows them already, filled in when it opened
+                wait=0,
+                planner=self._runner.planner(),
             )
         return request, [str(w.message) for w in caught if issubclass(w.category, ImageGenWarning)]
 

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._budget import Meter, spend_today
-    from ._builder import CATALOG_WAIT, learn_model_soon, model_spec
+    from ._builder import CATALOG_WAIT, build_call, build_requests, learn_model_soon, model_spec
     from ._cache import ImageCache
     from ._cache_entry import service_of
     from ._fetch import expected_misses, fetch, fetch_async, reserve_misses
-    from ._options import add_request_options, chosen_model, request_params
+    from ._options import add_request_options, chosen_model, named_params, request_params
     from ._reservation import Charge, Reservation
     from ._runner import RunOutcome
     from ._runtime import ImageGenConfig, Runtime, check_image_count, get_runtime
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "CATALOG_WAIT": "._builder",
+    "build_call": "._builder",
+    "build_requests": "._builder",
     "learn_model_soon": "._builder",
     "model_spec": "._builder",
     "Charge": "._reservation",
@@ -39,6 +41,7 @@ _LAZY = {
     "add_request_options": "._options",
     "chosen_model": "._options",
     "request_params": "._options",
+    "named_params": "._options",
     "RunOutcome": "._runner",
     "ImageGenConfig": "._runtime",
     "Runtime": "._runtime",
@@ -65,6 +68,8 @@ __all__ = [
     "Runtime",
     "Usage",
     "add_request_options",
+    "build_call",
+    "build_requests",
     "check_image_count",
     "chosen_model",
     "expand_grid",
@@ -75,6 +80,7 @@ __all__ = [
     "get_runtime",
     "learn_model_soon",
     "model_spec",
+    "named_params",
     "request_params",
     "reserve_misses",
     "rows_and_columns",
