@@ -114,8 +114,8 @@ class Runtime:
         """The usage table of the service in use, and the other ledger's too when it holds
         anything: someone on the emulator asking without its settings (a terminal with no
         credentials) still sees what the emulator made, labelled as not billed."""
-        from ._budget import Budget, Meter
         from ..client import uses_local_service
+        from ._budget import Budget, Meter
         from ._usage import UsageLedger, ledger_path_for
 
         tables = [self.meter().usage().table()]
