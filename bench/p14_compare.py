@@ -77,13 +77,13 @@ def _plan(shell: object) -> object:
     from jupyter_imagegen.runtime._templating import GridCell
 
     parser = argparse.ArgumentParser()
-    add_request_options(parser, "@cf/leonardo/phoenix-1.0")
+    add_request_options(parser, "@cf/leonardo/phoenix-1.0", get_runtime())
     args = parser.parse_args(DISPLAY_ARGS)
     return plan_requests(get_runtime(), args, [GridCell("a fox", ())])
 
 
 def display_cpu(images: list[GeneratedImage], plan: object) -> list[float]:
-    from jupyter_imagegen._live_matrix import LiveMatrix
+    from jupyter_imagegen.notebook._live_matrix import LiveMatrix
 
     def decode_each(chosen: Sequence[GeneratedImage]) -> None:
         for image in chosen:

@@ -16,7 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from jupyter_imagegen._comparison import Comparison
+from jupyter_imagegen import Comparison
 from jupyter_imagegen.emulator import Emulator
 from magic_support import IMAGE_TYPES, ipython_shell, run
 

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from jupyter_imagegen import GeneratedImage, ValidationError
-from jupyter_imagegen._comparison import Comparison
-from jupyter_imagegen._matrix_layout import cell_caption, footer_text, groups_of
+from jupyter_imagegen import Comparison, GeneratedImage, ValidationError
 from jupyter_imagegen.client._models import get_model
 from jupyter_imagegen.client._validation import coerce_param
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.notebook._matrix_layout import cell_caption, footer_text, groups_of
 from jupyter_imagegen.runtime._compare import first_value, plan_requests, split_values
 from jupyter_imagegen.runtime._options import add_request_options
 from jupyter_imagegen.runtime._runtime import get_runtime
@@ -90,7 +89,7 @@ def test_captions_and_footer_say_time_cost_and_cached() -> None:
 
 def _args(*words: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    add_request_options(parser, "openai/gpt-image-1.5")
+    add_request_options(parser, "openai/gpt-image-1.5", get_runtime())
     return parser.parse_args(list(words))
 
 

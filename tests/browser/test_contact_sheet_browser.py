@@ -21,7 +21,7 @@ def test_the_contact_sheet_shows_every_image_offline(
 ) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from jupyter_imagegen._comparison import Comparison
+    from jupyter_imagegen import Comparison
 
     InteractiveShell.clear_instance()
     shell = InteractiveShell.instance()

@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING
 from .._exceptions import BudgetExceededError, ValidationError
 
 if TYPE_CHECKING:
-    from ..client._result import GeneratedImage
-    from ..runtime._compare import Matrix
-    from ..runtime._runtime import Runtime
+    from ..client import GeneratedImage
+    from ..runtime import Matrix, Runtime
 
 __all__ = ["run_comparison"]
 
@@ -31,8 +30,7 @@ _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 def run_comparison(runtime: Runtime, matrix: Matrix, args: argparse.Namespace) -> int:
     """Run, list and write the comparison; 0 when every image was made, 2 when any failed (each
     failure one line on stderr, with its traceback under ``--debug``)."""
-    from .._comparison import Comparison
-    from .._matrix_layout import cell_caption, footer_text
+    from ..notebook import Comparison
 
     if args.out:
         _check_folder(args.out)
@@ -58,8 +56,8 @@ def run_comparison(runtime: Runtime, matrix: Matrix, args: argparse.Namespace) -
                 traceback.print_exception(cell.error)
             print(f"error: {labels}: {cell.error or 'cancelled'}", file=sys.stderr)
         else:
-            print(f"{labels}: {cell_caption(cell.image)}  {result.paths.get(index, '')}")
-    print(f"total: {footer_text(result.outcomes)}")
+            print(f"{labels}: {result.caption(index)}  {result.paths.get(index, '')}")
+    print(f"total: {result.summary()}")
     if sheet:
         print(f"contact sheet: {sheet}")
     return 2 if any(cell.image is None for cell in result.cells) else 0
@@ -83,7 +81,7 @@ def _check_folder(out: str) -> None:
 
 
 def _write_here(image: GeneratedImage, labels: str) -> str:
-    from ..runtime._files import safe_filename, unique_path
+    from ..client import safe_filename, unique_path
 
     stem = safe_filename(f"{image.prompt} {labels}", max_length=80)
     try:

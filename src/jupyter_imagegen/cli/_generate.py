@@ -17,12 +17,17 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
-from ..runtime._fetch import expected_misses
-from ..runtime._options import add_request_options
-from ..runtime._runtime import check_image_count, get_runtime
+from ..runtime import (
+    GridCell,
+    add_request_options,
+    check_image_count,
+    expected_misses,
+    get_runtime,
+    plan_requests,
+)
 
 if TYPE_CHECKING:
-    from ..client._result import GeneratedImage
+    from ..client import GeneratedImage
 
 __all__ = ["add_parser", "run"]
 
@@ -39,7 +44,7 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     gen.add_argument("prompt", help="what the image should show")
-    add_request_options(gen, model)
+    add_request_options(gen, model, get_runtime())
     gen.add_argument(
         "-o",
         "--out",
@@ -55,9 +60,6 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
 def run(args: argparse.Namespace) -> int:
     """Generate, write and list the images; 0 when all were made, 2 when any failed (each failure
     one line on stderr, with its traceback under ``--debug``)."""
-    from ..runtime._compare import plan_requests
-    from ..runtime._templating import GridCell
-
     runtime = get_runtime()
     check_image_count(args.n, runtime.max_images)
     matrix = plan_requests(  # the one place a request option's several values are expanded
@@ -133,7 +135,7 @@ def _check_output(out: str | None, count: int, may_exist: bool) -> str | None:
 
 
 def _write(image: GeneratedImage, out: str | None, prompt: str, count: int, overwrite: bool) -> str:
-    from ..runtime._files import safe_filename, unique_path
+    from ..client import safe_filename, unique_path
 
     try:
         if out and count == 1:

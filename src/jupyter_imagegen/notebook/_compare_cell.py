@@ -13,9 +13,8 @@ from .._exceptions import BudgetExceededError
 from ._session import run_cell
 
 if TYPE_CHECKING:
-    from .._comparison import Comparison
-    from ..runtime._compare import Matrix
-    from ..runtime._runtime import Runtime
+    from ..runtime import Matrix, Runtime
+    from ._comparison import Comparison
     from ._session import CellJob, CellOutcome
 
 __all__ = ["run_comparison_cell"]
@@ -23,7 +22,7 @@ __all__ = ["run_comparison_cell"]
 
 def run_comparison_cell(runtime: Runtime, job: CellJob, matrix: Matrix) -> tuple[CellOutcome, Comparison]:
     """Run ``job`` (planned as ``matrix``) and return its outcome and its Comparison."""
-    from .._comparison import Comparison
+    from ._comparison import Comparison
 
     save_dir, job.save_dir = job.save_dir, None  # the comparison writes its own folder
     try:

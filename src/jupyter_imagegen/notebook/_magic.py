@@ -20,14 +20,21 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 
 from .._exceptions import ImageGenError
-from ..runtime._display import DISPLAY_FORMATS
-from ..runtime._options import add_request_options, chosen_model, request_params
-from ..runtime._runtime import ImageGenConfig, Runtime, check_image_count, get_runtime
+from ..client import DISPLAY_FORMATS
+from ..runtime import (
+    ImageGenConfig,
+    Runtime,
+    add_request_options,
+    check_image_count,
+    chosen_model,
+    get_runtime,
+    request_params,
+)
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ..runtime._templating import Axis, GridCell
+    from ..runtime import Axis, GridCell
     from ._session import CellJob
 
 __all__ = ["ImageGenMagics", "load_ipython_extension", "unload_ipython_extension"]
@@ -92,20 +99,20 @@ class ImageGenMagics(Magics, ImageGenConfig):
         __tracebackhide__ = True
         from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
-        from ..runtime._templating import GridCell, expand_grid, fill
+        from ..runtime import GridCell, expand_grid, fill
 
         split: list[str] = arg_split(line, posix=False, strict=False)  # type: ignore[no-untyped-call]
         # A quoted word with a comma keeps its quotes: to an option that takes several values
         # they say "one value"; everything else is unquoted after parsing.
         words = [word if "," in word else _unquote(word) for word in split]
-        parser = magic_parser(chosen_model(words))
+        parser = magic_parser(chosen_model(words, self.runtime))
         if "-h" in words or "--help" in words:
             print(parser.format_help())
             return
         args = parser.parse_args(words)
         _unquote_plain(args)
         if args.usage:
-            print(self.runtime.meter().usage().table())
+            print(self.runtime.usage_report())
             return
         check_image_count(args.n, self.runtime.max_images)
         if args.panel:
@@ -135,22 +142,23 @@ class ImageGenMagics(Magics, ImageGenConfig):
         self._execute(job, args.out)
 
     def _show_panel(self, args: Any, prompt: str) -> None:
-        from ..client._models import get_model
-        from ..runtime._compare import compares
+        from ..runtime import compares, model_spec
+        from ._ipython_display import display
         from ._panel import ImageGenPanel
-        from ._session import display
 
         if compares(args):
             raise UsageError("--panel takes one value for each option; compare in a cell without --panel.")
         model = args.model or self.runtime.default_model()
-        params = request_params(args, get_model(model))  # --param values too; %config fills the rest
+        params = request_params(
+            args, model_spec(self.runtime, model)
+        )  # --param values too; %config fills the rest
         display(ImageGenPanel(prompt.strip(), model=model, params=params, variations=args.n))
 
     def _job(
         self, args: Any, cells: list[GridCell], axes: list[Axis], namespace: dict[str, Any], command: str
     ) -> CellJob:
-        from ..client._imagebytes import image_source_bytes
-        from ..runtime._compare import plan_requests
+        from ..client import image_source_bytes
+        from ..runtime import plan_requests
         from ._session import CellJob
 
         runtime = self.runtime
@@ -224,7 +232,7 @@ def magic_parser(model: str) -> MagicArgumentParser:
     parser = MagicArgumentParser(  # type: ignore[no-untyped-call]
         prog="%imagegen", description="Generate images with Cloudflare Workers AI."
     )
-    add_request_options(parser, model)
+    add_request_options(parser, model, get_runtime())
     add = parser.add_argument
     add("-o", "--out", metavar="VAR", help="store the GeneratedImage (a list when several) in VAR")
     add("--save", metavar="DIR", help="also write full-size files with provenance to DIR")
@@ -268,7 +276,7 @@ def _unquote(text: str) -> str:
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
-    from ..runtime._offline import emulator_banner, uses_local_service
+    from ..client import emulator_banner, uses_local_service
 
     magics = ImageGenMagics(shell=ipython)  # type: ignore[no-untyped-call]
     ipython.register_magics(magics)  # type: ignore[no-untyped-call]

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import BudgetExceededError, ValidationError
-from ..client._pricing import estimate_total
+from ..client import estimate_total
+from ._builder import build_requests, model_spec
 from ._config import MODEL_DEFAULTS
 from ._templating import MAX_GRID_CELLS, Axis, GridCell, label
 
 if TYPE_CHECKING:
-    from ..client._request import ImageRequest
+    from ..client import ImageRequest, ModelSpec
     from ._runtime import Runtime
 
 __all__ = ["Matrix", "compares", "first_value", "plan_requests", "split_values"]
@@ -142,7 +143,7 @@ class Matrix:
 
     def dry_run(self, runtime: Runtime, *, refresh: bool = False) -> str:
         """What the action would send and cost, one line per request; nothing is sent."""
-        from ..client._pricing import estimate_cost
+        from ..client import estimate_cost
         from ._fetch import expected_misses
 
         cache = runtime.cache()
@@ -233,25 +234,28 @@ def plan_requests(
     varying = [(name, values) for name, values in options if len(values) > 1]
     requests: list[ImageRequest] = []
     keys: list[tuple[Any, ...]] = []
+    gateway = {"gateway_id": gateway_id, "skip_cache": skip_cache}
     for combo in itertools.product(*(values for _, values in options)):
         chosen = dict(zip((name for name, _ in options), combo, strict=True))
         model = chosen.pop("model")
-        params = _params_for(runtime, model, chosen, check=bool(varying))
+        if varying:
+            _check_takes(model_spec(runtime, model), chosen)
+        requests += build_requests(  # the one request builder, once per combination
+            runtime,
+            [cell.prompt for cell in cells],
+            model=model,
+            params={name: text for name, text in chosen.items() if name in MODEL_DEFAULTS},
+            param_texts=[f"{name}={text}" for name, text in chosen.items() if name not in MODEL_DEFAULTS],
+            images=images or None,
+            variations=n,
+            gateway=gateway,
+        )
         option_key = tuple(chosen.get(name, model) for name, _ in varying)
-        for cell in cells:
-            for variation in range(n):
-                requests.append(
-                    client.prepare(
-                        cell.prompt,
-                        model=model,
-                        images=images or None,
-                        gateway_id=gateway_id,
-                        skip_cache=skip_cache,
-                        variation=variation,
-                        **params,
-                    )
-                )
-                keys.append((*option_key, *cell.values, *((f"#{variation + 1}",) if n > 1 else ())))
+        keys += [
+            (*option_key, *cell.values, *((f"#{variation + 1}",) if n > 1 else ()))
+            for cell in cells
+            for variation in range(n)
+        ]
     axes = [Axis(name, tuple(values)) for name, values in varying] + list(prompt_axes)
     if n > 1:
         axes.append(Axis("variation", tuple(f"#{i + 1}" for i in range(n))))
@@ -265,22 +269,14 @@ def plan_requests(
     return matrix
 
 
-def _params_for(runtime: Runtime, model: str, chosen: dict[str, str], *, check: bool) -> dict[str, Any]:
-    """The parameters of one combination for ``model``: each in its schema's type, then the
-    configured defaults the model takes. In a comparison a parameter the model's schema does not
-    list is refused here, where the model and the parameter can both be named."""
-    from ..client._models import get_model
-    from ..client._validation import coerce_param
-
-    spec = get_model(model)
-    params: dict[str, Any] = {}
-    for name, text in chosen.items():
-        if check and spec.known and name not in spec.properties:
+def _check_takes(spec: ModelSpec, chosen: dict[str, str]) -> None:
+    """In a comparison, a parameter the model's schema does not list is refused here, where the
+    model and the parameter can both be named (an open schema would otherwise take it unseen)."""
+    for name in chosen:
+        if spec.known and name not in spec.properties:
             takes = ", ".join(spec.parameters) or "no parameters but the prompt"
             flag = _FLAGS.get(name, f"--param {name}")
             raise ValidationError(
-                f"{model} does not take {name} (it takes {takes}); nothing was sent. Compare it "
+                f"{spec.id} does not take {name} (it takes {takes}); nothing was sent. Compare it "
                 f"without {flag}, or compare models that take {name}."
             )
-        params[name] = text if name in MODEL_DEFAULTS else coerce_param(spec, name, text)
-    return runtime.model_defaults(model, params)

@@ -10,16 +10,26 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .client._result import GeneratedImage
+from ..client import GeneratedImage
 
 if TYPE_CHECKING:
-    from .runtime._templating import Axis
+    from ..runtime import Axis
 
-__all__ = ["Group", "Labelled", "cell_caption", "footer_text", "groups_of", "money"]
+__all__ = ["ComparisonCell", "Group", "Labelled", "cell_caption", "footer_text", "groups_of", "money"]
 
 Outcome = GeneratedImage | BaseException | None
+
+
+@dataclass(frozen=True)
+class ComparisonCell:
+    """One combination: its value on each varying axis, and its image or why there is none."""
+
+    values: dict[str, Any]
+    labels: tuple[str, ...]
+    image: GeneratedImage | None
+    error: BaseException | None = None
 
 
 class Labelled(Protocol):

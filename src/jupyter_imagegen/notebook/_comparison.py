@@ -13,24 +13,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._matrix_layout import Outcome, footer_text
-from .client._result import GeneratedImage
+from ..client import GeneratedImage
+from ._matrix_layout import ComparisonCell, Outcome, cell_caption, footer_text
 
 if TYPE_CHECKING:
-    from .runtime._compare import Matrix
-    from .runtime._templating import Axis
+    from ..runtime import Axis, Matrix
 
 __all__ = ["Comparison", "ComparisonCell"]
-
-
-@dataclass(frozen=True)
-class ComparisonCell:
-    """One combination: its value on each varying axis, and its image or why there is none."""
-
-    values: dict[str, Any]
-    labels: tuple[str, ...]
-    image: GeneratedImage | None
-    error: BaseException | None = None
 
 
 @dataclass
@@ -148,6 +137,11 @@ class Comparison:
         outcomes = self.outcomes
         live._take(outcomes)  # the thumbnails, each image decoded once
         return live.render(outcomes, running=False)
+
+    def caption(self, index: int) -> str:
+        """What cell ``index`` says under its image: time and estimated cost, or "cached"."""
+        cell = self.cells[index]
+        return cell_caption(cell.image if cell.image is not None else cell.error)
 
     def summary(self) -> str:
         return footer_text(self.outcomes)

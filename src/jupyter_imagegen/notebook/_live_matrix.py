@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..client import GeneratedImage
 from ._live_grid import LiveGrid, Outcomes
 from ._matrix_layout import Group, Labelled, cell_caption, footer_text, groups_of
-from .client._result import GeneratedImage
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -31,7 +31,7 @@ class LiveMatrix(LiveGrid):
         self.matrix = matrix
 
     def render(self, outcomes: Outcomes, *, running: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-        from .runtime._display import encode_preview, image_info, output_bundle
+        from ..client import encode_preview, image_info, output_bundle
 
         captions = [cell_caption(r, running=running) for r in outcomes]
         groups = groups_of(self.matrix.labels, len(outcomes))
@@ -80,7 +80,7 @@ def compose_matrix(
     """One picture: each group's labelled grid under its title, then the footer line."""
     from PIL import Image, ImageDraw
 
-    from .notebook._gallery import GridLayout, compose_grid
+    from ._gallery import GridLayout, compose_grid
 
     blocks = []
     for group in groups:

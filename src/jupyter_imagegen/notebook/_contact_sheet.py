@@ -11,13 +11,27 @@ from __future__ import annotations
 import base64
 import html
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from ._matrix_layout import cell_caption, footer_text, groups_of
+from ._matrix_layout import ComparisonCell, Outcome, cell_caption, footer_text, groups_of
 
 if TYPE_CHECKING:
-    from ._comparison import Comparison
-    from .client._result import GeneratedImage
+    from ..client import GeneratedImage
+    from ..runtime import Axis
+
+
+class SheetSource(Protocol):
+    """What a sheet is made of (a :class:`~jupyter_imagegen.Comparison` is one)."""
+
+    axes: list[Axis]
+    cells: list[ComparisonCell]
+    command: str
+    labels: list[tuple[str, ...]]
+    paths: dict[int, str]
+
+    @property
+    def outcomes(self) -> list[Outcome]: ...
+
 
 __all__ = ["contact_sheet_html", "write_contact_sheet"]
 
@@ -36,10 +50,10 @@ pre{background:#f4f4f4;padding:8px;white-space:pre-wrap}
 """
 
 
-def write_contact_sheet(comparison: Comparison, folder: str) -> str:
+def write_contact_sheet(comparison: SheetSource, folder: str) -> str:
     """Write the originals and ``index.html`` (``index-2.html``... when one exists) to ``folder``,
     made if missing; nothing already there is replaced. Returns the page's path."""
-    from .runtime._files import safe_filename, unique_path, write_new_file
+    from ..client import safe_filename, unique_path, write_new_file
 
     os.makedirs(folder, exist_ok=True)
     for index, cell in enumerate(comparison.cells):
@@ -56,7 +70,7 @@ def write_contact_sheet(comparison: Comparison, folder: str) -> str:
 
 
 def _save_new(image: GeneratedImage, folder: str, stem: str) -> str:
-    from .runtime._files import unique_path
+    from ..client import unique_path
 
     for _ in range(100):
         try:
@@ -67,14 +81,14 @@ def _save_new(image: GeneratedImage, folder: str, stem: str) -> str:
 
 
 def _data_uri(image: GeneratedImage) -> str:
-    from .notebook._gallery import thumbnail
-    from .runtime._display import encode_preview
+    from ..client import encode_preview
+    from ._gallery import thumbnail
 
     mime, data = encode_preview(thumbnail(image, _THUMB), "auto")
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _cell(comparison: Comparison, index: int, folder: str) -> str:
+def _cell(comparison: SheetSource, index: int, folder: str) -> str:
     cell = comparison.cells[index]
     labels = html.escape(" · ".join(cell.labels))
     caption = html.escape(cell_caption(cell.image if cell.image is not None else cell.error))
@@ -91,7 +105,7 @@ def _cell(comparison: Comparison, index: int, folder: str) -> str:
     )
 
 
-def contact_sheet_html(comparison: Comparison, folder: str) -> str:
+def contact_sheet_html(comparison: SheetSource, folder: str) -> str:
     """The page for ``comparison`` whose originals were saved under ``folder``."""
     count = len(comparison.cells)
     groups = groups_of(comparison.labels, count)
