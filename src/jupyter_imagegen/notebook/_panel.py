@@ -39,6 +39,7 @@ from ..runtime import (
 from ._panel_actions import PanelActions
 from ._panel_catalog import follow_catalog
 from ._panel_changes import SentLists
+from ._panel_compare import PanelComparisons, checked_compare
 from ._panel_jobs import JobRunner, PanelJob
 from ._panel_state import (
     EMPTY_GATEWAY,
@@ -57,11 +58,11 @@ if TYPE_CHECKING:
 __all__ = ["ImageGenPanel"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
-_FORM = ["prompt", "params", "variations", "gateway", "use_cache"]
+_FORM = ["prompt", "params", "variations", "gateway", "use_cache", "compare"]
 _log = logging.getLogger(__name__)
 
 
-class ImageGenPanel(PanelActions, anywidget.AnyWidget):
+class ImageGenPanel(PanelActions, PanelComparisons, anywidget.AnyWidget):
     """A panel to write prompts, pick a model and its settings, and browse what was generated.
 
     ``panel.images`` lists the gallery's images (newest first), ``panel.selected`` those marked
@@ -77,6 +78,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     models = traitlets.List(traitlets.Unicode()).tag(sync=True)
     model_info = traitlets.Dict().tag(sync=True)
     params = traitlets.Dict().tag(sync=True)
+    compare = traitlets.Dict().tag(sync=True)  # {"model": [...], "quality": [...]}: options compared
     variations = traitlets.Int(1).tag(sync=True)
     limits = traitlets.Dict().tag(sync=True)  # the browser's limits come from here, not a copy
     gateway = traitlets.Dict().tag(sync=True)
@@ -103,6 +105,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         self._last_error: BaseException | None = None
         self._sent = SentLists([entry.id for entry in HISTORY.entries])  # a new view asks for these
         self._ended: frozenset[str] = frozenset()  # jobs that had ended when spend was last read
+        self._comparisons = []  # newest first
         chosen = model or self._default_model()
         model_spec(get_runtime(), chosen)  # the catalog step: a new model's schema is read (and saved) here
         chosen_info = model_info(chosen)
@@ -164,7 +167,10 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
 
     def generate(self) -> list[str]:
         """Queue the form's request(s), as the Generate button does; returns the job ids.
-        Raises ValidationError when the form is invalid."""
+        Raises ValidationError when the form is invalid. With several values in ``compare``,
+        the whole matrix is queued (or refused whole)."""
+        if self._comparing():
+            return self._generate_comparison()
         request, _ = self._prepare()
         start = HISTORY.reserve_variations(request, self.variations)
         requests = [request.with_variation(start + i) for i in range(self.variations)]
@@ -228,9 +234,15 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             )
         return request, [str(w.message) for w in caught if issubclass(w.category, ImageGenWarning)]
 
+    @traitlets.validate("compare")
+    def _valid_compare(self, proposal: Mapping[str, Any]) -> dict[str, list[Any]]:
+        return checked_compare(proposal["value"])
+
     def _validate(self) -> None:
         try:
             _, notes = self._prepare()
+            if self._comparing():
+                notes = [self._comparison_reason()]
         except (ImageGenError, TypeError) as exc:
             # Nothing typed yet is not an error to show: the front end says nothing until Generate.
             blank = {"blank": True} if not self.prompt.strip() else {}
@@ -255,6 +267,8 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         with self._reporting("Switching the model"), self.hold_sync():
             self.model_info = model_info(model)
             self.params = keep_params(model, params)
+            kept = set(self.model_info["parameters"])
+            self.compare = {n: v for n, v in self.compare.items() if n == "model" or n in kept}
             self._validate()
 
     def _on_form(self, change: Mapping[str, Any]) -> None:
@@ -269,6 +283,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
 
     # Updates from the jobs and the history -------------------------------------------------------
     def _image_made(self, job: PanelJob, entry: Entry) -> None:
+        self._comparison_image(job.id, entry.id, entry.info)
         HISTORY.add(entry)
 
     def _on_jobs(self) -> None:
@@ -288,8 +303,10 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
 
     def _send_changes(self, *, reset: bool) -> None:
         """Tell the front end what changed since it was last told (everything when ``reset``)."""
-        for content, buffers in self._sent.messages(self.jobs, HISTORY.entries, reset=reset):
+        jobs = self.jobs
+        for content, buffers in self._sent.messages(jobs, HISTORY.entries, reset=reset):
             self.send(content, buffers)
+        self._send_comparisons(jobs, reset=reset)
 
     def _on_selection(self, change: Mapping[str, Any]) -> None:
         live = {entry.id for entry in HISTORY.entries}

@@ -128,9 +128,15 @@ class JobRunner:
         return [job for job in self.jobs if job.active]
 
     def submit(
-        self, requests: list[ImageRequest], cache: ImageCache | None, *, refresh: bool
+        self,
+        requests: list[ImageRequest],
+        cache: ImageCache | None,
+        *,
+        refresh: bool,
+        before_start: Callable[[list[str]], None] | None = None,
     ) -> list[PanelJob]:
-        """Queue one job per request on the running loop; returns them at once."""
+        """Queue one job per request on the running loop; returns them at once. ``before_start``
+        gets the jobs' ids before anyone is told of them (a comparison's cells)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -141,6 +147,8 @@ class JobRunner:
         if loop is not self._loop:  # a semaphore belongs to one loop
             self._loop, self._gate = loop, asyncio.Semaphore(get_runtime().concurrency)
         jobs = [PanelJob(new_id(), request) for request in requests]
+        if before_start is not None:
+            before_start([job.id for job in jobs])
         for job in jobs:
             self.jobs.insert(0, job)
             task = loop.create_task(self._run(job, cache, refresh))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -217,9 +217,14 @@ def plan_requests(
     images: list[bytes] | None = None,
     gateway_id: str | None = None,
     skip_cache: bool = False,
+    gateway: Mapping[str, Any] | None = None,
+    form_params: Mapping[str, Mapping[str, Any]] | None = None,
     command: str = "",
 ) -> Matrix:
     """Every request ``args`` ask for, validated, with no network call but a new model's schema.
+
+    ``gateway``: all the gateway options (else ``gateway_id`` and ``skip_cache``). ``form_params``:
+    per model, typed values a form set (the panel's), under the values ``args`` give.
 
     Raises ValidationError, naming the model and the parameter, for a value a model does not
     take, and for more images than the ``max_images`` limit (with their estimated cost)."""
@@ -234,7 +239,9 @@ def plan_requests(
     varying = [(name, values) for name, values in options if len(values) > 1]
     requests: list[ImageRequest] = []
     keys: list[tuple[Any, ...]] = []
-    gateway = {"gateway_id": gateway_id, "skip_cache": skip_cache}
+    if gateway is None:
+        gateway = {"gateway_id": gateway_id, "skip_cache": skip_cache}
+    form = form_params or {}
     for combo in itertools.product(*(values for _, values in options)):
         chosen = dict(zip((name for name, _ in options), combo, strict=True))
         model = chosen.pop("model")
@@ -244,7 +251,7 @@ def plan_requests(
             runtime,
             [cell.prompt for cell in cells],
             model=model,
-            params={name: text for name, text in chosen.items() if name in MODEL_DEFAULTS},
+            params={**form.get(model, {}), **{n: text for n, text in chosen.items() if n in MODEL_DEFAULTS}},
             param_texts=[f"{name}={text}" for name, text in chosen.items() if name not in MODEL_DEFAULTS],
             images=images or None,
             variations=n,
