@@ -2,9 +2,10 @@
 // input images, the collapsed Advanced section, and Generate / Cancel with the reason Generate
 // is disabled. Every user action becomes a trait change or a message; the kernel validates.
 import { clampVariations, controlsFor, setParam as withParam, validityView, variationsNote } from "./controls.js";
+import { canTick, setCompared, toggleCompared } from "./compare.js";
 import { h } from "./dom.js";
 import { summarizeJobs } from "./jobs.js";
-import { controlRow, numberOrNull } from "./widgets.js";
+import { compareBox, compareChoices, controlRow, numberOrNull } from "./widgets.js";
 
 const MAX_UPLOAD_BYTES = 9 * 1024 * 1024; // the server caps a websocket message at 10 MB
 
@@ -69,11 +70,23 @@ export function createForm({ model, list, send, setState, uid }) {
 
   // --- parameter controls ----------------------------------------------------------------
   const setParam = (name, value) => setState({ params: withParam(model.get("params"), name, value) });
+  // The "compare" choice of an option: its values in the ``compare`` trait, which the kernel checks.
+  const compareFor = (name, options, current) => {
+    const compare = model.get("compare") ?? {};
+    return {
+      values: compare[name],
+      set: (on) => setState({ compare: setCompared(model.get("compare"), name, on, current) }),
+      tick: (value) => setState({ compare: toggleCompared(model.get("compare"), name, value, options) }),
+      canTick: (value) => canTick(compare, name, value),
+    };
+  };
 
   function showControls() {
     const info = model.get("model_info") ?? {};
     const params = model.get("params") ?? {};
-    const rows = controlsFor(info.parameters).map((control) => controlRow(control, params, uid, setParam));
+    const rows = controlsFor(info.parameters).map((control) =>
+      controlRow(control, params, uid, setParam, compareFor(control.name, control.options, params[control.name])),
+    );
     // Rebuilding replaces the inputs; keep the keyboard focus where the user left it.
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
@@ -156,12 +169,18 @@ export function createForm({ model, list, send, setState, uid }) {
     if (prompt.value !== value) prompt.value = value;
   }
 
+  const modelSlot = h("span", { class: "jig-compare-wrap" });
   function showModels() {
     const current = model.get("model");
     const ids = [...(model.get("models") ?? [])];
     if (current && !ids.includes(current)) ids.push(current);
     modelSelect.replaceChildren(...ids.map((id) => h("option", { value: id, text: id })));
     modelSelect.value = current;
+    const compare = compareFor("model", ids, current);
+    modelSlot.replaceChildren(
+      compare.values ? compareChoices(ids, ids, compare, `${uid}-model-label`) : modelSelect,
+      compareBox(compare, "Model", `${uid}-model-compare`),
+    );
   }
 
   function showValidity() {
@@ -188,7 +207,8 @@ export function createForm({ model, list, send, setState, uid }) {
     h(
       "div",
       { class: "jig-row" },
-      h("label", {}, "Model ", modelSelect),
+      h("span", { id: `${uid}-model-label`, text: "Model" }),
+      modelSlot,
       h("label", {}, "Variations ", variations),
       variationsSaid,
     ),
@@ -205,6 +225,10 @@ export function createForm({ model, list, send, setState, uid }) {
     limits: () => (variations.max = String(maxVariations(model))),
     model_info: showControls,
     params: showControls,
+    compare: () => {
+      showModels();
+      showControls();
+    },
     inputs: showInputs,
     gateway: showAdvanced,
     use_cache: showAdvanced,

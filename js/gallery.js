@@ -4,8 +4,10 @@
 // downloaded.
 import { blobUrl, copyText, flash, h } from "./dom.js";
 import { codeFor } from "./code.js";
+import { comparisonCode, galleryBlocks } from "./compare.js";
 import { announcement, isActive, jobLabel, summarizeJobs } from "./jobs.js";
 import { arrowTarget, toggleSelected } from "./lists.js";
+import { codeBlock, matrixView } from "./matrix.js";
 import { describeParams, truncate } from "./text.js";
 
 const TICK_MS = 500;
@@ -23,6 +25,7 @@ export function createResults({ model, list, send, setState }) {
   let returnFocus = null; // where the keyboard goes back to when the dialog closes
   const thumbUrls = new Map(); // gallery id -> object URL of its thumbnail
   const pending = new Map(); // request id -> what to do with an original when it arrives
+  const comparisons = new Map(); // comparison id -> its latest message, oldest first
   let requestCounter = 0;
 
   // --- status of each request -------------------------------------------------------------
@@ -77,6 +80,11 @@ export function createResults({ model, list, send, setState }) {
     send({ type: "original", id, request, purpose });
   };
   const onMessage = (msg, buffers) => {
+    if (msg?.type === "comparison") {
+      comparisons.set(msg.id, msg);
+      showGallery();
+      return;
+    }
     if (msg?.type !== "original") return;
     const callback = pending.get(msg.request);
     pending.delete(msg.request);
@@ -174,9 +182,30 @@ export function createResults({ model, list, send, setState }) {
     copyText(`${code.magic}\n\n${code.python}`);
   }
 
+  function showComparisonCode(comparison) {
+    const { cell, notes } = comparisonCode(comparison.code ?? {});
+    shown = null;
+    openOverlay("Copy the comparison as code", codeBlock("Notebook cell", cell, notes));
+    overlay.firstChild.classList.add("jig-code-dialog");
+    copyText(cell);
+  }
+
   // --- the gallery ------------------------------------------------------------------------
-  function card(item, selected) {
+  const thumbUrl = (item) => {
     if (!thumbUrls.has(item.id)) thumbUrls.set(item.id, blobUrl(item.thumb, item.thumb_mime));
+    return thumbUrls.get(item.id);
+  };
+
+  function matrix(comparison, itemsById) {
+    return matrixView(comparison, {
+      thumbOf: (id) => (itemsById.has(id) ? { url: thumbUrl(itemsById.get(id)), item: itemsById.get(id) } : null),
+      enlarge,
+      showCode: () => showComparisonCode(comparison),
+    });
+  }
+
+  function card(item, selected) {
+    thumbUrl(item);
     const action = (name, label, title, handler) =>
       h("button", {
         class: "jig-action",
@@ -243,7 +272,11 @@ export function createResults({ model, list, send, setState }) {
     const focused = gallery.contains(document.activeElement)
       ? [document.activeElement.closest("[data-id]")?.dataset.id, document.activeElement.className]
       : null;
-    gallery.replaceChildren(...items.map((item) => card(item, selected.has(item.id))));
+    const itemsById = new Map(items.map((item) => [item.id, item]));
+    const blocks = galleryBlocks(items, [...comparisons.values()].reverse());
+    gallery.replaceChildren(
+      ...blocks.map((b) => (b.kind === "card" ? card(b.item, selected.has(b.item.id)) : matrix(b.comparison, itemsById))),
+    );
     // A new image or a selection rebuilds the cards; the keyboard stays where it was.
     if (focused) {
       const [id, cls] = focused;

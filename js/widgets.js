@@ -9,8 +9,12 @@ export function numberOrNull(input) {
   return input.value === "" ? null : input.valueAsNumber;
 }
 
-/** The form's row for ``control``: label, widget showing ``params``' value, reset button. */
-export function controlRow(control, params, uid, setParam) {
+/**
+ * The form's row for ``control``: label, widget showing ``params``' value, reset button. An enum
+ * also gets a "compare" box (``compare``: ``{values, set(on), tick(value), canTick(value)}``);
+ * compared, its widget is a checkbox per value.
+ */
+export function controlRow(control, params, uid, setParam, compare) {
   const id = `${uid}-${control.name}`;
   const isSet = params[control.name] !== undefined && params[control.name] !== null;
   const reset = isSet
@@ -31,8 +35,49 @@ export function controlRow(control, params, uid, setParam) {
       title: control.help,
       text: control.label,
     }),
-    controlWidget(control, shownValue(control, params), isSet, id, setParam),
+    compare && (control.kind === "toggle" || control.kind === "select")
+      ? h(
+          "span",
+          { class: "jig-compare-wrap" },
+          compare.values
+            ? compareChoices(control.options, control.labels, compare, `${id}-label`)
+            : controlWidget(control, shownValue(control, params), isSet, id, setParam),
+          compareBox(compare, control.label, `${id}-compare`),
+        )
+      : controlWidget(control, shownValue(control, params), isSet, id, setParam),
     reset,
+  );
+}
+
+/** The "compare" box beside an option: ticked, the option takes several values. */
+export function compareBox(compare, label, id) {
+  const box = h("input", {
+    id,
+    type: "checkbox",
+    class: "jig-compare",
+    "aria-label": `Compare several values of ${label.toLowerCase()}`,
+    onchange: (e) => compare.set(e.target.checked),
+  });
+  box.checked = Boolean(compare.values);
+  return h("label", { class: "jig-compare-toggle", title: "Pick several values to compare side by side" }, box, "compare");
+}
+
+/** A checkbox per option, ticked for the compared values (``labels``: how each is shown). */
+export function compareChoices(options, labels, compare, labelledBy) {
+  return h(
+    "span",
+    { class: "jig-compare-choices", role: "group", "aria-labelledby": labelledBy },
+    options.map((option, i) => {
+      const on = compare.values.includes(option);
+      const box = h("input", {
+        type: "checkbox",
+        dataset: { value: String(option) },
+        disabled: !compare.canTick(option),
+        onchange: () => compare.tick(option),
+      });
+      box.checked = on;
+      return h("label", { class: "jig-compare-choice" }, box, String(labels?.[i] ?? option));
+    }),
   );
 }
 

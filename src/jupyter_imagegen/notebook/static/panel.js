@@ -134,6 +134,86 @@ function validityView(validity) {
   return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
 }
 
+// compare.js
+var MAX_COMPARED = 4;
+function setCompared(compare, name, on, current) {
+  const next = { ...compare ?? {} };
+  if (!on) delete next[name];
+  else next[name] = current === void 0 || current === null || current === "" ? [] : [current];
+  return next;
+}
+function toggleCompared(compare, name, value, options) {
+  const chosen = new Set(compare?.[name] ?? []);
+  if (chosen.has(value)) chosen.delete(value);
+  else chosen.add(value);
+  const ordered = (options ?? []).filter((option) => chosen.has(option));
+  return { ...compare ?? {}, [name]: ordered };
+}
+function canTick(compare, name, value) {
+  const chosen = compare?.[name] ?? [];
+  return chosen.includes(value) || chosen.length < MAX_COMPARED;
+}
+function galleryBlocks(items, comparisons) {
+  const owner = /* @__PURE__ */ new Map();
+  for (const comparison of comparisons ?? []) {
+    for (const cell of comparison.cells ?? []) if (cell.entry) owner.set(cell.entry, comparison);
+  }
+  const blocks = [];
+  const placed = /* @__PURE__ */ new Set();
+  for (const item of items ?? []) {
+    const comparison = owner.get(item.id);
+    if (!comparison) blocks.push({ kind: "card", item });
+    else if (!placed.has(comparison.id)) {
+      placed.add(comparison.id);
+      blocks.push({ kind: "matrix", comparison });
+    }
+  }
+  const waiting = (comparisons ?? []).filter((c) => !placed.has(c.id) && c.running);
+  return [...waiting.map((comparison) => ({ kind: "matrix", comparison })), ...blocks];
+}
+var PLAIN = /^[A-Za-z0-9_@./:=+-]+$/;
+var UNWRITABLE = /[\s\x00-\x1f\x7f\x85\u2028\u2029]/;
+var FLAGS = { quality: "-q", size: "-s", style: "--style" };
+function listItem(value) {
+  const s = typeof value === "string" ? value : JSON.stringify(value);
+  if (s === void 0 || s === "" || UNWRITABLE.test(s)) return null;
+  if (PLAIN.test(s)) return s;
+  if (!s.includes('"')) return `"${s}"`;
+  if (!s.includes("'")) return `'${s}'`;
+  return null;
+}
+function optionWords(name, values) {
+  if (!/^[A-Za-z0-9_.-]+$/.test(String(name))) return null;
+  const items = values.map(listItem);
+  if (items.includes(null)) return null;
+  const plain = items.every((item, i) => item === String(values[i]));
+  if (name === "model") return plain ? ["-m", items.join(",")] : null;
+  if (FLAGS[name] && plain) return [FLAGS[name], items.join(",")];
+  return ["--param", `${name}=${items.join(",")}`];
+}
+function comparisonCode(code) {
+  const named = (name) => PLAIN.test(String(name)) ? String(name) : "a parameter";
+  const words = ["%%imagegen"];
+  const notes = [];
+  const add = (name, values) => {
+    const option = optionWords(name, values);
+    if (option === null) notes.push(`# ${named(name)} cannot be written on this line: its values hold spaces or both quotes`);
+    else words.push(...option);
+  };
+  add("model", code.models ?? []);
+  for (const [name, values] of Object.entries(code.compare ?? {})) add(name, values);
+  for (const [name, value] of Object.entries(code.params ?? {})) {
+    if (value === null || typeof value === "object") notes.push(`# ${named(name)} is set in the panel only`);
+    else add(name, [value]);
+  }
+  if ((code.variations ?? 1) > 1) words.push("-n", String(code.variations));
+  for (const name of code.left_out ?? []) {
+    notes.push(`# ${named(name)} is left out: not every compared model takes the panel's value`);
+  }
+  const body = String(code.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
+  return { cell: [words.join(" "), body].join("\n"), notes: notes.join("\n") };
+}
+
 // text.js
 function formatSeconds(seconds) {
   if (seconds === null || seconds === void 0 || !Number.isFinite(seconds)) return "";
@@ -243,7 +323,7 @@ function announcement(before, after, run) {
 function numberOrNull(input) {
   return input.value === "" ? null : input.valueAsNumber;
 }
-function controlRow(control, params, uid, setParam2) {
+function controlRow(control, params, uid, setParam2, compare) {
   const id = `${uid}-${control.name}`;
   const isSet = params[control.name] !== void 0 && params[control.name] !== null;
   const reset = isSet ? h("button", {
@@ -262,8 +342,41 @@ function controlRow(control, params, uid, setParam2) {
       title: control.help,
       text: control.label
     }),
-    controlWidget(control, shownValue(control, params), isSet, id, setParam2),
+    compare && (control.kind === "toggle" || control.kind === "select") ? h(
+      "span",
+      { class: "jig-compare-wrap" },
+      compare.values ? compareChoices(control.options, control.labels, compare, `${id}-label`) : controlWidget(control, shownValue(control, params), isSet, id, setParam2),
+      compareBox(compare, control.label, `${id}-compare`)
+    ) : controlWidget(control, shownValue(control, params), isSet, id, setParam2),
     reset
+  );
+}
+function compareBox(compare, label, id) {
+  const box = h("input", {
+    id,
+    type: "checkbox",
+    class: "jig-compare",
+    "aria-label": `Compare several values of ${label.toLowerCase()}`,
+    onchange: (e) => compare.set(e.target.checked)
+  });
+  box.checked = Boolean(compare.values);
+  return h("label", { class: "jig-compare-toggle", title: "Pick several values to compare side by side" }, box, "compare");
+}
+function compareChoices(options, labels, compare, labelledBy) {
+  return h(
+    "span",
+    { class: "jig-compare-choices", role: "group", "aria-labelledby": labelledBy },
+    options.map((option, i) => {
+      const on = compare.values.includes(option);
+      const box = h("input", {
+        type: "checkbox",
+        dataset: { value: String(option) },
+        disabled: !compare.canTick(option),
+        onchange: () => compare.tick(option)
+      });
+      box.checked = on;
+      return h("label", { class: "jig-compare-choice" }, box, String(labels?.[i] ?? option));
+    })
   );
 }
 function controlWidget(control, value, isSet, id, setParam2) {
@@ -394,10 +507,21 @@ function createForm({ model, list, send, setState, uid }) {
   generate.addEventListener("click", requestGeneration);
   cancel.addEventListener("click", () => send({ type: "cancel" }));
   const setParam2 = (name, value) => setState({ params: setParam(model.get("params"), name, value) });
+  const compareFor = (name, options, current) => {
+    const compare = model.get("compare") ?? {};
+    return {
+      values: compare[name],
+      set: (on) => setState({ compare: setCompared(model.get("compare"), name, on, current) }),
+      tick: (value) => setState({ compare: toggleCompared(model.get("compare"), name, value, options) }),
+      canTick: (value) => canTick(compare, name, value)
+    };
+  };
   function showControls() {
     const info = model.get("model_info") ?? {};
     const params = model.get("params") ?? {};
-    const rows = controlsFor(info.parameters).map((control) => controlRow(control, params, uid, setParam2));
+    const rows = controlsFor(info.parameters).map(
+      (control) => controlRow(control, params, uid, setParam2, compareFor(control.name, control.options, params[control.name]))
+    );
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
     if (focused) document.getElementById(focused)?.focus();
@@ -467,12 +591,18 @@ function createForm({ model, list, send, setState, uid }) {
     const value = model.get("prompt") ?? "";
     if (prompt.value !== value) prompt.value = value;
   }
+  const modelSlot = h("span", { class: "jig-compare-wrap" });
   function showModels() {
     const current = model.get("model");
     const ids = [...model.get("models") ?? []];
     if (current && !ids.includes(current)) ids.push(current);
     modelSelect.replaceChildren(...ids.map((id) => h("option", { value: id, text: id })));
     modelSelect.value = current;
+    const compare = compareFor("model", ids, current);
+    modelSlot.replaceChildren(
+      compare.values ? compareChoices(ids, ids, compare, `${uid}-model-label`) : modelSelect,
+      compareBox(compare, "Model", `${uid}-model-compare`)
+    );
   }
   function showValidity() {
     const view = validityView(model.get("validity"));
@@ -494,7 +624,8 @@ function createForm({ model, list, send, setState, uid }) {
     h(
       "div",
       { class: "jig-row" },
-      h("label", {}, "Model ", modelSelect),
+      h("span", { id: `${uid}-model-label`, text: "Model" }),
+      modelSlot,
       h("label", {}, "Variations ", variations),
       variationsSaid
     ),
@@ -511,6 +642,10 @@ function createForm({ model, list, send, setState, uid }) {
     limits: () => variations.max = String(maxVariations(model)),
     model_info: showControls,
     params: showControls,
+    compare: () => {
+      showModels();
+      showControls();
+    },
     inputs: showInputs,
     gateway: showAdvanced,
     use_cache: showAdvanced,
@@ -643,6 +778,78 @@ function mergeById(list, { reset = false, items = [], drop = [] } = {}) {
   return [...changed.values(), ...kept];
 }
 
+// matrix.js
+function matrixView(comparison, { thumbOf, enlarge, showCode }) {
+  const cells = comparison.cells ?? [];
+  const cellView = (index, named) => {
+    const cell = cells[index];
+    const shown = cell?.entry ? thumbOf(cell.entry) : null;
+    const name = (cell?.labels ?? []).join(" · ");
+    const picture = shown ? h(
+      "button",
+      { class: "jig-thumb-button", title: `Enlarge ${name}`, onclick: () => enlarge(shown.item) },
+      h("img", { class: "jig-thumb", src: shown.url, alt: `${name}: ${shown.item.prompt}` })
+    ) : h("span", { class: "jig-matrix-empty", text: cell?.state === "failed" ? "failed" : "…" });
+    return h(
+      "td",
+      { class: "jig-matrix-cell", dataset: { state: cell?.state ?? "", labels: name } },
+      picture,
+      h("span", { class: "jig-matrix-caption", text: named ? `${name} · ${cell?.caption ?? ""}` : cell?.caption ?? "" })
+    );
+  };
+  const table = (group) => {
+    const columns = group.columns?.length ? group.columns : null;
+    const across = group.across || (columns ? columns.length : group.indices.length);
+    const rows = group.rows?.length ? group.rows : Array.from({ length: Math.ceil(group.indices.length / across) }, () => "");
+    const labelled = Boolean(group.rows?.length);
+    const head = columns ? h("thead", {}, h("tr", {}, labelled ? h("td") : null, columns.map((c) => h("th", { scope: "col", text: c })))) : null;
+    const body = rows.map(
+      (row, r) => h(
+        "tr",
+        {},
+        labelled ? h("th", { scope: "row", text: row }) : null,
+        group.indices.slice(r * across, (r + 1) * across).map((index) => cellView(index, !columns))
+      )
+    );
+    return h(
+      "div",
+      { class: "jig-matrix-group" },
+      group.title ? h("div", { class: "jig-matrix-title", text: group.title }) : null,
+      h("table", { class: "jig-matrix-table" }, head, h("tbody", {}, body))
+    );
+  };
+  return h(
+    "section",
+    { class: "jig-matrix", dataset: { comparison: comparison.id }, "aria-label": `Comparison: ${comparison.title}` },
+    h(
+      "div",
+      { class: "jig-matrix-head" },
+      h("b", { text: `Comparison: ${comparison.title}` }),
+      h("button", {
+        class: "jig-action",
+        title: "Copy as code",
+        "aria-label": "Copy the comparison as code",
+        text: "</>",
+        dataset: { action: "code" },
+        onclick: showCode
+      })
+    ),
+    (comparison.groups ?? []).map(table),
+    h("div", { class: "jig-matrix-footer", text: comparison.footer ?? "" })
+  );
+}
+function codeBlock(title, text, notes = "") {
+  const copy = h("button", { text: "Copy" });
+  copy.addEventListener("click", async () => flash(copy, await copyText(text) ? "Copied" : "Copy failed"));
+  return h(
+    "div",
+    { class: "jig-code" },
+    h("div", { class: "jig-code-head" }, h("b", { text: title }), copy),
+    notes ? h("pre", { class: "jig-code-notes", text: notes }) : null,
+    h("pre", { text })
+  );
+}
+
 // gallery.js
 var TICK_MS = 500;
 function createResults({ model, list, send, setState }) {
@@ -657,6 +864,7 @@ function createResults({ model, list, send, setState }) {
   let returnFocus = null;
   const thumbUrls = /* @__PURE__ */ new Map();
   const pending = /* @__PURE__ */ new Map();
+  const comparisons = /* @__PURE__ */ new Map();
   let requestCounter = 0;
   function showJobs() {
     const jobs = list("jobs") ?? [];
@@ -700,6 +908,11 @@ function createResults({ model, list, send, setState }) {
     send({ type: "original", id, request, purpose });
   };
   const onMessage = (msg, buffers) => {
+    if (msg?.type === "comparison") {
+      comparisons.set(msg.id, msg);
+      showGallery();
+      return;
+    }
     if (msg?.type !== "original") return;
     const callback = pending.get(msg.request);
     pending.delete(msg.request);
@@ -793,8 +1006,26 @@ function createResults({ model, list, send, setState }) {
 
 ${code.python}`);
   }
-  function card(item, selected) {
+  function showComparisonCode(comparison) {
+    const { cell, notes } = comparisonCode(comparison.code ?? {});
+    shown = null;
+    openOverlay("Copy the comparison as code", codeBlock("Notebook cell", cell, notes));
+    overlay.firstChild.classList.add("jig-code-dialog");
+    copyText(cell);
+  }
+  const thumbUrl = (item) => {
     if (!thumbUrls.has(item.id)) thumbUrls.set(item.id, blobUrl(item.thumb, item.thumb_mime));
+    return thumbUrls.get(item.id);
+  };
+  function matrix(comparison, itemsById) {
+    return matrixView(comparison, {
+      thumbOf: (id) => itemsById.has(id) ? { url: thumbUrl(itemsById.get(id)), item: itemsById.get(id) } : null,
+      enlarge,
+      showCode: () => showComparisonCode(comparison)
+    });
+  }
+  function card(item, selected) {
+    thumbUrl(item);
     const action2 = (name, label, title, handler) => h("button", {
       class: "jig-action",
       title,
@@ -860,7 +1091,11 @@ ${code.python}`);
       }
     }
     const focused = gallery.contains(document.activeElement) ? [document.activeElement.closest("[data-id]")?.dataset.id, document.activeElement.className] : null;
-    gallery.replaceChildren(...items.map((item) => card(item, selected.has(item.id))));
+    const itemsById = new Map(items.map((item) => [item.id, item]));
+    const blocks = galleryBlocks(items, [...comparisons.values()].reverse());
+    gallery.replaceChildren(
+      ...blocks.map((b) => b.kind === "card" ? card(b.item, selected.has(b.item.id)) : matrix(b.comparison, itemsById))
+    );
     if (focused) {
       const [id, cls] = focused;
       const again = [...gallery.querySelectorAll(`[data-id="${id}"] button`)].find((b) => b.className === cls);
