@@ -37,6 +37,7 @@ from ..runtime import (
     spend_today,
 )
 from ._panel_actions import PanelActions
+from ._panel_api import PanelApi
 from ._panel_catalog import follow_catalog
 from ._panel_changes import SentLists
 from ._panel_compare import PanelComparisons, checked_compare
@@ -53,7 +54,7 @@ from ._panel_state import (
 )
 
 if TYPE_CHECKING:
-    from ..client import AsyncClient, GeneratedImage, ImageRequest
+    from ..client import AsyncClient, ImageRequest
 
 __all__ = ["ImageGenPanel"]
 
@@ -62,7 +63,7 @@ _FORM = ["prompt", "params", "variations", "gateway", "use_cache", "compare"]
 _log = logging.getLogger(__name__)
 
 
-class ImageGenPanel(PanelActions, PanelComparisons, anywidget.AnyWidget):
+class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, anywidget.AnyWidget):
     """A panel to write prompts, pick a model and its settings, and browse what was generated.
 
     ``panel.images`` lists the gallery's images (newest first), ``panel.selected`` those marked
@@ -135,36 +136,7 @@ class ImageGenPanel(PanelActions, PanelComparisons, anywidget.AnyWidget):
         running = len(self._runner.active)
         return f"<ImageGenPanel model={self.model!r} images={len(HISTORY.entries)} unfinished={running}>"
 
-    # Python API ----------------------------------------------------------------------------
-    @property
-    def images(self) -> list[GeneratedImage]:
-        """Every image in the gallery, newest first."""
-        return [entry.image for entry in HISTORY.entries]
-
-    @property
-    def selected(self) -> list[GeneratedImage]:
-        """The images marked in the gallery, newest first."""
-        chosen = set(self.selected_ids)
-        return [entry.image for entry in HISTORY.entries if entry.id in chosen]
-
-    @property
-    def jobs(self) -> list[dict[str, Any]]:
-        """The requests' states as the panel shows them, newest first."""
-        jobs = [job.as_dict() for job in self._runner.jobs]
-        for job in jobs:
-            job["message"] = self._scrub(job["message"])
-        return jobs
-
-    @property
-    def gallery(self) -> list[dict[str, Any]]:
-        """The gallery's items as the panel shows them (thumbnails as bytes), newest first."""
-        return [entry.item() for entry in HISTORY.entries]
-
-    @property
-    def last_error(self) -> BaseException | None:
-        """The last exception a panel action raised (its message is shown in the panel)."""
-        return self._last_error
-
+    # Python API (images, selected, jobs, gallery, last_error, cancel, wait, save: PanelApi) --
     def generate(self) -> list[str]:
         """Queue the form's request(s), as the Generate button does; returns the job ids.
         Raises ValidationError when the form is invalid. With several values in ``compare``,
@@ -180,22 +152,6 @@ class ImageGenPanel(PanelActions, PanelComparisons, anywidget.AnyWidget):
         get_runtime().meter().check(misses)
         jobs = self._runner.submit(requests, cache, refresh=not self.use_cache)
         return [job.id for job in jobs]
-
-    def cancel(self, job_id: str | None = None) -> int:
-        """Cancel one job or all unfinished ones (and their HTTP requests)."""
-        return self._runner.cancel(job_id)
-
-    async def wait(self) -> None:
-        """``await panel.wait()``: until every queued or running request has finished."""
-        await self._runner.wait()
-
-    def save(self, directory: str | os.PathLike[str], *, selected_only: bool = False) -> list[str]:
-        """Write the gallery's images (or only the selected ones) to ``directory`` at full size
-        with their provenance, named after their prompts, never overwriting; returns the paths."""
-        from ._session import save_all
-
-        images = self.selected if selected_only else self.images
-        return save_all(images, os.fspath(directory))
 
     def close(self) -> None:
         """Cancel unfinished requests, close the client and the widget."""
