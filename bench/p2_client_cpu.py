@@ -28,11 +28,11 @@ from typing import Any
 import httpx
 
 from jupyter_imagegen import Client
+from jupyter_imagegen.client._display import image_bundle
 from jupyter_imagegen.client._imagebytes import verify_image
 from jupyter_imagegen.client._imagehost import check_image_url, pin
 from jupyter_imagegen.client._loop import run_blocking
 from jupyter_imagegen.client._result import GeneratedImage
-from jupyter_imagegen.runtime._display import image_bundle
 
 from _support import emulator_process, machine, record
 

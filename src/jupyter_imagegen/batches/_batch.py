@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal, overload
 
-from ..client._base_client import BaseClient
+from ..client import BaseClient
 from ._dry_run import BatchDryRun, dry_run_of
 from ._inputs import load_items
 from ._job import BatchJob
@@ -45,7 +45,7 @@ def _job(
     max_usd_per_day: float | None = None,
     **common: Any,
 ) -> BatchJob:
-    from ..runtime._runtime import get_runtime
+    from ..runtime import get_runtime
 
     # The runtime's configured model and gateway, unless the call gives its own client options.
     options = {**get_runtime().client_options(), **(client_options or {})}
@@ -98,7 +98,7 @@ def batch(
     its worker thread). Ctrl-C or a kernel interrupt stops it cleanly: finished images stay recorded and the
     same call continues where it stopped.
     """
-    from ..runtime._runtime import get_runtime
+    from ..runtime import get_runtime
 
     job = _job(items, out_dir, **options)
     if dry_run:

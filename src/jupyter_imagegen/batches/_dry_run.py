@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..client._pricing import estimate_total
-from ..runtime._budget import Meter
+from ..client import estimate_total
+from ..runtime import Meter
 from ._inputs import BatchItem
 from ._manifest import MANIFEST_NAME, read_manifest
 from ._plan import IMAGE_EXTENSIONS, adopt, is_settled

@@ -36,7 +36,7 @@ display(ImageGenPanel())
 
 def offline_banner_html() -> str:
     """A loud banner for the page when images come from the local emulator; "" otherwise."""
-    from ..runtime._offline import uses_local_service
+    from ..client import uses_local_service
 
     if not uses_local_service():
         return ""

@@ -17,12 +17,17 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
-from ..runtime._fetch import expected_misses
-from ..runtime._options import add_request_options, request_params
-from ..runtime._runtime import check_image_count, get_runtime
+from ..runtime import (
+    GridCell,
+    add_request_options,
+    check_image_count,
+    expected_misses,
+    get_runtime,
+    plan_requests,
+)
 
 if TYPE_CHECKING:
-    from ..client._result import GeneratedImage
+    from ..client import GeneratedImage
 
 __all__ = ["add_parser", "run"]
 
@@ -39,32 +44,41 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     gen.add_argument("prompt", help="what the image should show")
-    add_request_options(gen, model)
-    gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
+    add_request_options(gen, model, get_runtime())
+    gen.add_argument(
+        "-o",
+        "--out",
+        help="output file (default: named after the prompt, never overwriting); when an option has "
+        "several values (a comparison), a folder for the originals and an index.html contact sheet",
+    )
     gen.add_argument("--overwrite", action="store_true", help="replace the -o file if it exists")
+    gen.add_argument(
+        "--dry-run", action="store_true", help="print the requests and their estimated cost; send nothing"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Generate, write and list the images; 0 when all were made, 2 when any failed (each failure
     one line on stderr, with its traceback under ``--debug``)."""
-    from ..client._models import get_model
-
     runtime = get_runtime()
     check_image_count(args.n, runtime.max_images)
+    matrix = plan_requests(  # the one place a request option's several values are expanded
+        runtime,
+        args,
+        [GridCell(args.prompt, ())],
+        images=args.image or None,
+        skip_cache=args.refresh,
+        command=_command_line(getattr(args, "words", sys.argv[1:])),
+    )
+    if args.dry_run:
+        print(matrix.dry_run(runtime, refresh=args.refresh))
+        return 0
+    if matrix.varying:
+        from ._compare import run_comparison
+
+        return run_comparison(runtime, matrix, args)
     client = runtime.client()
-    model = args.model or client.model
-    params = runtime.model_defaults(model, request_params(args, get_model(model)))
-    requests = [
-        client.prepare(
-            args.prompt,
-            model=model,
-            images=args.image or None,
-            skip_cache=args.refresh,
-            variation=i,
-            **params,
-        )
-        for i in range(args.n)
-    ]
+    requests = matrix.requests
     # An existing -o file is fine when the answer will come from the cache: the same command run
     # again rewrites nothing, costs nothing and says "cached" (an image that differs from the
     # file is still refused when it is written, and was free).
@@ -86,6 +100,13 @@ def run(args: argparse.Namespace) -> int:
         how = "cached" if outcome.cached else f"{outcome.elapsed:.1f} s"
         print(f"{path}  ({outcome.width}x{outcome.height}, {outcome.model}, {how})")
     return 2 if failed else 0
+
+
+def _command_line(words: list[str]) -> str:
+    """The command as typed, for a contact sheet (arguments only: settings stay in the environment)."""
+    import shlex
+
+    return "imagegen " + " ".join(shlex.quote(word) for word in words)
 
 
 def _check_output(out: str | None, count: int, may_exist: bool) -> str | None:
@@ -114,7 +135,7 @@ def _check_output(out: str | None, count: int, may_exist: bool) -> str | None:
 
 
 def _write(image: GeneratedImage, out: str | None, prompt: str, count: int, overwrite: bool) -> str:
-    from ..runtime._files import safe_filename, unique_path
+    from ..client import safe_filename, unique_path
 
     try:
         if out and count == 1:

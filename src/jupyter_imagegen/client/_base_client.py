@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -21,10 +21,9 @@ from .._exceptions import (
     ValidationError,
 )
 from .._version import __version__
-from ..runtime._offline import uses_local_service
 from ._catalog import catalog_model, learn_shape
 from ._cloudflare import GATEWAY_HEADERS
-from ._config import Secret, Settings, as_secret
+from ._config import BearerToken, Secret, Settings, as_secret
 from ._failures import (
     note_attempts,
     scrub,
@@ -42,6 +41,7 @@ from ._imagehost import (
 )
 from ._models import check_model_id, shipped_model
 from ._network import Network
+from ._offline import uses_local_service
 from ._pricing import estimate_cost
 from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
@@ -63,20 +63,6 @@ def _learn_shape(model: str, answer: Answer, content_type: str | None) -> None:
         learn_shape(model, "url", None)
     else:
         learn_shape(model, "binary" if mime.startswith("image/") else "base64-json", mime or None)
-
-
-class BearerToken(httpx.Auth):
-    """Adds ``Authorization: Bearer ...`` as the request is sent; shows no token in any repr."""
-
-    def __init__(self, token: Secret) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token.get()}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "<BearerToken '**********'>"
 
 
 class BaseClient(WireFailures):

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .._exceptions import APIResponseError, ImageDownloadError
-from ..runtime._offline import is_loopback_host
+from ._offline import is_loopback_host
 
 __all__ = [
     "IDENTITY",

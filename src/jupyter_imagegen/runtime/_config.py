@@ -15,8 +15,7 @@ from traitlets import Bool, Enum, Float, Int, Unicode
 from traitlets.config import Configurable
 
 from .._exceptions import ValidationError
-from ..client._cloudflare import MAX_IMAGES
-from ._display import DISPLAY_FORMATS
+from ..client import DISPLAY_FORMATS, MAX_IMAGES
 
 __all__ = [
     "ENVIRONMENT_NAMES",
