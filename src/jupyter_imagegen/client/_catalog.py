@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import re
 import threading
 import time
@@ -25,6 +26,7 @@ from .._version import __version__
 from ._catalog_store import CatalogStore
 from ._model_schema import spec_from_schema
 from ._models import ModelSpec, OutputKind, list_models
+from ._redact import redact
 
 if TYPE_CHECKING:
     from ._base_client import BaseClient
@@ -119,8 +121,10 @@ def _get(client: Client, route: str, params: dict[str, Any]) -> dict[str, Any]:
     if status != 200 or len(response.content) > MAX_ANSWER_BYTES:
         raise CatalogUnavailable(f"the live model catalog answered HTTP {status}")
     try:
-        payload = response.json()
-    except ValueError:
+        # Masked before it is parsed: names, descriptions and defaults are shown, synced to the
+        # panel (and saved in the notebook) and kept on disk, never with the token in them.
+        payload = json.loads(redact(response.text, settings.api_token.get()))
+    except (ValueError, RecursionError):
         payload = None
     if not isinstance(payload, dict) or payload.get("success") is False:
         raise CatalogUnavailable("the live model catalog answered with malformed JSON")

@@ -29,6 +29,7 @@ import traitlets
 from .._exceptions import ImageGenError, ImageGenWarning
 from ..client._catalog import models
 from ..client._models import DEFAULT_MODEL
+from ..client._redact import redact
 from ..runtime._budget import spend_today
 from ..runtime._fetch import expected_misses
 from ..runtime._runtime import check_image_count, get_runtime
@@ -297,4 +298,4 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     def _scrub(text: str) -> str:
         """Belt and braces: the core already keeps the token out of its messages."""
         token = os.environ.get("CLOUDFLARE_API_TOKEN", "").strip()
-        return text.replace(token, "***") if len(token) >= 8 else text
+        return redact(text, token) if len(token) >= 8 else text
