@@ -101,7 +101,7 @@ def test_templating_fills_names_keeps_unknown_and_unescapes(
     assert inputs(emulator)["prompt"] == "3 otters, {literal}, {unknown}"
 
 
-def test_line_magic_prompt_is_the_rest_of_the_line_with_ipython_expansion(
+def test_line_magic_prompt_is_the_rest_of_the_line_filled_by_the_magic(
     shell: InteractiveShell, emulator: Emulator
 ) -> None:
     shell.user_ns["animal"] = "badger"

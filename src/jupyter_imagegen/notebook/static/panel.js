@@ -503,12 +503,25 @@ function pyLiteral(value) {
   const items = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pyLiteral(v)}`);
   return `{${items.join(", ")}}`;
 }
+var LINE_BREAKING = /[\x00-\x1f\x7f\x85\u2028\u2029]/;
 function magicQuote(text) {
   const s = String(text);
-  if (/^[^\s'"]+$/.test(s)) return s;
+  if (LINE_BREAKING.test(s)) return null;
+  if (/^[A-Za-z0-9_@./:=+-]+$/.test(s)) return s;
   if (!s.includes('"')) return `"${s}"`;
   if (!s.includes("'")) return `'${s}'`;
   return null;
+}
+function magicParam(name, value) {
+  if (value === null || value === void 0 || typeof value === "object") return null;
+  const key = String(name);
+  if (key === "" || key.includes("=") || value === "") return null;
+  return magicQuote(`${key}=${value}`);
+}
+function commentName(name) {
+  const s = String(name);
+  if (/^[A-Za-z0-9_.-]+$/.test(s)) return s;
+  return JSON.stringify(s).replace(/[\x7f\x85\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 function isIdentifier(name) {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
@@ -523,12 +536,15 @@ function gatewayEntries(gateway) {
   if (typeof g.request_timeout_ms === "number") entries.push(["request_timeout_ms", g.request_timeout_ms]);
   return entries;
 }
-function magicCode(item) {
-  const words = ["%%imagegen", "--model", magicQuote(item.model)];
+function magicParts(item) {
+  const words = ["%%imagegen"];
   const notes = [];
+  const model = magicQuote(item.model);
+  if (model === null) notes.push("# the model id cannot be written on this line: see the Python call");
+  else words.push("--model", model);
   for (const [name, value] of Object.entries(item.params ?? {})) {
-    const word = magicQuote(`${name}=${value}`);
-    if (word === null) notes.push(`# ${name} holds both kinds of quote: set it in the Python call`);
+    const word = magicParam(name, value);
+    if (word === null) notes.push(`# ${commentName(name)} cannot be written on this line: set it in the Python call`);
     else words.push("--param", word);
   }
   if (item.variation) {
@@ -544,7 +560,7 @@ function magicCode(item) {
     notes.push(`# editing: add --image PATH (or a variable name) for each of the ${item.inputs} input image(s)`);
   }
   const body = String(item.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
-  return [...notes, words.join(" "), body].join("\n");
+  return { cell: [words.join(" "), body].join("\n"), notes };
 }
 function pythonCode(item) {
   const args = [pyLiteral(item.prompt ?? ""), `model=${pyLiteral(item.model)}`];
@@ -569,7 +585,8 @@ function pythonCode(item) {
   return lines.join("\n");
 }
 function codeFor(item) {
-  return { magic: magicCode(item), python: pythonCode(item) };
+  const { cell, notes } = magicParts(item);
+  return { magic: cell, notes: notes.join("\n"), python: pythonCode(item) };
 }
 
 // lists.js
@@ -739,18 +756,19 @@ function createResults({ model, list, send, setState }) {
   }
   function showCode(item) {
     const code = codeFor(item);
-    const block = (title, text) => {
+    const block = (title, text, notes = "") => {
       const copy = h("button", { text: "Copy" });
       copy.addEventListener("click", async () => flash(copy, await copyText(text) ? "Copied" : "Copy failed"));
       return h(
         "div",
         { class: "jig-code" },
         h("div", { class: "jig-code-head" }, h("b", { text: title }), copy),
+        ...notes ? [h("pre", { class: "jig-code-notes", text: notes })] : [],
         h("pre", { text })
       );
     };
     shown = null;
-    openOverlay("Copy as code", block("Notebook cell", code.magic), block("Python", code.python));
+    openOverlay("Copy as code", block("Notebook cell", code.magic, code.notes), block("Python", code.python));
     overlay.firstChild.classList.add("jig-code-dialog");
     copyText(`${code.magic}
 
