@@ -106,12 +106,13 @@ class Runtime:
         """The usage ledger beside the cache folder and the daily budgets (keyword > %config >
         environment > none), through which every front end reserves before sending."""
         from ._budget import Budget, Meter
-        from ._offline import uses_local_service
+        from ._emulator_probe import answers_as_emulator
         from ._usage import UsageLedger, ledger_path_for
 
         images = self.value("max_images_per_day", max_images_per_day)
         budget = Budget.read(images, self.value("max_usd_per_day", max_usd_per_day))
-        emulator = uses_local_service()  # the emulator keeps a ledger of its own
+        # The emulator keeps a ledger of its own; it is known by what it answers.
+        emulator = answers_as_emulator(os.environ.get("CLOUDFLARE_BASE_URL", "").strip())
         path = ledger_path_for(self.value("cache_dir"), emulator=emulator)
         return Meter(UsageLedger(path, emulator=emulator), budget)
 
