@@ -101,3 +101,14 @@ export function clampVariations(value, max) {
   if (!Number.isFinite(n) || n < 1) return 1;
   return Math.min(n, max);
 }
+
+/**
+ * What the form shows for the kernel's ``validity``: Generate's state and the reason beside it.
+ * A blank prompt is not an error yet: nothing is said and Generate stays pressable until the
+ * user presses it (the kernel then answers with the reason).
+ */
+export function validityView(validity) {
+  const valid = Boolean(validity?.valid);
+  if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
+  return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
+}

@@ -1,7 +1,7 @@
 // The form half of the panel: prompt, model picker, controls built from the model's schema,
 // input images, the collapsed Advanced section, and Generate / Cancel with the reason Generate
 // is disabled. Every user action becomes a trait change or a message; the kernel validates.
-import { clampVariations, controlsFor, setParam as withParam } from "./controls.js";
+import { clampVariations, controlsFor, setParam as withParam, validityView } from "./controls.js";
 import { h } from "./dom.js";
 import { summarizeJobs } from "./jobs.js";
 import { controlRow, numberOrNull } from "./widgets.js";
@@ -162,10 +162,10 @@ export function createForm({ model, list, send, setState, uid }) {
   }
 
   function showValidity() {
-    const validity = model.get("validity") ?? {};
-    generate.disabled = !validity.valid;
-    reason.textContent = validity.reason ?? "";
-    reason.classList.toggle("jig-invalid", !validity.valid);
+    const view = validityView(model.get("validity"));
+    generate.disabled = view.disabled;
+    reason.textContent = view.text;
+    reason.classList.toggle("jig-invalid", view.invalid);
   }
 
   function showCancellable() {

@@ -308,3 +308,16 @@ describe("today's spend in the header", () => {
     );
   });
 });
+
+describe("validity", () => {
+  test("a blank prompt says nothing and leaves Generate pressable", () => {
+    const blank = { valid: false, reason: "The prompt is empty: describe the image.", blank: true };
+    assert.deepEqual(Controls.validityView(blank), { disabled: false, text: "", invalid: false });
+  });
+  test("any other problem disables Generate and says why", () => {
+    const bad = { valid: false, reason: "quality must be one of low, high." };
+    assert.deepEqual(Controls.validityView(bad), { disabled: true, text: bad.reason, invalid: true });
+    assert.deepEqual(Controls.validityView({ valid: true, reason: "" }), { disabled: false, text: "", invalid: false });
+    assert.deepEqual(Controls.validityView(undefined), { disabled: true, text: "", invalid: true });
+  });
+});

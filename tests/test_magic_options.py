@@ -93,12 +93,17 @@ def test_variations_are_distinct_samples_in_one_grid(shell: InteractiveShell, em
     assert len(ran.info()["images"]) == 3 and ran.status.startswith("openai/gpt-image-1.5 · 3 images")
 
 
-def test_templating_fills_names_keeps_unknown_and_unescapes(
+def test_templating_fills_names_unescapes_and_refuses_an_unknown_name_before_sending(
     shell: InteractiveShell, emulator: Emulator
 ) -> None:
     shell.user_ns.update(animal="otter", n=3)
-    run(shell, "%%imagegen -q low\n{n} {animal}s, {{literal}}, {unknown}\n")
-    assert inputs(emulator)["prompt"] == "3 otters, {literal}, {unknown}"
+    run(shell, "%%imagegen -q low\n{n} {animal}s, {{literal}}\n")
+    assert inputs(emulator)["prompt"] == "3 otters, {literal}"
+    sent = len(emulator.requests)
+    ran = run(shell, "%%imagegen -q low\n{n} {animl}s\n")
+    assert isinstance(ran.error, UsageError)
+    assert "there is no variable 'animl'; did you mean {animal}?" in str(ran.error)
+    assert "\n" not in str(ran.error) and len(emulator.requests) == sent
 
 
 def test_line_magic_prompt_is_the_rest_of_the_line_filled_by_the_magic(

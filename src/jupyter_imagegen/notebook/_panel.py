@@ -220,7 +220,9 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         try:
             _, notes = self._prepare()
         except (ImageGenError, TypeError) as exc:
-            self.validity = {"valid": False, "reason": self._scrub(str(exc))}
+            # Nothing typed yet is not an error to show: the front end says nothing until Generate.
+            blank = {"blank": True} if not self.prompt.strip() else {}
+            self.validity = {"valid": False, "reason": self._scrub(str(exc)), **blank}
         else:
             self.validity = {"valid": True, "reason": " ".join(notes)}
 

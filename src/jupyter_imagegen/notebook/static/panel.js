@@ -122,6 +122,11 @@ function clampVariations(value, max) {
   if (!Number.isFinite(n) || n < 1) return 1;
   return Math.min(n, max);
 }
+function validityView(validity) {
+  const valid = Boolean(validity?.valid);
+  if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
+  return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
+}
 
 // text.js
 function formatSeconds(seconds) {
@@ -441,10 +446,10 @@ function createForm({ model, list, send, setState, uid }) {
     modelSelect.value = current;
   }
   function showValidity() {
-    const validity = model.get("validity") ?? {};
-    generate.disabled = !validity.valid;
-    reason.textContent = validity.reason ?? "";
-    reason.classList.toggle("jig-invalid", !validity.valid);
+    const view = validityView(model.get("validity"));
+    generate.disabled = view.disabled;
+    reason.textContent = view.text;
+    reason.classList.toggle("jig-invalid", view.invalid);
   }
   function showCancellable() {
     const counts = summarizeJobs(list("jobs") ?? []);
