@@ -81,6 +81,25 @@ describe("controls from a schema", () => {
     assert.deepEqual(Controls.controlsFor(undefined), []);
   });
 
+  test("any enum value, description or default is shown as text and one bad rule hides no other", () => {
+    const hostile = { toString: 1 }; // String(hostile) throws
+    const controls = Controls.controlsFor({
+      style: { type: "string", enum: [hostile, "vivid", 3, null], description: hostile, default: hostile },
+      broken: { get enum() { throw new Error("a getter that throws"); } },
+      steps: { type: "integer", minimum: 1, maximum: 8 },
+    });
+    assert.deepEqual(controls.map((c) => c.name), ["style", "steps"]);
+    const [style] = controls;
+    assert.deepEqual(style.labels, ['{"toString":1}', "vivid", "3", ""]);
+    assert.equal(style.options[0], hostile); // sent as the schema gives it
+    assert.equal(style.help, '{"toString":1}');
+    assert.equal(Text.asText(hostile), '{"toString":1}');
+    const loop = {};
+    loop.self = loop;
+    assert.equal(Text.asText(loop), "[object Object]");
+    assert.equal(Text.describeParams({ style: hostile }), 'style {"toString":1}');
+  });
+
   test("switching schemas changes the controls", () => {
     const gpt = { quality: { enum: ["low", "high"] }, size: { enum: ["256x256", "512x512"] } };
     const flux = { steps: { type: "integer", maximum: 8 } };

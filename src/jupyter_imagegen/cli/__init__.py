@@ -85,9 +85,18 @@ def _models(args: argparse.Namespace) -> int:
         params = ", ".join(spec.parameters) or "-"
         edits = f"up to {spec.max_images} images" if spec.max_images else "no"
         origin = "" if spec.origin == "shipped" else f" [{spec.origin}]"
-        print(f"{model_id:48} {spec.output_kind:12} {edits:16} {params}{origin}")
+        line = f"{model_id:48} {spec.output_kind:12} {edits:16} {params}{origin}"
+        print(printable(line))
     sys.stdout.flush()  # a closed pipe shows here, where main() handles it, not at exit
     return 0
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character escaped: a name from a server never moves the
+    cursor, clears the screen or writes the clipboard (OSC 52) of the terminal it is printed to."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def _one_line_warning(

@@ -46,6 +46,46 @@ function flash(button, text) {
   setTimeout(() => button.textContent = before, 1200);
 }
 
+// text.js
+function formatSeconds(seconds) {
+  if (seconds === null || seconds === void 0 || !Number.isFinite(seconds)) return "";
+  const s = Math.max(0, seconds);
+  if (s < 10) return `${(Math.floor(s * 10) / 10).toFixed(1)} s`;
+  if (s < 60) return `${Math.floor(s)} s`;
+  const minutes = Math.floor(s / 60);
+  const rest = String(Math.floor(s % 60)).padStart(2, "0");
+  return `${minutes} min ${rest} s`;
+}
+function asText(value) {
+  if (typeof value === "string") return value;
+  if (value === null || value === void 0) return "";
+  if (typeof value !== "object" && typeof value !== "function") return String(value);
+  try {
+    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+function truncate(text, length) {
+  const s = asText(text);
+  return s.length <= length ? s : `${s.slice(0, Math.max(0, length - 1))}…`;
+}
+function describeParams(params) {
+  return Object.entries(params ?? {}).map(([k, v]) => `${k} ${asText(v)}`).join(" · ");
+}
+function describeSpend(spend) {
+  if (!spend || typeof spend.images !== "number") return "";
+  const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
+  const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
+  const limits = [];
+  if (typeof spend.max_images === "number") limits.push(`${spend.max_images} images`);
+  if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
+  const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
+  const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
+  const day = spend.emulator ? "Today (UTC) on the emulator, not billed" : "Today (UTC)";
+  return `${day}: ${images}, ${usd}${unpriced}${budget}`;
+}
+
 // controls.js
 var TOGGLE_MAX_OPTIONS = 4;
 var TOGGLE_MAX_LABEL = 10;
@@ -68,14 +108,15 @@ function controlFor(name, rule) {
   const base = {
     name,
     label: labelFor(name),
-    help: r.description ?? "",
+    help: asText(r.description),
     default: r.default ?? null
   };
   if (Array.isArray(r.enum)) {
     const options = r.enum.slice();
-    const short = options.every((o) => String(o).length <= TOGGLE_MAX_LABEL);
+    const labels = options.map(asText);
+    const short = labels.every((label) => label.length <= TOGGLE_MAX_LABEL);
     const kind = options.length <= TOGGLE_MAX_OPTIONS && short ? "toggle" : "select";
-    return { ...base, kind, options };
+    return { ...base, kind, options, labels };
   }
   switch (r.type) {
     case "boolean":
@@ -100,7 +141,14 @@ function controlFor(name, rule) {
   }
 }
 function controlsFor(parameters) {
-  return Object.entries(parameters ?? {}).map(([name, rule]) => controlFor(name, rule)).filter((control) => control.kind !== "unsupported");
+  const described = [];
+  for (const [name, rule] of Object.entries(parameters ?? {})) {
+    try {
+      described.push(controlFor(name, rule));
+    } catch {
+    }
+  }
+  return described.filter((control) => control.kind !== "unsupported");
 }
 function shownValue(control, params) {
   const value = params?.[control.name];
@@ -126,36 +174,6 @@ function validityView(validity) {
   const valid = Boolean(validity?.valid);
   if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
   return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
-}
-
-// text.js
-function formatSeconds(seconds) {
-  if (seconds === null || seconds === void 0 || !Number.isFinite(seconds)) return "";
-  const s = Math.max(0, seconds);
-  if (s < 10) return `${(Math.floor(s * 10) / 10).toFixed(1)} s`;
-  if (s < 60) return `${Math.floor(s)} s`;
-  const minutes = Math.floor(s / 60);
-  const rest = String(Math.floor(s % 60)).padStart(2, "0");
-  return `${minutes} min ${rest} s`;
-}
-function truncate(text, length) {
-  const s = String(text ?? "");
-  return s.length <= length ? s : `${s.slice(0, Math.max(0, length - 1))}…`;
-}
-function describeParams(params) {
-  return Object.entries(params ?? {}).map(([k, v]) => `${k} ${v}`).join(" · ");
-}
-function describeSpend(spend) {
-  if (!spend || typeof spend.images !== "number") return "";
-  const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
-  const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
-  const limits = [];
-  if (typeof spend.max_images === "number") limits.push(`${spend.max_images} images`);
-  if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
-  const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
-  const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
-  const day = spend.emulator ? "Today (UTC) on the emulator, not billed" : "Today (UTC)";
-  return `${day}: ${images}, ${usd}${unpriced}${budget}`;
 }
 
 // jobs.js
@@ -246,11 +264,11 @@ function controlWidget(control, value, isSet, id, setParam2) {
       return h(
         "span",
         { class: "jig-toggles", role: "group", id, "aria-labelledby": `${id}-label` },
-        control.options.map((option) => {
+        control.options.map((option, i) => {
           const on = isSet && value === option;
           return h("button", {
             class: `jig-toggle${on ? " jig-on" : ""}`,
-            text: String(option),
+            text: control.labels[i],
             "aria-pressed": String(on),
             onclick: () => setParam2(control.name, on ? null : option)
           });
@@ -259,11 +277,15 @@ function controlWidget(control, value, isSet, id, setParam2) {
     case "select": {
       const select = h(
         "select",
-        { id, onchange: (e) => setParam2(control.name, e.target.value || null) },
+        {
+          id,
+          onchange: (e) => setParam2(control.name, e.target.value === "" ? null : control.options[Number(e.target.value)])
+        },
         h("option", { value: "", text: "(model default)" }),
-        control.options.map((o) => h("option", { value: String(o), text: String(o) }))
+        control.options.map((o, i) => h("option", { value: String(i), text: control.labels[i] }))
       );
-      select.value = isSet ? String(value) : "";
+      const chosen = isSet ? control.options.indexOf(value) : -1;
+      select.value = chosen >= 0 ? String(chosen) : "";
       return select;
     }
     case "checkbox": {
@@ -272,7 +294,7 @@ function controlWidget(control, value, isSet, id, setParam2) {
       return box;
     }
     case "slider": {
-      const shown = h("output", { class: "jig-slider-value", text: isSet ? String(value) : "default" });
+      const shown = h("output", { class: "jig-slider-value", text: isSet ? asText(value) : "default" });
       const slider = h("input", {
         id,
         type: "range",
@@ -282,7 +304,7 @@ function controlWidget(control, value, isSet, id, setParam2) {
         oninput: (e) => shown.textContent = e.target.value,
         onchange: (e) => setParam2(control.name, e.target.valueAsNumber)
       });
-      slider.value = String(value);
+      slider.value = asText(value);
       return h("span", { class: "jig-slider" }, slider, shown);
     }
     case "number": {
@@ -292,20 +314,20 @@ function controlWidget(control, value, isSet, id, setParam2) {
         step: control.step,
         min: control.min ?? void 0,
         max: control.max ?? void 0,
-        placeholder: control.default !== null ? String(control.default) : "default",
+        placeholder: control.default !== null ? asText(control.default) : "default",
         onchange: (e) => setParam2(control.name, numberOrNull(e.target))
       });
-      box.value = isSet ? String(value) : "";
+      box.value = isSet ? asText(value) : "";
       return box;
     }
     default: {
       const box = h("input", {
         id,
         type: "text",
-        placeholder: control.default ?? "",
+        placeholder: asText(control.default),
         onchange: (e) => setParam2(control.name, e.target.value)
       });
-      box.value = isSet ? String(value) : "";
+      box.value = isSet ? asText(value) : "";
       return box;
     }
   }
@@ -368,7 +390,13 @@ function createForm({ model, list, send, setState, uid }) {
   function showControls() {
     const info = model.get("model_info") ?? {};
     const params = model.get("params") ?? {};
-    const rows = controlsFor(info.parameters).map((control) => controlRow(control, params, uid, setParam2));
+    const rows = controlsFor(info.parameters).map((control) => {
+      try {
+        return controlRow(control, params, uid, setParam2);
+      } catch {
+        return h("div", { class: "jig-control", text: `${control.label}: cannot be shown (left to the model's default)` });
+      }
+    });
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
     if (focused) document.getElementById(focused)?.focus();
