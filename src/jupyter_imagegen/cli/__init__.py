@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "usage":
             from ..runtime._runtime import get_runtime
 
-            print(get_runtime().meter().usage().table())
+            print(get_runtime().usage_report())
             return 0
         if args.command == "batch":
             from ..batches._cli import run as run_batch
