@@ -17,9 +17,19 @@ from .._exceptions import ValidationError
 from ._model_schema import few_values
 from ._models import ModelSpec
 
-__all__ = ["Problem", "coerce_param", "schema_problems", "validate_params"]
+__all__ = [
+    "MAX_PROMPT_CHARS",
+    "Problem",
+    "check_prompt_length",
+    "coerce_param",
+    "schema_problems",
+    "validate_params",
+]
 
 MAX_FUZZY_CHOICES = 1000
+# The longest prompt any front end sends: OpenAI documents 32,000 characters for its image models
+# (the longest of the models shipped); checked before anything else looks at the prompt.
+MAX_PROMPT_CHARS = 32_000
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
@@ -126,9 +136,19 @@ def schema_problems(schema: dict[str, Any], instance: dict[str, Any]) -> list[Pr
     return found
 
 
+def check_prompt_length(prompt: object) -> None:
+    """Raise :class:`ValidationError` for a prompt over MAX_PROMPT_CHARS characters."""
+    if isinstance(prompt, str) and len(prompt) > MAX_PROMPT_CHARS:
+        raise ValidationError(
+            f"The prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,} "
+            "(as OpenAI documents for its image models): shorten it."
+        )
+
+
 def validate_params(spec: ModelSpec, instance: dict[str, Any]) -> None:
     """Raise :class:`ValidationError` listing every problem with ``instance`` for ``spec``."""
     prompt = instance.get("prompt")
+    check_prompt_length(prompt)
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValidationError("The prompt is empty: describe the image you want, e.g. 'a red fox in snow'.")
     if not spec.known:
