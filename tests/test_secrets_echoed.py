@@ -19,6 +19,7 @@ from jupyter_imagegen.cli import main
 from jupyter_imagegen.client._redact import redact
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.notebook._panel_state import model_info
+from jupyter_imagegen.runtime import get_runtime, model_spec
 from test_hostile_answers import png, raw_server, response
 
 ECHOES = [*forms(TOKEN), TOKEN[11:23]]
@@ -91,6 +92,7 @@ def test_a_catalog_that_echoes_the_token_keeps_it_out_of_the_panel_the_command_a
     with Emulator(token=TOKEN, models_dir=folder) as emulator:
         for name, value in emulator.env.items():
             monkeypatch.setenv(name, value)
+        model_spec(get_runtime(), NEW_MODEL)  # the panel reads a new model's schema first
         info = model_info(NEW_MODEL)
         assert "palette" in info["parameters"]
         scan.add("model_info trait", info)

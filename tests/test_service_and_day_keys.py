@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jupyter_imagegen import Client
 from jupyter_imagegen.emulator import Emulator
-from jupyter_imagegen.runtime._cache import ImageCache, fetch
+from jupyter_imagegen.runtime import ImageCache, fetch
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
 

@@ -77,7 +77,7 @@ def show_panel(page: Any, servers: Servers, name: str, cells: list[str], ui: str
 
 
 def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers, tmp_path: Path) -> None:
-    from jupyter_imagegen.runtime._files import read_provenance
+    from jupyter_imagegen.client._files import read_provenance
 
     panel = show_panel(page, servers, "generate.ipynb", ["len(panel.images), panel.images[0].prompt"])
     generate = panel.locator(".jig-generate")

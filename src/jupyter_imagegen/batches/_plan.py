@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..runtime._files import read_provenance
+from ..client import read_provenance
 from ._inputs import BatchItem
 from ._manifest import ManifestEntry, now_iso
 

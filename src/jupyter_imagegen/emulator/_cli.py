@@ -12,8 +12,7 @@ import threading
 from types import FrameType
 from typing import get_args
 
-from ..cli import printable
-from ..runtime._offline import is_loopback_host
+from ..client import is_loopback_host, printable
 from ._api import Envelope, ImageUrlStyle
 from ._server import Emulator
 

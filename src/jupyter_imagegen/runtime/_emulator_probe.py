@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._offline import is_loopback_host
+from ..client import is_loopback_host
 
 __all__ = ["EMULATOR_HEADER", "answers_as_emulator"]
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._files import write_atomic
+from ..client import write_atomic
 
 __all__ = [
     "COUNTS",
