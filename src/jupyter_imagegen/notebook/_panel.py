@@ -35,6 +35,7 @@ from ..runtime._runtime import check_image_count, get_runtime
 from ._panel_actions import PanelActions
 from ._panel_changes import SentLists
 from ._panel_jobs import JobRunner, PanelJob
+from ._panel_snapshot import Snapshot, SnapshotDisplay
 from ._panel_state import (
     EMPTY_GATEWAY,
     HISTORY,
@@ -44,6 +45,7 @@ from ._panel_state import (
     gateway_kwargs,
     keep_params,
     model_info,
+    new_id,
 )
 
 if TYPE_CHECKING:
@@ -58,7 +60,7 @@ _FORM = ["prompt", "params", "variations", "gateway", "use_cache"]
 _log = logging.getLogger(__name__)
 
 
-class ImageGenPanel(PanelActions, anywidget.AnyWidget):
+class ImageGenPanel(PanelActions, SnapshotDisplay, anywidget.AnyWidget):
     """A panel to write prompts, pick a model and its settings, and browse what was generated.
 
     ``panel.images`` lists the gallery's images (newest first), ``panel.selected`` those marked
@@ -83,6 +85,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     selected_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     spend = traitlets.Dict().tag(sync=True)  # today's use from the usage ledger, for the header
+    snapshot_id = traitlets.Unicode("").tag(sync=True)  # the live view hides this saved snapshot
 
     def __init__(
         self,
@@ -100,6 +103,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         self._last_error: BaseException | None = None
         self._sent = SentLists([entry.id for entry in HISTORY.entries])  # a new view asks for these
         self._ended: frozenset[str] = frozenset()  # jobs that had ended when spend was last read
+        self._snapshot = Snapshot(f"jig-snapshot-{new_id()}")
         chosen = model or self._default_model()
         chosen_info = model_info(chosen)  # first: a new model's schema is read (and saved) here
         offered = models()  # shipped ones and the live catalog's (read at most once a day)
@@ -113,6 +117,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             limits={"max_variations": self._max_variations()},
             gateway=dict(EMPTY_GATEWAY),
             use_cache=get_runtime().flag("cache", True),
+            snapshot_id=self._snapshot.display_id,
             **kwargs,
         )
         self.on_msg(self._on_message)
@@ -261,6 +266,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         with self._reporting("Updating the gallery"):
             self._send_changes(reset=False)
             self._on_selection({})
+            self._update_snapshot()
 
     def _send_changes(self, *, reset: bool) -> None:
         """Tell the front end what changed since it was last told (everything when ``reset``)."""
