@@ -263,3 +263,29 @@ describe("today's spend in the header", () => {
     );
   });
 });
+
+describe("validity", () => {
+  test("a blank prompt says nothing and leaves Generate pressable", () => {
+    const blank = { valid: false, reason: "The prompt is empty: describe the image.", blank: true };
+    assert.deepEqual(Controls.validityView(blank), { disabled: false, text: "", invalid: false });
+  });
+  test("any other problem disables Generate and says why", () => {
+    const bad = { valid: false, reason: "quality must be one of low, high." };
+    assert.deepEqual(Controls.validityView(bad), { disabled: true, text: bad.reason, invalid: true });
+    assert.deepEqual(Controls.validityView({ valid: true, reason: "" }), { disabled: false, text: "", invalid: false });
+    assert.deepEqual(Controls.validityView(undefined), { disabled: true, text: "", invalid: true });
+  });
+});
+
+describe("variations", () => {
+  test("a value over the panel's limit is lowered with a word why", () => {
+    assert.equal(Controls.clampVariations(16, 8), 8);
+    assert.equal(
+      Controls.variationsNote(16, 8, 64),
+      "16 is more than one click makes: at most 8 variations in the panel. For more, use %%imagegen -n (up to 64).",
+    );
+    assert.equal(Controls.variationsNote(5, 8, 64), "");
+    assert.equal(Controls.variationsNote(3, 3, 3), "");
+    assert.equal(Controls.variationsNote(9, 3, 3), "9 is more than one click makes: at most 3 variations in the panel.");
+  });
+});

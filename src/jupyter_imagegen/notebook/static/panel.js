@@ -122,6 +122,17 @@ function clampVariations(value, max) {
   if (!Number.isFinite(n) || n < 1) return 1;
   return Math.min(n, max);
 }
+function variationsNote(value, max, maxImages) {
+  const n = Math.round(Number(value));
+  if (!Number.isFinite(n) || n <= max) return "";
+  const more = maxImages > max ? ` For more, use %%imagegen -n (up to ${maxImages}).` : "";
+  return `${n} is more than one click makes: at most ${max} variations in the panel.${more}`;
+}
+function validityView(validity) {
+  const valid = Boolean(validity?.valid);
+  if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
+  return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
+}
 
 // text.js
 function formatSeconds(seconds) {
@@ -352,8 +363,11 @@ function createForm({ model, list, send, setState, uid }) {
     }
   });
   modelSelect.addEventListener("change", () => setState({ model: modelSelect.value }));
+  const variationsSaid = h("span", { class: "jig-note jig-variations-note", "aria-live": "polite" });
   variations.addEventListener("change", () => {
-    const n = clampVariations(variations.value, maxVariations(model));
+    const max = maxVariations(model);
+    variationsSaid.textContent = variationsNote(variations.value, max, model.get("limits")?.max_images ?? max);
+    const n = clampVariations(variations.value, max);
     variations.value = String(n);
     setState({ variations: n });
   });
@@ -441,10 +455,10 @@ function createForm({ model, list, send, setState, uid }) {
     modelSelect.value = current;
   }
   function showValidity() {
-    const validity = model.get("validity") ?? {};
-    generate.disabled = !validity.valid;
-    reason.textContent = validity.reason ?? "";
-    reason.classList.toggle("jig-invalid", !validity.valid);
+    const view = validityView(model.get("validity"));
+    generate.disabled = view.disabled;
+    reason.textContent = view.text;
+    reason.classList.toggle("jig-invalid", view.invalid);
   }
   function showCancellable() {
     const counts = summarizeJobs(list("jobs") ?? []);
@@ -461,7 +475,8 @@ function createForm({ model, list, send, setState, uid }) {
       "div",
       { class: "jig-row" },
       h("label", {}, "Model ", modelSelect),
-      h("label", {}, "Variations ", variations)
+      h("label", {}, "Variations ", variations),
+      variationsSaid
     ),
     controls,
     h("div", { class: "jig-inputs" }, h("label", { class: "jig-upload" }, "Input images ", fileInput), inputsNote, inputsList),
