@@ -47,6 +47,7 @@ from ._panel_state import (
     model_info,
     new_id,
 )
+from ._warnings import show_warnings_on_one_line
 
 if TYPE_CHECKING:
     from ..client._async_client import AsyncClient
@@ -97,6 +98,7 @@ class ImageGenPanel(PanelActions, SnapshotDisplay, anywidget.AnyWidget):
         client: AsyncClient | None = None,
         **kwargs: Any,
     ) -> None:
+        show_warnings_on_one_line()  # the catalog's, read below, included
         self._runner = JobRunner(self._on_jobs, self._image_made, client=client)
         self._inputs: list[InputImage] = []
         self._params_by_model: dict[str, dict[str, Any]] = {}
