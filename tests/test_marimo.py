@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_imagegen import generate, generate_many
 from jupyter_imagegen.emulator import Emulator
 
-mo = pytest.importorskip("marimo")
+pytest.importorskip("marimo")  # only checks: marimo itself runs in child processes
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "marimo_quickstart.py"
 
@@ -58,15 +57,31 @@ def test_the_example_notebook_runs_without_credentials_on_its_own_emulator(tmp_p
     assert found["panel"].startswith("<ImageGenPanel model='openai/gpt-image-1.5'")
 
 
-def test_images_and_results_show_as_images_in_marimo(emulator_env: Emulator) -> None:
-    image = generate("a red fox", size="1024x1024", quality="low")
-    mime, url = image._mime_()
-    assert mime == "image/jpeg" and url.startswith("data:image/jpeg;base64,")
-    assert "data:image/jpeg;base64," in mo.as_html(image).text
+_SHOW = """
+import json
+import marimo as mo
+from jupyter_imagegen import generate, generate_many
+image = generate("a red fox", size="1024x1024", quality="low")
+results = generate_many(["a fox", "an <owl>"], size="1024x1024", quality="low")
+print(json.dumps({
+    "mime": image._mime_()[0],
+    "image": mo.as_html(image).text,
+    "results": mo.as_html(results).text,
+    "list": mo.as_html(results.images).text,
+}))
+"""
 
-    results = generate_many(["a fox", "an <owl>"], size="1024x1024", quality="low")
-    shown = mo.as_html(results).text
-    assert shown.count("data:image/jpeg;base64,") == 2
-    assert "an &amp;lt;owl&amp;gt;" in shown or "an &lt;owl&gt;" in shown  # prompts are escaped
+
+def test_images_and_results_show_as_images_in_marimo(emulator_env: Emulator, tmp_path: Path) -> None:
+    # In a process of its own: marimo's display installs its own widget comms, for the process.
+    done = subprocess.run(
+        [sys.executable, "-c", _SHOW], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shown["mime"] == "image/jpeg"
+    assert "data:image/jpeg;base64," in shown["image"]
+    assert shown["results"].count("data:image/jpeg;base64,") == 2
+    assert "&lt;owl&gt;" in shown["results"] and "<owl>" not in shown["results"]  # prompts are escaped
     # A plain list of images shows each as an image (marimo's own list display).
-    assert mo.as_html(results.images).text.count("data:image/jpeg;base64,") == 2
+    assert shown["list"].count("data:image/jpeg;base64,") == 2

@@ -141,7 +141,7 @@ def shot(page: Any, name: str) -> None:
 
 
 def test_the_panel_in_marimo_run(page: Any, marimo_app: MarimoApp, tmp_path: Path) -> None:
-    from jupyter_imagegen.runtime._files import read_provenance
+    from jupyter_imagegen.client._files import read_provenance
 
     page.goto(marimo_app.url)
     panel = page.locator(".jig-panel")

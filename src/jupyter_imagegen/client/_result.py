@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from ..runtime._files import provenance_bytes, write_new_file
+from ._files import provenance_bytes, write_new_file
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -88,7 +88,7 @@ class GeneratedImage:
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        from ..runtime._display import image_bundle
+        from ._display import image_bundle
 
         return image_bundle(self)
 
@@ -97,7 +97,7 @@ class GeneratedImage:
         this before ``_repr_mimebundle_``, and a list of images then shows as images too."""
         import base64
 
-        from ..runtime._display import preview_bytes
+        from ._display import preview_bytes
 
         mime, data = preview_bytes(self)
         return mime, f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from ..client._models import ModelSpec, shipped_model
+from ..client import ModelSpec, shipped_model
 from ._catalog import CatalogEntry, schema_result, search_answer
 from ._faults import (
     BAD_IMAGE_STRING,
