@@ -1,4 +1,4 @@
-"""P14: what the panel's saved snapshot costs per new image, against the gallery's own thumbnail.
+"""P15: what the panel's saved snapshot costs per new image, against the gallery's own thumbnail.
 
 When an image arrives the panel already makes its gallery thumbnail (one decode of the original,
 one JPEG encode); the snapshot then re-renders its output: one small thumbnail for the new image
@@ -6,7 +6,7 @@ one JPEG encode); the snapshot then re-renders its output: one small thumbnail f
 run, alternately, on 24 emulator images (gpt-image-1.5, 1024x1024 PNG): the gallery thumbnail
 (the baseline) and the snapshot update with 23 images already in it. Also the bytes each image
 adds to the saved .ipynb. Target: the update <= 0.5x the gallery thumbnail.
-Run: python bench/p14_panel_snapshot.py
+Run: python bench/p15_panel_snapshot.py
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main() -> None:
     print(f"gallery thumbnail {gallery:.2f} ms, snapshot update {update:.2f} ms ({ratio:.2f}x)")
     print(f"{per_image:.0f} bytes of .ipynb per image (bound {SNAPSHOT_BYTES_PER_IMAGE})")
     record(
-        "P14 the panel's saved snapshot",
+        "P15 the panel's saved snapshot",
         f"""
 Milliseconds per new image, medians of {ROUNDS} alternating rounds on {SNAPSHOT_LIMIT} emulator
 images, gpt-image-1.5 1024x1024 PNG ({machine()}).
