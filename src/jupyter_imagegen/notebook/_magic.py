@@ -282,7 +282,9 @@ def _unquote(text: str) -> str:
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     from ..client import emulator_banner, uses_local_service
+    from ._warnings import show_warnings_on_one_line
 
+    show_warnings_on_one_line()
     magics = ImageGenMagics(shell=ipython)  # type: ignore[no-untyped-call]
     ipython.register_magics(magics)  # type: ignore[no-untyped-call]
     get_runtime().use_config(magics)
