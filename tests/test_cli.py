@@ -84,8 +84,15 @@ def test_without_credentials_the_terminal_hears_about_environment_variables(tmp_
     assert "getpass" not in message and "%env" not in message
 
 
-def test_unknown_model_is_one_warning_line(emulator: Emulator, tmp_path: Path) -> None:
-    env = {**os.environ, **emulator.env, "IMAGEGEN_MAX_RETRIES": "0"}
+def test_unknown_model_is_one_warning_line(tmp_path: Path) -> None:
+    # The live catalog cannot be read (nothing listens there): the model is sent, with one warning.
+    env = {
+        **os.environ,
+        "CLOUDFLARE_ACCOUNT_ID": "acct",
+        "CLOUDFLARE_API_TOKEN": "a-test-token-123",
+        "CLOUDFLARE_BASE_URL": f"http://127.0.0.1:{_closed_port()}/client/v4",
+        "IMAGEGEN_MAX_RETRIES": "0",
+    }
     done = imagegen("generate", "a fox", "-m", "someone/new-model", env=env, cwd=tmp_path)
     lines = done.stderr.strip().splitlines()
     warnings = [line for line in lines if line.startswith("warning:")]
@@ -221,3 +228,15 @@ def test_a_batch_with_failed_items_exits_2(emulator: Emulator, tmp_path: Path) -
         "batch", "prompts.csv", "--out", "out", "--max-retries", "0", "--quiet", env=env, cwd=tmp_path
     )
     assert done.returncode == 2, (done.stdout, done.stderr)
+
+
+def test_models_refresh_without_credentials_says_the_catalog_was_not_read(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "IMAGEGEN_"))}
+    done = imagegen("models", "--refresh", env=env, cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stderr.strip() == (
+        "warning: Listing shipped models only: the live catalog was not read, as it needs "
+        "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN."
+    )
+    assert done.stdout.splitlines()[1].startswith("openai/gpt-image-1.5 ")
+    assert imagegen("models", env=env, cwd=tmp_path).stderr == ""  # not asked for: nothing to say

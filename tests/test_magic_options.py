@@ -4,6 +4,7 @@ what reaches the emulator and what the cell displays."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -266,3 +267,11 @@ def test_model_default_from_environment_and_config(
     shell.run_line_magic("config", 'ImageGenMagics.model = "openai/gpt-image-1.5"')
     run(shell, "%imagegen -o b a fox")
     assert shell.user_ns["b"].model == "openai/gpt-image-1.5"
+
+
+def test_the_help_examples_read_right() -> None:
+    from jupyter_imagegen.notebook._magic import ImageGenMagics
+
+    text = ImageGenMagics.imagegen.__doc__ or ""
+    assert '"an owl"' in text and "a {animals}" not in text
+    assert not re.search(r"\ba [aeiou]", text.replace("a red fox", "")), "an article before a vowel"

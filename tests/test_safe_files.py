@@ -127,8 +127,8 @@ def test_writes_go_through_a_temp_file_renamed_into_place(
     image().save(target)
     write_atomic(str(tmp_path / "y.bin"), b"y")
     cache = ImageCache(tmp_path / "cache")
-    cache.put(request(), image())
-    assert len(moves) == 3
+    cache.put(request(), image())  # the entry, then the cache's size index (its first write)
+    assert len(moves) == 4
     for source, destination in moves:
         assert os.path.dirname(source) == os.path.dirname(destination)  # same file system
         assert os.path.basename(source).startswith(".tmp-") and source.endswith(".part")

@@ -89,6 +89,14 @@ def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers,
     expect(panel.locator(".jig-reason")).to_contain_text("prompt is empty")
     expect(generate).to_be_disabled()
     expect(panel.locator(".jig-variations")).to_have_attribute("max", "8")  # the kernel's limit
+    variations = panel.locator(".jig-variations")
+    variations.fill("16")
+    variations.press("Tab")
+    expect(variations).to_have_value("8")  # lowered, and said why
+    expect(panel.locator(".jig-variations-note")).to_contain_text("at most 8 variations in the panel")
+    variations.fill("1")
+    variations.press("Tab")
+    expect(panel.locator(".jig-variations-note")).to_have_text("")
 
     panel.locator(".jig-prompt").fill("a lighthouse at dusk")
     expect(generate).to_be_enabled()
@@ -210,6 +218,10 @@ def test_cancel_in_jupyterlab(page: Any, servers: Servers) -> None:
         expect(job).to_have_attribute("data-state", "cancelled")
         expect(panel.locator(".jig-cancel")).to_be_disabled()
         expect(panel.locator(".jig-card")).to_have_count(0)
+        # It had been sent: the header says it is counted, as the service may bill it.
+        expect(panel.locator(".jig-spend")).to_contain_text(
+            "1 cancelled after sending, counted (may be billed)"
+        )
         shot(page, "lab-cancelled")
     finally:
         servers.emulator("latency", {"seconds": 0})

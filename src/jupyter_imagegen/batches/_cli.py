@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     from ._batch import batch
 
     if args.dry_run:
-        batch(pathlib.Path(args.input), args.out, dry_run=True, n=args.n, **_common(args))
+        plan = batch(pathlib.Path(args.input), args.out, dry_run=True, n=args.n, **_common(args))
+        print(plan.summary(every_request=True))
         return 0
     try:
         result = batch(

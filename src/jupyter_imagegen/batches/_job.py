@@ -87,6 +87,13 @@ class BatchJob(OutcomeRecorder):
         self._reservations = GroupedReservations(self.spend)
         self.stopped: str | None = None  # why the run stopped before the end (the daily budget)
 
+    def require_credentials(self) -> None:
+        """The one-line ConfigurationError now, when the account id or token is missing."""
+        from ..client import BaseClient
+
+        options = {k: v for k, v in self.client_options.items() if k != "transport"}
+        BaseClient(**options).settings.require_credentials()
+
     def cancel(self) -> None:
         """Stop the run from another thread; what is finished stays recorded."""
         self._cancelled = True

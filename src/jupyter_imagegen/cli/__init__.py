@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "usage":
             from ..runtime import get_runtime
 
-            print(get_runtime().meter().usage().table())
+            print(get_runtime().usage_report())
             return 0
         if args.command == "batch":
             from ..batches import run as run_batch

@@ -127,7 +127,8 @@ def _write(image: GeneratedImage, out: str | None, prompt: str, count: int, over
                 ) from None
         stem, extension = os.path.splitext(out) if out else (safe_filename(prompt), "")
         folder = os.path.dirname(stem) or "."
-        return image.save(unique_path(folder, os.path.basename(stem), extension or image.extension))
+        path = unique_path(folder, os.path.basename(stem), extension or image.extension)
+        return image.save(path, exclusive=True)
     except OSError as exc:
         raise ValidationError(
             f"could not write the image ({exc.strerror or exc}); it is kept in the cache, so the same "

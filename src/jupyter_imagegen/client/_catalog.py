@@ -186,7 +186,9 @@ def _read_schema(model_id: str, service: CatalogConnection) -> tuple[ModelSpec, 
     try:
         schema = _get(service, "schema", {"model": model_id}).get("result")
     except _NotListed:
-        return ModelSpec.unknown(model_id, "the live catalog does not list it"), RETRY_AFTER
+        # The catalog was read and has no such model: a typo, refused before sending.
+        unlisted = ModelSpec.unknown(model_id, "the live catalog does not list it")
+        return dataclasses.replace(unlisted, origin="unlisted"), RETRY_AFTER
     except CatalogUnavailable as exc:
         if saved is not None:
             with contextlib.suppress(ValueError):
@@ -262,6 +264,13 @@ def models(
         forget(refresh=True)  # schemas too are read again, each on its next use
     with _service(client) as service:
         if service is None:
+            if refresh:  # asked for, and not done: say so rather than print the same list
+                warnings.warn(
+                    "Listing shipped models only: the live catalog was not read, as it needs "
+                    "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN.",
+                    ImageGenWarning,
+                    stacklevel=2,
+                )
             return shipped
         store = _store(service)
         saved = store.read("list", task)

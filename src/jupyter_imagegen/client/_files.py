@@ -126,11 +126,12 @@ def write_atomic(path: str, payload: bytes, *, private: bool = False) -> None:
         raise
 
 
-def write_new_file(path: str, payload: bytes, *, overwrite: bool = False) -> str:
+def write_new_file(path: str, payload: bytes, *, overwrite: bool = False, exclusive: bool = False) -> str:
     """Write ``payload`` to ``path`` atomically; refuse to replace a file unless ``overwrite``.
 
     A regular file that already holds exactly ``payload`` counts as written: running the same
-    save twice (a notebook re-run of a cached image) succeeds without touching it.
+    save twice (a notebook re-run of a cached image) succeeds without touching it. ``exclusive``
+    refuses any existing file, for writers that pick a free name and must each get their own.
     """
     if overwrite:
         write_atomic(path, payload)
@@ -141,11 +142,11 @@ def write_new_file(path: str, payload: bytes, *, overwrite: bool = False) -> str
         try:
             os.link(temp, path)
         except FileExistsError:
-            if not holds_exactly(path, payload):
+            if exclusive or not holds_exactly(path, payload):
                 raise _exists(path) from None
         except OSError:  # file systems without hard links
             if os.path.lexists(path):
-                if not holds_exactly(path, payload):
+                if exclusive or not holds_exactly(path, payload):
                     raise _exists(path) from None
             else:
                 os.replace(temp, path)

@@ -22,6 +22,12 @@ from ._validation import validate_params
 
 __all__ = ["GatewayOptions", "ImageRequest"]
 
+# What every front end of the package calls the number of variations (one request each): never a
+# model parameter by accident. A model whose schema lists one of them still gets it as its own.
+VARIATION_NAMES = ("n", "count")
+# (model, parameter) pairs already warned about as not in the model's schema: one warning each.
+_warned_extra: set[tuple[str, str]] = set()
+
 _CACHE_TTL_RANGE = (60, 2_592_000)
 
 
@@ -96,6 +102,8 @@ class ImageRequest:
         if not isinstance(prompt, str):
             raise ValidationError(f"The prompt must be text, got {type(prompt).__name__}.")
         spec = get_model(check_model_id(model))
+        if spec.origin == "unlisted":
+            raise ValidationError(_unlisted_message(model))
         if not spec.known:
             known = ", ".join(list_models())
             why = f" ({spec.note})" if spec.note else ""
@@ -106,6 +114,12 @@ class ImageRequest:
                 stacklevel=3,
             )
         clean = {k: v for k, v in params.items() if v is not None}
+        for name in VARIATION_NAMES:
+            if name in clean and name not in spec.properties:
+                raise ValidationError(
+                    f"{name}={clean[name]!r}: one call makes one image; for variations use "
+                    f"generate_many([prompt] * {clean[name]!r}) in Python, or -n in %%imagegen and imagegen."
+                )
         for reserved in ("prompt", "images", "image", "image_input", "image_b64"):
             if reserved in clean:
                 raise ValidationError(
@@ -119,6 +133,7 @@ class ImageRequest:
             name, is_list = spec.image_field or ("images", True)
             candidate[name] = ["<image>"] * len(image_bytes) if is_list else "<image>"
         validate_params(spec, candidate)
+        _warn_unlisted_params(spec, clean)
         return cls(prompt, model, clean, image_bytes, gateway or NO_GATEWAY_OPTIONS, variation)
 
     @property
@@ -151,6 +166,34 @@ class ImageRequest:
 
     def with_variation(self, variation: int) -> ImageRequest:
         return ImageRequest(self.prompt, self.model, self.params, self.images, self.gateway, variation)
+
+
+def _unlisted_message(model: str) -> str:
+    from ._validation import nearest
+
+    guess = nearest(model, list_models())
+    hint = f"did you mean {guess}? " if guess is not None else ""
+    return (
+        f"{model!r} is not a model: the live catalog does not list it; {hint}(`imagegen models` lists them)."
+    )
+
+
+def _warn_unlisted_params(spec: ModelSpec, params: Mapping[str, Any]) -> None:
+    """Once per model and name: a parameter the schema does not list (an open schema lets it
+    through, and the service may ignore it without a word)."""
+    if not spec.known:
+        return
+    for name in params:
+        if name in spec.properties or (spec.id, name) in _warned_extra:
+            continue
+        _warned_extra.add((spec.id, name))
+        takes = ", ".join(sorted(spec.parameters)) or "no parameters besides the prompt"
+        warnings.warn(
+            f"{name!r} is not a parameter of {spec.id} (it takes: {takes}); it is sent, and the "
+            "model may ignore it.",
+            ImageGenWarning,
+            stacklevel=4,
+        )
 
 
 def _collect_images(images: Any, spec: ModelSpec) -> tuple[bytes, ...]:

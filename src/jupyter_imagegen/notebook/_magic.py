@@ -71,9 +71,9 @@ class ImageGenMagics(Magics, ImageGenConfig):
             %%imagegen -q low -n 4 -o foxes
             a red fox in the snow, {style}
 
-            animals = ["cat", "owl"]; styles = ["watercolor", "pixel art"]
+            animals = ["a cat", "an owl"]; styles = ["watercolour", "pixel art"]
             %%imagegen --grid
-            a {animals} in {styles}
+            {animals} in {styles}
 
             %imagegen -i fox --save out/ the same fox at night   (edit the image in `fox`)
 
@@ -106,7 +106,7 @@ class ImageGenMagics(Magics, ImageGenConfig):
             return
         args = parser.parse_args(words)
         if args.usage:
-            print(self.runtime.meter().usage().table())
+            print(self.runtime.usage_report())
             return
         check_image_count(args.n, self.runtime.max_images)
         if args.panel:

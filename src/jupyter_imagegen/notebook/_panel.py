@@ -114,7 +114,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             model_info=chosen_info,
             params=get_runtime().model_defaults(chosen, dict(params or {})),
             variations=variations,
-            limits={"max_variations": self._max_variations()},
+            limits={"max_variations": self._max_variations(), "max_images": get_runtime().max_images},
             gateway=dict(EMPTY_GATEWAY),
             use_cache=get_runtime().flag("cache", True),
             **kwargs,

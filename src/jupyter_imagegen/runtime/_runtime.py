@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import ConfigurationError, ValidationError
+from .._exceptions import ConfigurationError, ImageGenError, ValidationError
 from ..client import DISPLAY_FORMATS, MAX_IMAGES, environment_fingerprint
 from ._clients import SharedClients, retire
 from ._config import (
@@ -109,6 +109,23 @@ class Runtime:
         emulator = uses_local_service()  # the emulator keeps a ledger of its own
         path = ledger_path_for(self.value("cache_dir"), emulator=emulator)
         return Meter(UsageLedger(path, emulator=emulator), budget)
+
+    def usage_report(self) -> str:
+        """The usage table of the service in use, and the other ledger's too when it holds
+        anything: someone on the emulator asking without its settings (a terminal with no
+        credentials) still sees what the emulator made, labelled as not billed."""
+        from ..client import uses_local_service
+        from ._budget import Budget, Meter
+        from ._usage import UsageLedger, ledger_path_for
+
+        tables = [self.meter().usage().table()]
+        other = not uses_local_service()
+        other_ledger = UsageLedger(ledger_path_for(self.value("cache_dir"), emulator=other), emulator=other)
+        with contextlib.suppress(ImageGenError):
+            usage = Meter(other_ledger, Budget.read(None, None)).usage()
+            if usage.rows:
+                tables.append(usage.table())
+        return "\n\n".join(tables)
 
     def display_format(self, given: str | None = None) -> str:
         value = self.value("display_format", given) or "auto"

@@ -123,6 +123,8 @@ class Usage:
         if not self.rows:
             lines.append("(nothing generated yet)")
         lines.append(self.today_line())
+        # A cancelled request that had already been sent stays counted: the service may bill it.
+        lines.append("requests cancelled after they were sent are counted: the service may still bill them")
         lines.append(f"ledger: {self.path}")
         return "\n".join(lines)
 
