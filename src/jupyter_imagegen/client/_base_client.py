@@ -15,11 +15,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .._exceptions import (
-    APIConnectionError,
     APIResponseError,
-    APITimeoutError,
     ConfigurationError,
-    ImageDownloadError,
     ImageGenError,
     ValidationError,
 )
@@ -27,24 +24,30 @@ from .._version import __version__
 from ._catalog import catalog_model, learn_shape
 from ._cloudflare import GATEWAY_HEADERS
 from ._config import BearerToken, Secret, Settings, as_secret
-from ._deadline import attempt_budget
 from ._failures import (
-    check_size,
-    download_transport_error,
     note_attempts,
     scrub,
-    total_timeout,
-    transport_error,
 )
 from ._imagebytes import verify_image
-from ._imagehost import IDENTITY, MAX_REDIRECTS, Resolver, Target, check_image_url, pin, system_resolver
+from ._imagehost import (
+    IDENTITY,
+    MAX_REDIRECTS,
+    Resolver,
+    Target,
+    check_image_url,
+    check_proxied,
+    pin,
+    system_resolver,
+)
 from ._models import check_model_id, shipped_model
+from ._network import Network
 from ._offline import uses_local_service
 from ._pricing import estimate_cost
 from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
 from ._result import GeneratedImage
 from ._retry import retry_delay
+from ._wire import WireFailures
 
 __all__ = ["IDENTITY", "BaseClient", "BearerToken", "RequestLike", "hide_token"]
 
@@ -62,7 +65,7 @@ def _learn_shape(model: str, answer: Answer, content_type: str | None) -> None:
         learn_shape(model, "binary" if mime.startswith("image/") else "base64-json", mime or None)
 
 
-class BaseClient:
+class BaseClient(WireFailures):
     """Settings and the pure logic of a request; subclasses add only the I/O."""
 
     def __init__(
@@ -78,9 +81,15 @@ class BaseClient:
         max_image_bytes: int | None = None,
         allow_plain_http: bool | None = None,
         resolver: Resolver | None = None,
+        proxy: str | None = None,
+        ca_bundle: str | None = None,
+        http2: bool | None = None,
     ) -> None:
         api_token = as_secret(api_token)  # first: no frame below may hold the token in clear
         self._resolver = resolver or system_resolver
+        self.network = Network.resolve(proxy=proxy, ca_bundle=ca_bundle, http2=http2)
+        # False when a transport or an httpx client of the caller's decides the routes.
+        self._own_routes = True
         self.settings = Settings.resolve(
             account_id=account_id,
             api_token=api_token,
@@ -176,6 +185,7 @@ class BaseClient:
     def _answer(self, request: ImageRequest, response: httpx.Response, body: bytes) -> Answer:
         status, headers = response.status_code, response.headers
         try:
+            self._check_proxy_answer(response, self.settings.base_url)
             if status >= 300:
                 raise error_from_response(status, headers, body, model=request.model)
             answer = parse_answer(status, headers, body, model=request.model)
@@ -212,6 +222,8 @@ class BaseClient:
         return Target(url, host), unresolved
 
     def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:
+        if self._route(url) is not None:  # the proxy connects: it is asked for the checked name
+            return check_proxied(url, unresolved[0], addresses)
         return pin(url, *unresolved, resolver=lambda host, port: addresses)
 
     def _image(self, request: ImageRequest, data: bytes, answer: Answer, started: float) -> GeneratedImage:
@@ -238,32 +250,6 @@ class BaseClient:
             input_images=request.image_hashes,
             estimated_cost_usd=0.0 if cached else estimate_cost(request).usd,
         )
-
-    def _transport_error(
-        self, exc: httpx.HTTPError, deadline: float, where: str | None = None
-    ) -> APIConnectionError:
-        return transport_error(exc, where or self.settings.base_url, deadline, self._attempt_budget())
-
-    def _download_transport_error(
-        self, exc: httpx.HTTPError, host: str, deadline: float
-    ) -> ImageDownloadError:
-        return download_transport_error(self._transport_error(exc, deadline, where=f"the image host {host}"))
-
-    def _total_timeout(self, where: str) -> APITimeoutError:
-        return total_timeout(where, self._attempt_budget())
-
-    def _attempt_budget(self) -> float:
-        return attempt_budget(self.settings.timeout)
-
-    def _deadline(self) -> float:
-        return time.monotonic() + self._attempt_budget()
-
-    def _check_deadline(self, deadline: float, where: str | None = None) -> None:
-        if time.monotonic() > deadline:
-            raise self._total_timeout(where or self.settings.base_url)
-
-    def _check_size(self, declared: str | None, received: int) -> None:
-        check_size(self.settings.max_image_bytes, declared, received)
 
     def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
         return retry_delay(error, attempt, self.settings.max_retries)

@@ -1,14 +1,15 @@
 """The account's live model catalog (docs/cloudflare.md §6): which image models exist, and the schema of a
 model the package does not ship, so a new model is checked offline and gets controls and help.
 
-It talks over a blocking client's own connection, or one of its own with the same transport,
-bearer-token auth and base URL, and keeps what it read on disk (``_catalog_store``). It never stops a generation: when the
+It talks through a blocking client of this package (the caller's, or one made with the same
+settings, so proxies, the CA bundle and deadlines apply as to every request), and keeps what it read on disk (``_catalog_store``). It never stops a generation: when the
 catalog cannot be read (unreachable, a token without ``Workers AI Read``, a malformed schema) the
 model falls back to a schema saved earlier or to being sent unchecked, with one warning line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import re
@@ -16,8 +17,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -25,9 +25,10 @@ from .._exceptions import ImageGenError, ImageGenWarning
 from .._version import __version__
 from ._catalog_store import CatalogStore
 from ._config import BearerToken, Settings
-from ._deadline import deadline_transport
+from ._loop import run_blocking
 from ._model_schema import spec_from_schema
 from ._models import ModelSpec, OutputKind, forget_learned, learn_model, list_models
+from ._network import Network
 
 __all__ = ["CatalogUnavailable", "catalog_model", "forget", "learn_shape", "models"]
 
@@ -37,6 +38,7 @@ MAX_PAGES = 50
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 # Short: the catalog only adds checks and help, so waiting long for it would only delay images.
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+TOTAL_SECONDS = 30.0  # a whole read, however slowly a server trickles it
 # How long a model the catalog could not describe stays unchecked before it is asked again.
 RETRY_AFTER = 300.0
 _MODEL_ID = re.compile(r"(@cf/)?[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+")
@@ -56,12 +58,14 @@ class HasSettings(Protocol):
     def settings(self) -> Settings: ...
 
 
-@dataclass(frozen=True)
-class CatalogConnection:
-    """Who the catalog is read from, and the blocking HTTP connection it is read over."""
+@runtime_checkable
+class CatalogConnection(Protocol):
+    """A blocking client of this package, as far as the catalog needs one."""
 
-    settings: Settings
-    http: httpx.Client
+    @property
+    def settings(self) -> Settings: ...
+
+    def get(self, url: str, **options: Any) -> httpx.Response: ...
 
 
 class CatalogUnavailable(Exception):
@@ -83,22 +87,39 @@ def forget(*, refresh: bool = False) -> None:
             _stale_before = time.time()
 
 
+class _OwnConnection:
+    """The catalog's connection when no blocking client is given: the environment's network
+    (proxies, CA bundle) on the loop thread blocking clients use, with a deadline on each read."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._http = Network.resolve().async_client(TIMEOUT, 1)
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return run_blocking(asyncio.wait_for(self._http.get(url, **options), TOTAL_SECONDS))
+
+    def close(self) -> None:
+        run_blocking(self._http.aclose())
+
+
 @contextlib.contextmanager
 def _service(client: HasSettings | None) -> Iterator[CatalogConnection | None]:
-    """The catalog's service: ``client``'s own connection if it is a blocking client, else one with
-    its settings (or the environment's); None when there are no credentials to ask with."""
+    """The catalog's service: ``client`` itself if it is a blocking client, else a connection
+    with its settings (or the environment's); None when there are no credentials to ask with."""
     try:
         settings = client.settings if client is not None else Settings.resolve()
         settings.require_credentials()
     except ImageGenError:
         yield None
         return
-    http = getattr(client, "_http", None)  # a blocking client of this package: its own connection
-    if isinstance(http, httpx.Client):
-        yield CatalogConnection(settings, http)
+    if isinstance(client, CatalogConnection):
+        yield client
         return
-    with httpx.Client(transport=deadline_transport(), timeout=TIMEOUT, follow_redirects=False) as own:
-        yield CatalogConnection(settings, own)
+    own = _OwnConnection(settings)
+    try:
+        yield own
+    finally:
+        own.close()
 
 
 def _store(client: CatalogConnection) -> CatalogStore:
@@ -110,7 +131,7 @@ def _get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[
     assert settings.api_token is not None
     url = f"{settings.base_url}/accounts/{settings.account_id}/ai/models/{route}"
     try:
-        response = client.http.get(
+        response = client.get(
             url,
             params=params,
             headers={"User-Agent": f"jupyter-imagegen/{__version__}"},
@@ -137,14 +158,8 @@ def _get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[
     return payload
 
 
-def search_models(client: CatalogConnection | HasSettings, task: str) -> list[str]:
-    """Every model id the catalog lists for ``task``, all pages read (``client``: a service, or a
-    blocking client of this package, read over its own connection)."""
-    if not isinstance(client, CatalogConnection):
-        http = getattr(client, "_http", None)
-        if not isinstance(http, httpx.Client):
-            raise TypeError("the catalog is searched through a blocking Client")
-        client = CatalogConnection(client.settings, http)
+def search_models(client: CatalogConnection, task: str) -> list[str]:
+    """Every model id the catalog lists for ``task``, all pages read, through a blocking client."""
     found: list[str] = []
     for page in range(1, MAX_PAGES + 1):
         payload = _get(client, "search", {"task": task, "page": page, "per_page": PER_PAGE})

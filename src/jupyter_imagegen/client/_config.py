@@ -47,7 +47,10 @@ def environment_fingerprint() -> str:
     token set after the panel opened) without keeping the token in yet another place."""
     import hashlib
 
-    values = "\0".join(os.environ.get(name, "") for name in SETTINGS_ENVIRONMENT)
+    from ._network import NETWORK_ENVIRONMENT
+
+    names = (*SETTINGS_ENVIRONMENT, *NETWORK_ENVIRONMENT)
+    values = "\0".join(os.environ.get(name, "") for name in names)
     return hashlib.sha256(values.encode("utf-8")).hexdigest()
 
 

@@ -157,10 +157,14 @@ class Runtime:
             return self.config.model or DEFAULT_MODEL
 
     def client_options(self) -> dict[str, Any]:
-        """Keyword arguments for a client: the configured model and gateway (the client reads the
-        rest, credentials included, from the environment)."""
+        """Keyword arguments for a client: the configured model, gateway, proxy, CA bundle and
+        HTTP/2 (the client reads the rest, credentials included, from the environment)."""
         options = {"model": self.config.model, "gateway_id": self.config.gateway}
-        return {name: value for name, value in options.items() if value}
+        network = {"proxy": self.config.proxy, "ca_bundle": self.config.ca_bundle, "http2": self.config.http2}
+        return {
+            **{name: value for name, value in options.items() if value},
+            **{name: value for name, value in network.items() if value is not None},
+        }
 
     # Clients -------------------------------------------------------------------------------
     def client(self) -> Client:
