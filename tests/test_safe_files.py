@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from PIL import Image
 
+from fetch_support import fetch
 from jupyter_imagegen import GeneratedImage, ImageGenWarning, ImageRequest
 from jupyter_imagegen.client._files import read_provenance, safe_filename, write_atomic, write_new_file
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.notebook._session import save_all
-from jupyter_imagegen.runtime import ImageCache, fetch, service_of
+from jupyter_imagegen.runtime import ImageCache, service_of
 from magic_support import ipython_shell, run
 
 # Windows refuses these stems whatever the extension; COM¹ etc. too (NFKC folds ¹ to 1).
