@@ -1,9 +1,10 @@
 """What Python sees of the control panel: its images, selection, jobs and gallery, cancelling,
-waiting and saving. A mixin of :class:`ImageGenPanel`."""
+waiting and saving (and the selection kept to images still in the gallery). A mixin of :class:`ImageGenPanel`."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._panel_state import HISTORY
@@ -19,12 +20,24 @@ class PanelApi:
     """The panel's Python API."""
 
     if TYPE_CHECKING:  # provided by ImageGenPanel
+        model: str
         selected_ids: list[str]
         _runner: JobRunner
         _last_error: BaseException | None
 
         @staticmethod
         def _scrub(text: str) -> str: ...
+
+    def __repr__(self) -> str:
+        running = len(self._runner.active)
+        return f"<ImageGenPanel model={self.model!r} images={len(HISTORY.entries)} unfinished={running}>"
+
+    def _on_selection(self, change: Mapping[str, Any]) -> None:
+        """The selection keeps only images still in the gallery."""
+        live = {entry.id for entry in HISTORY.entries}
+        kept = [i for i in self.selected_ids if i in live]
+        if kept != list(self.selected_ids):
+            self.selected_ids = kept
 
     @property
     def images(self) -> list[GeneratedImage]:
