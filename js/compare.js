@@ -5,11 +5,6 @@
 /** Values of one option the panel compares at once (the kernel checks it too). */
 export const MAX_COMPARED = 4;
 
-/** True when ``compare`` makes more than one combination. */
-export function isComparing(compare) {
-  return Object.values(compare ?? {}).some((values) => Array.isArray(values) && values.length > 1);
-}
-
 /** ``compare`` with ``name`` compared (starting from ``current``, the value the form shows) or not. */
 export function setCompared(compare, name, on, current) {
   const next = { ...(compare ?? {}) };

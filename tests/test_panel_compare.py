@@ -103,6 +103,15 @@ def test_a_value_a_compared_model_does_not_take_sends_nothing(emulator_env: Emul
         assert not panel.validity["valid"] and FLUX in reason and "quality" in reason
         assert "\n" not in reason and panel.jobs == []
         # Only the model and the form's enum parameters compare, with values they offer.
+        front.set(compare={"model": [GPT, FLUX]})  # quality given by the form: FLUX goes without
+        assert panel.validity["valid"], panel.validity
+        front.set(compare={"quality": ["low"]})  # a compare ticked with one value is not yet one
+        assert (
+            panel.validity["reason"]
+            == "Tick two or more values of quality to compare (or untick its compare)."
+        )
+        front.send({"type": "generate"})
+        assert panel.jobs == []
         front.set(compare={"quality": ["low", "ultra"]})
         assert "'ultra' is not one of the values" in panel.validity["reason"]
         front.set(compare={"prompt": ["a", "b"]})

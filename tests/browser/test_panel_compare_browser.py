@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from axe_support import axe_violations, contrast_failures, describe
 from browser_support import Servers
 from test_panel_browser import expect, panel_errors, run_cell, shot, show_panel
 
@@ -24,6 +25,9 @@ def test_two_models_by_two_qualities_arrive_as_one_labelled_matrix(page: Any, se
     panel.locator(".jig-row .jig-compare").click()
     models = panel.locator(".jig-row .jig-compare-choices")
     expect(models.locator(f"input[data-value='{GPT}']")).to_be_checked()
+    expect(panel.locator(".jig-reason")).to_have_text(
+        "Tick two or more values of model to compare (or untick its compare)."
+    )
     models.locator(f"input[data-value='{GPT2}']").click()
     expect(models.locator(f"input[data-value='{GPT2}']")).to_be_checked()
 
@@ -54,6 +58,10 @@ def test_two_models_by_two_qualities_arrive_as_one_labelled_matrix(page: Any, se
     assert all(re.fullmatch(r"\d+\.\d s · (~\$\d\.\d{4}|cost unknown)", text) for text in captions), captions
     expect(matrix.locator(".jig-matrix-footer")).to_contain_text("4 images · 4 generated")
     shot(page, "lab-compare")
+    # The compare choices and the matrix are for everyone: labelled, named cells, AA contrast.
+    found = axe_violations(page)
+    assert found == [], describe(found)
+    assert contrast_failures(page) == []
 
     # Copy as code: the equivalent cell, every compared value in it.
     matrix.locator("[data-action='code']").click()

@@ -73,6 +73,8 @@ def compare_problem(compare: Mapping[str, Sequence[Any]], model: str, offered: S
     Only the model and the form's enum parameters compare, with values the list or enum offers."""
     rules = get_model(model).parameters
     for name, values in compare.items():
+        if len(values) < 2:  # one ticked value would hide the form's own: say so instead
+            return f"Tick two or more values of {name} to compare (or untick its compare)."
         if name == "model":
             allowed: Sequence[Any] = offered
         else:
@@ -86,11 +88,6 @@ def compare_problem(compare: Mapping[str, Sequence[Any]], model: str, offered: S
                     f"{name} {item!r} is not one of the values to compare ({', '.join(map(str, allowed))})."
                 )
     return None
-
-
-def compares(compare: Mapping[str, Sequence[Any]]) -> bool:
-    """True when the compared values make more than one combination."""
-    return any(len(values) > 1 for values in compare.values())
 
 
 def _values_text(name: str, values: Sequence[Any]) -> str:
@@ -240,7 +237,8 @@ class PanelComparisons:
     _comparisons: list[PanelComparison]
 
     def _comparing(self) -> bool:
-        return compares(self.compare)
+        """True once an option's compare is ticked: Generate then plans the matrix."""
+        return bool(self.compare)
 
     def _plan_comparison(self) -> Matrix:
         """The form and its compared values as a matrix, checked (ValidationError when wrong)."""
