@@ -197,16 +197,19 @@ export function createResults({ model, list, send, setState }) {
     return thumbUrls.get(item.id);
   };
 
-  function matrix(comparison, itemsById) {
+  function matrix(comparison, itemsById, selected) {
     return matrixView(comparison, {
-      thumbOf: (id) => (itemsById.has(id) ? { url: thumbUrl(itemsById.get(id)), item: itemsById.get(id) } : null),
+      thumbOf: (id) => {
+        const item = itemsById.get(id);
+        return item ? { url: thumbUrl(item), item, actions: itemActions(item, selected.has(id)) } : null;
+      },
       enlarge,
       showCode: () => showComparisonCode(comparison),
     });
   }
 
-  function card(item, selected) {
-    thumbUrl(item);
+  /** An image's actions, on its card or in a comparison's matrix. */
+  function itemActions(item, selected) {
     const action = (name, label, title, handler) =>
       h("button", {
         class: "jig-action",
@@ -219,6 +222,28 @@ export function createResults({ model, list, send, setState }) {
     const copyPrompt = action("copy-prompt", "❝", "Copy the prompt", async () =>
       flash(copyPrompt, (await copyText(item.prompt)) ? "✓" : "✗"),
     );
+    return h(
+      "span",
+      { class: "jig-card-actions" },
+      h("button", {
+        class: "jig-action",
+        title: "Select (panel.selected)",
+        "aria-label": "Select",
+        "aria-pressed": String(selected),
+        text: selected ? "☑" : "☐",
+        dataset: { action: "select" },
+        onclick: () => setState({ selected_ids: toggleSelected(model.get("selected_ids"), item.id) }),
+      }),
+      action("download", "⬇", "Download the original", () => download(item)),
+      copyPrompt,
+      action("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
+      action("reuse", "⟲", "Reuse these settings", () => send({ type: "reuse", id: item.id })),
+      action("code", "</>", "Copy as code", () => showCode(item)),
+    );
+  }
+
+  function card(item, selected) {
+    thumbUrl(item);
     const size = item.width ? `${item.width}×${item.height}` : "";
     const meta = [item.model.split("/").pop(), size, item.cached && "cached"].filter(Boolean).join(" · ");
     return h(
@@ -238,24 +263,7 @@ export function createResults({ model, list, send, setState }) {
         {},
         h("span", { class: "jig-card-prompt", title: item.prompt, text: truncate(item.prompt, 80) }),
         h("span", { class: "jig-card-meta", title: describeParams(item.params), text: meta }),
-        h(
-          "span",
-          { class: "jig-card-actions" },
-          h("button", {
-            class: "jig-action",
-            title: "Select (panel.selected)",
-            "aria-label": "Select",
-            "aria-pressed": String(selected),
-            text: selected ? "☑" : "☐",
-            dataset: { action: "select" },
-            onclick: () => setState({ selected_ids: toggleSelected(model.get("selected_ids"), item.id) }),
-          }),
-          action("download", "⬇", "Download the original", () => download(item)),
-          copyPrompt,
-          action("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
-          action("reuse", "⟲", "Reuse these settings", () => send({ type: "reuse", id: item.id })),
-          action("code", "</>", "Copy as code", () => showCode(item)),
-        ),
+        itemActions(item, selected),
       ),
     );
   }
@@ -276,7 +284,7 @@ export function createResults({ model, list, send, setState }) {
     const itemsById = new Map(items.map((item) => [item.id, item]));
     const blocks = galleryBlocks(items, [...comparisons.values()].reverse());
     gallery.replaceChildren(
-      ...blocks.map((b) => (b.kind === "card" ? card(b.item, selected.has(b.item.id)) : matrix(b.comparison, itemsById))),
+      ...blocks.map((b) => (b.kind === "card" ? card(b.item, selected.has(b.item.id)) : matrix(b.comparison, itemsById, selected))),
     );
     // A new image or a selection rebuilds the cards; the keyboard stays where it was.
     if (focused) {

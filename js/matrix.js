@@ -6,7 +6,8 @@ import { copyText, flash, h } from "./dom.js";
 
 /**
  * The matrix of ``comparison`` (a ``{"type": "comparison"}`` message). ``thumbOf(entryId)``: the
- * thumbnail's URL and item, or null while it has not arrived; ``enlarge(item)``; ``showCode()``.
+ * thumbnail's URL, item and actions, or null while it has not arrived; ``enlarge(item)``;
+ * ``showCode()``.
  */
 export function matrixView(comparison, { thumbOf, enlarge, showCode }) {
   const cells = comparison.cells ?? [];
@@ -23,9 +24,13 @@ export function matrixView(comparison, { thumbOf, enlarge, showCode }) {
       : h("span", { class: "jig-matrix-empty", text: cell?.state === "failed" ? "failed" : "…" });
     return h(
       "td",
-      { class: "jig-matrix-cell", dataset: { state: cell?.state ?? "", labels: name } },
+      {
+        class: "jig-matrix-cell",
+        dataset: { state: cell?.state ?? "", labels: name, ...(cell?.entry ? { id: cell.entry } : {}) },
+      },
       picture,
       h("span", { class: "jig-matrix-caption", text: named ? `${name} · ${cell?.caption ?? ""}` : (cell?.caption ?? "") }),
+      shown?.actions ?? null,
     );
   };
   const table = (group) => {
@@ -66,7 +71,7 @@ export function matrixView(comparison, { thumbOf, enlarge, showCode }) {
         title: "Copy as code",
         "aria-label": "Copy the comparison as code",
         text: "</>",
-        dataset: { action: "code" },
+        dataset: { action: "code-comparison" },
         onclick: showCode,
       }),
     ),

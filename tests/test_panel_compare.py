@@ -58,6 +58,10 @@ def test_two_models_by_two_qualities_make_one_labelled_matrix(emulator_env: Emul
         code = message["code"]
         assert code["models"] == [GPT, GPT2] and code["compare"] == {"quality": ["low", "high"]}
         assert code["params"] == {} and code["left_out"] == ["size"]
+        # A cell's settings reused: that one combination, compared no more.
+        front.send({"type": "reuse", "id": message["cells"][3]["entry"]})
+        assert (panel.model, panel.params["quality"], panel.compare) == (GPT2, "high", {})
+        front.set(compare=TWO_BY_TWO, model=GPT, params={"size": "256x256", "quality": "low"})
         # The same comparison again is the same matrix: every cell from the cache, nothing sent.
         front.send({"type": "generate"})
         await panel.wait()

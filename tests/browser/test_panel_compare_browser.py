@@ -64,12 +64,18 @@ def test_two_models_by_two_qualities_arrive_as_one_labelled_matrix(page: Any, se
     assert contrast_failures(page) == []
 
     # Copy as code: the equivalent cell, every compared value in it.
-    matrix.locator("[data-action='code']").click()
+    matrix.locator("[data-action='code-comparison']").click()
     code = panel.locator(".jig-code-dialog pre")
     expect(code.last).to_contain_text(f"%%imagegen -m {GPT},{GPT2} -q low,high\na lighthouse at dusk")
     expect(panel.locator(".jig-code-notes")).to_contain_text("size is left out")
     shot(page, "lab-compare-code")
     panel.locator(".jig-overlay .jig-close").click()
+
+    # A cell's settings reused: the form takes that one combination, compared no more.
+    matrix.locator(".jig-matrix-cell").nth(3).locator("[data-action='reuse']").click()
+    expect(panel.locator(".jig-model")).to_have_value(GPT2)
+    expect(quality.locator(".jig-toggle.jig-on")).to_have_text("high")
+    expect(panel.locator(".jig-compare:checked")).to_have_count(0)
 
     cell = run_cell(page, 1)
     expect(cell.locator(".jp-OutputArea-output")).to_contain_text("(4, 1)")

@@ -21,6 +21,7 @@ class PanelActions:
     if TYPE_CHECKING:  # provided by ImageGenPanel
         model: str
         params: dict[str, Any]
+        compare: dict[str, list[Any]]
         prompt: str
         gateway: dict[str, Any]
         validity: dict[str, Any]
@@ -88,6 +89,7 @@ class PanelActions:
         request = self._entry(content).request
         inputs = [InputImage.create(f"input-{i + 1}", data) for i, data in enumerate(request.images)]
         with self.hold_sync():
+            self.compare = {}  # one image's settings: a comparison's cell reused is compared no more
             self.model = request.model
             self.params = dict(request.params)
             self.prompt = request.prompt

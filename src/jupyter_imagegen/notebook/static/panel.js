@@ -835,9 +835,13 @@ function matrixView(comparison, { thumbOf, enlarge, showCode }) {
     ) : h("span", { class: "jig-matrix-empty", text: cell?.state === "failed" ? "failed" : "…" });
     return h(
       "td",
-      { class: "jig-matrix-cell", dataset: { state: cell?.state ?? "", labels: name } },
+      {
+        class: "jig-matrix-cell",
+        dataset: { state: cell?.state ?? "", labels: name, ...cell?.entry ? { id: cell.entry } : {} }
+      },
       picture,
-      h("span", { class: "jig-matrix-caption", text: named ? `${name} · ${cell?.caption ?? ""}` : cell?.caption ?? "" })
+      h("span", { class: "jig-matrix-caption", text: named ? `${name} · ${cell?.caption ?? ""}` : cell?.caption ?? "" }),
+      shown?.actions ?? null
     );
   };
   const table = (group) => {
@@ -873,7 +877,7 @@ function matrixView(comparison, { thumbOf, enlarge, showCode }) {
         title: "Copy as code",
         "aria-label": "Copy the comparison as code",
         text: "</>",
-        dataset: { action: "code" },
+        dataset: { action: "code-comparison" },
         onclick: showCode
       })
     ),
@@ -1061,15 +1065,17 @@ ${code.python}`);
     if (!thumbUrls.has(item.id)) thumbUrls.set(item.id, blobUrl(item.thumb, item.thumb_mime));
     return thumbUrls.get(item.id);
   };
-  function matrix(comparison, itemsById) {
+  function matrix(comparison, itemsById, selected) {
     return matrixView(comparison, {
-      thumbOf: (id) => itemsById.has(id) ? { url: thumbUrl(itemsById.get(id)), item: itemsById.get(id) } : null,
+      thumbOf: (id) => {
+        const item = itemsById.get(id);
+        return item ? { url: thumbUrl(item), item, actions: itemActions(item, selected.has(id)) } : null;
+      },
       enlarge,
       showCode: () => showComparisonCode(comparison)
     });
   }
-  function card(item, selected) {
-    thumbUrl(item);
+  function itemActions(item, selected) {
     const action2 = (name, label, title, handler) => h("button", {
       class: "jig-action",
       title,
@@ -1084,6 +1090,27 @@ ${code.python}`);
       "Copy the prompt",
       async () => flash(copyPrompt, await copyText(item.prompt) ? "✓" : "✗")
     );
+    return h(
+      "span",
+      { class: "jig-card-actions" },
+      h("button", {
+        class: "jig-action",
+        title: "Select (panel.selected)",
+        "aria-label": "Select",
+        "aria-pressed": String(selected),
+        text: selected ? "☑" : "☐",
+        dataset: { action: "select" },
+        onclick: () => setState({ selected_ids: toggleSelected(model.get("selected_ids"), item.id) })
+      }),
+      action2("download", "⬇", "Download the original", () => download(item)),
+      copyPrompt,
+      action2("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
+      action2("reuse", "⟲", "Reuse these settings", () => send({ type: "reuse", id: item.id })),
+      action2("code", "</>", "Copy as code", () => showCode(item))
+    );
+  }
+  function card(item, selected) {
+    thumbUrl(item);
     const size = item.width ? `${item.width}×${item.height}` : "";
     const meta = [item.model.split("/").pop(), size, item.cached && "cached"].filter(Boolean).join(" · ");
     return h(
@@ -1103,24 +1130,7 @@ ${code.python}`);
         {},
         h("span", { class: "jig-card-prompt", title: item.prompt, text: truncate(item.prompt, 80) }),
         h("span", { class: "jig-card-meta", title: describeParams(item.params), text: meta }),
-        h(
-          "span",
-          { class: "jig-card-actions" },
-          h("button", {
-            class: "jig-action",
-            title: "Select (panel.selected)",
-            "aria-label": "Select",
-            "aria-pressed": String(selected),
-            text: selected ? "☑" : "☐",
-            dataset: { action: "select" },
-            onclick: () => setState({ selected_ids: toggleSelected(model.get("selected_ids"), item.id) })
-          }),
-          action2("download", "⬇", "Download the original", () => download(item)),
-          copyPrompt,
-          action2("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
-          action2("reuse", "⟲", "Reuse these settings", () => send({ type: "reuse", id: item.id })),
-          action2("code", "</>", "Copy as code", () => showCode(item))
-        )
+        itemActions(item, selected)
       )
     );
   }
@@ -1138,7 +1148,7 @@ ${code.python}`);
     const itemsById = new Map(items.map((item) => [item.id, item]));
     const blocks = galleryBlocks(items, [...comparisons.values()].reverse());
     gallery.replaceChildren(
-      ...blocks.map((b) => b.kind === "card" ? card(b.item, selected.has(b.item.id)) : matrix(b.comparison, itemsById))
+      ...blocks.map((b) => b.kind === "card" ? card(b.item, selected.has(b.item.id)) : matrix(b.comparison, itemsById, selected))
     );
     if (focused) {
       const [id, cls] = focused;
