@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._async_client import AsyncClient
     from ._base_client import BaseClient
-    from ._catalog import catalog_model, models
+    from ._catalog import catalog_model, is_model_id, models
     from ._client import Client
     from ._cloudflare import MAX_IMAGES, MAX_VARIATIONS
     from ._config import Settings, environment_fingerprint
@@ -40,17 +40,24 @@ if TYPE_CHECKING:
     from ._models import DEFAULT_MODEL, ModelSpec, get_model, list_models, shipped_model
     from ._offline import emulator_banner, is_loopback_host, uses_local_service
     from ._pricing import estimate_cost, estimate_total
+    from ._redact import redact
     from ._request import NO_GATEWAY_OPTIONS, GatewayOptions, ImageRequest
     from ._result import GeneratedImage
     from ._results import GenerationResults
     from ._retry import retry_delay
-    from ._validation import coerce_param, schema_problems
+    from ._terminal import printable
+    from ._validation import MAX_PROMPT_CHARS, check_prompt_length, coerce_param, schema_problems
 
 _LAZY = {
     "AsyncClient": "._async_client",
     "BaseClient": "._base_client",
     "models": "._catalog",
     "catalog_model": "._catalog",
+    "is_model_id": "._catalog",
+    "redact": "._redact",
+    "printable": "._terminal",
+    "MAX_PROMPT_CHARS": "._validation",
+    "check_prompt_length": "._validation",
     "Client": "._client",
     "MAX_IMAGES": "._cloudflare",
     "MAX_VARIATIONS": "._cloudflare",
@@ -97,6 +104,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "DISPLAY_FORMATS",
     "MAX_IMAGES",
+    "MAX_PROMPT_CHARS",
     "MAX_VARIATIONS",
     "NO_GATEWAY_OPTIONS",
     "AsyncClient",
@@ -110,6 +118,7 @@ __all__ = [
     "PreviewStore",
     "Settings",
     "catalog_model",
+    "check_prompt_length",
     "coerce_param",
     "describe_parameter",
     "emulator_banner",
@@ -123,11 +132,14 @@ __all__ = [
     "image_info",
     "image_source_bytes",
     "is_loopback_host",
+    "is_model_id",
     "list_models",
     "models",
     "output_bundle",
+    "printable",
     "provenance_bytes",
     "read_provenance",
+    "redact",
     "retry_delay",
     "safe_filename",
     "schema_problems",

@@ -167,6 +167,8 @@ class Service:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ServiceError(400, 3003, "Incomplete request: the body is not valid JSON") from None
+        except RecursionError:
+            raise ServiceError(400, 3003, "Incomplete request: the JSON body is nested too deeply") from None
         spec, inputs = self._model_and_inputs(route.group(2), body, headers)
         job = check_request(spec, inputs)
         sample = self.samples.next(job.request_key)

@@ -27,7 +27,7 @@ import anywidget
 import traitlets
 
 from .._exceptions import ImageGenError, ImageGenWarning
-from ..client import DEFAULT_MODEL, models
+from ..client import DEFAULT_MODEL, models, redact
 from ..runtime import (
     build_requests,
     check_image_count,
@@ -329,4 +329,4 @@ class ImageGenPanel(PanelActions, SnapshotDisplay, anywidget.AnyWidget):
     def _scrub(text: str) -> str:
         """Belt and braces: the core already keeps the token out of its messages."""
         token = os.environ.get("CLOUDFLARE_API_TOKEN", "").strip()
-        return text.replace(token, "***") if len(token) >= 8 else text
+        return redact(text, token) if len(token) >= 8 else text
