@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as Compare from "./compare.js";
+import { emptyText } from "./matrix.js";
 
 describe("the compare choice", () => {
   test("starts from the form's value and keeps the options' order", () => {
@@ -91,5 +92,14 @@ describe("copy a comparison as code", () => {
     assert.equal(Compare.listItem(""), null);
     assert.equal(Compare.listItem("a\tb"), null);
     assert.equal(Compare.listItem("{x}"), '"{x}"');
+  });
+});
+
+describe("a matrix cell without its thumbnail", () => {
+  test("says why", () => {
+    assert.equal(emptyText({ state: "running", entry: null }), "…");
+    assert.equal(emptyText({ state: "failed", entry: null }), "failed");
+    assert.equal(emptyText({ state: "cancelled", entry: null }), "cancelled");
+    assert.equal(emptyText({ state: "done", entry: "e1" }), "left the gallery");
   });
 });

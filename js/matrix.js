@@ -21,7 +21,7 @@ export function matrixView(comparison, { thumbOf, enlarge, showCode }) {
           { class: "jig-thumb-button", title: `Enlarge ${name}`, onclick: () => enlarge(shown.item) },
           h("img", { class: "jig-thumb", src: shown.url, alt: `${name}: ${shown.item.prompt}` }),
         )
-      : h("span", { class: "jig-matrix-empty", text: cell?.state === "failed" ? "failed" : "…" });
+      : h("span", { class: "jig-matrix-empty", text: emptyText(cell) });
     return h(
       "td",
       {
@@ -78,6 +78,12 @@ export function matrixView(comparison, { thumbOf, enlarge, showCode }) {
     (comparison.groups ?? []).map(table),
     h("div", { class: "jig-matrix-footer", text: comparison.footer ?? "" }),
   );
+}
+
+/** What a cell without its thumbnail says: why there is none, or that it is on its way. */
+export function emptyText(cell) {
+  if (cell?.state === "failed" || cell?.state === "cancelled") return cell.state;
+  return cell?.entry ? "left the gallery" : "…";
 }
 
 /** The "copy as code" dialog's block: a title, a Copy button, notes, the text. */

@@ -155,3 +155,20 @@ def test_the_matrix_is_one_action_for_the_budget_and_max_images(
 
     run(scenario())
     assert api_requests(emulator_env) == []
+
+
+def test_a_cancelled_comparison_says_so_in_each_cell(emulator_env: Emulator) -> None:
+    async def scenario() -> None:
+        panel = ImageGenPanel(model=GPT, params={"size": "256x256"})
+        front = FrontEnd(panel)
+        front.generate("a kite", compare={"quality": ["low", "high"]})
+        front.send({"type": "cancel"})  # before any task has run: nothing is sent
+        await panel.wait()
+        message = last_comparison(front)
+        assert [cell["state"] for cell in message["cells"]] == ["cancelled"] * 2
+        assert [cell["caption"] for cell in message["cells"]] == ["cancelled"] * 2
+        assert message["footer"] == "0 of 2 images · nothing made" and not message["running"]
+        panel.close()
+
+    run(scenario())
+    assert api_requests(emulator_env) == []

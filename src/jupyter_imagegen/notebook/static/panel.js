@@ -832,7 +832,7 @@ function matrixView(comparison, { thumbOf, enlarge, showCode }) {
       "button",
       { class: "jig-thumb-button", title: `Enlarge ${name}`, onclick: () => enlarge(shown.item) },
       h("img", { class: "jig-thumb", src: shown.url, alt: `${name}: ${shown.item.prompt}` })
-    ) : h("span", { class: "jig-matrix-empty", text: cell?.state === "failed" ? "failed" : "…" });
+    ) : h("span", { class: "jig-matrix-empty", text: emptyText(cell) });
     return h(
       "td",
       {
@@ -884,6 +884,10 @@ function matrixView(comparison, { thumbOf, enlarge, showCode }) {
     (comparison.groups ?? []).map(table),
     h("div", { class: "jig-matrix-footer", text: comparison.footer ?? "" })
   );
+}
+function emptyText(cell) {
+  if (cell?.state === "failed" || cell?.state === "cancelled") return cell.state;
+  return cell?.entry ? "left the gallery" : "…";
 }
 function codeBlock(title, text, notes = "") {
   const copy = h("button", { text: "Copy" });
