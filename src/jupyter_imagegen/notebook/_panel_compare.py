@@ -42,6 +42,7 @@ __all__ = [
 
 MAX_COMPARED = 4  # values of one option: a matrix a panel shows side by side
 _FLAGS = ("quality", "size", "style")  # the options the magic has flags for (-q, -s, --style)
+_SHOWN = {"done": "done", "failed": "failed", "cancelled": "cancelled"}  # a cell's state, else pending
 
 
 def checked_compare(value: Any) -> dict[str, list[Any]]:
@@ -181,7 +182,8 @@ class PanelComparison:
 
     def message(self) -> dict[str, Any]:
         """The ``{"type": "comparison"}`` message: labels, groups, each cell's state and caption."""
-        states = [self.states.get(i, "queued") for i in range(len(self.jobs))]
+        # Queued and running look alike in a cell ("…"): one state, so a start sends nothing.
+        states = [_SHOWN.get(self.states.get(i, "queued"), "pending") for i in range(len(self.jobs))]
         outcomes: list[GeneratedImage | BaseException | None] = [
             self.entries[i][1] if i in self.entries else RuntimeError() if state == "failed" else None
             for i, state in enumerate(states)
@@ -205,12 +207,12 @@ class PanelComparison:
                     "labels": list(self.matrix.cell_labels(i)),
                     "entry": self.entries[i][0] if i in self.entries else None,
                     "state": state,
-                    "caption": cell_caption(outcomes[i], running=state in ("queued", "running")),
+                    "caption": cell_caption(outcomes[i], running=state == "pending"),
                 }
                 for i, state in enumerate(states)
             ],
             "footer": footer_text(outcomes),
-            "running": any(state in ("queued", "running") for state in states),
+            "running": "pending" in states,
             "code": self.code,
         }
 
