@@ -82,9 +82,6 @@ class BatchJob(OutcomeRecorder):
         self._on_disk: dict[str, list[str]] = {}
         self._replaceable: set[str] = set()
         self._changed: list[str] = []  # recorded images changed since written: left alone
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[Any] | None = None
-        self._cancelled = False
         self.meter, self.spend = meter, meter.reservation()
         self._reservations = GroupedReservations(self.spend)
         self.stopped: str | None = None  # why the run stopped before the end (the daily budget)
@@ -96,17 +93,8 @@ class BatchJob(OutcomeRecorder):
         options = {k: v for k, v in self.client_options.items() if k != "transport"}
         BaseClient(**options).settings.require_credentials()
 
-    def cancel(self) -> None:
-        """Stop the run from another thread; what is finished stays recorded."""
-        self._cancelled = True
-        loop, task = self._loop, self._task
-        if loop is not None and task is not None:
-            loop.call_soon_threadsafe(task.cancel)
-
     async def run(self) -> BatchResult:
-        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-        if self._cancelled:
-            raise asyncio.CancelledError
+        """The whole run; cancelling its task stops it, and what is finished stays recorded."""
         self.counters.started = time.monotonic()
         known = self.manifest.open()
         try:

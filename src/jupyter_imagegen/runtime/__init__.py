@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from ._builder import CATALOG_WAIT, build_call, build_requests, learn_model_soon, model_spec
     from ._cache import ImageCache
     from ._cache_entry import service_of
-    from ._fetch import expected_misses, fetch, fetch_async, reserve_misses
+    from ._compare import Matrix, compares, first_value, plan_requests, split_values
+    from ._fetch import expected_misses, fetch_async, reserve_misses
     from ._options import add_request_options, chosen_model, named_params, request_params
     from ._reservation import Charge, Reservation
     from ._runner import RunOutcome
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
     from ._usage import Usage
 
 _LAZY = {
+    "Matrix": "._compare",
+    "compares": "._compare",
+    "first_value": "._compare",
+    "plan_requests": "._compare",
+    "split_values": "._compare",
     "CATALOG_WAIT": "._builder",
     "build_call": "._builder",
     "build_requests": "._builder",
@@ -35,7 +41,6 @@ _LAZY = {
     "ImageCache": "._cache",
     "service_of": "._cache_entry",
     "expected_misses": "._fetch",
-    "fetch": "._fetch",
     "fetch_async": "._fetch",
     "reserve_misses": "._fetch",
     "add_request_options": "._options",
@@ -62,6 +67,7 @@ __all__ = [
     "GridCell",
     "ImageCache",
     "ImageGenConfig",
+    "Matrix",
     "Meter",
     "Reservation",
     "RunOutcome",
@@ -72,30 +78,27 @@ __all__ = [
     "build_requests",
     "check_image_count",
     "chosen_model",
+    "compares",
     "expand_grid",
     "expected_misses",
-    "fetch",
     "fetch_async",
     "fill",
+    "first_value",
     "get_runtime",
     "learn_model_soon",
     "model_spec",
     "named_params",
+    "plan_requests",
     "request_params",
     "reserve_misses",
     "rows_and_columns",
     "service_of",
     "spend_today",
+    "split_values",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+def __getattr__(name: str) -> Any:  # each name's module is imported on first use
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)

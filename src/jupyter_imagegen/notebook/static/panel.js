@@ -954,6 +954,13 @@ ${code.python}`);
 
 // panel.js
 var LISTS = ["jobs", "gallery"];
+function hideSnapshot(id) {
+  if (!id || document.querySelector(`style[data-jig-snapshot="${id}"]`)) return;
+  const style = document.createElement("style");
+  style.dataset.jigSnapshot = id;
+  style.textContent = `.jig-snapshot[data-snapshot="${id}"] { display: none; }`;
+  document.head.append(style);
+}
 function render({ model, el }) {
   const listeners = [];
   const on = (event, fn) => {
@@ -1041,6 +1048,7 @@ function render({ model, el }) {
     if (!LISTS.includes(trait)) on(`change:${trait}`, () => refresh(trait));
   }
   on("msg:custom", (msg, buffers) => {
+    if (msg?.type === "gallery" && msg.reset) hideSnapshot(model.get("snapshot_id"));
     if (LISTS.includes(msg?.type)) {
       const items = (msg.items ?? []).map((item, i) => msg.type === "gallery" ? { ...item, thumb: buffers?.[i] } : item);
       lists[msg.type] = mergeById(lists[msg.type], { ...msg, items });
