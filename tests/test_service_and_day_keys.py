@@ -12,9 +12,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+from fetch_support import fetch
 from jupyter_imagegen import Client
 from jupyter_imagegen.emulator import Emulator
-from jupyter_imagegen.runtime import ImageCache, fetch
+from jupyter_imagegen.runtime import ImageCache
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
 
