@@ -40,7 +40,8 @@ from ._panel_actions import PanelActions
 from ._panel_api import PanelApi
 from ._panel_catalog import follow_catalog
 from ._panel_changes import SentLists
-from ._panel_compare import PanelComparisons, checked_compare
+from ._panel_compare import checked_compare
+from ._panel_comparisons import PanelComparisons
 from ._panel_jobs import JobRunner, PanelJob
 from ._panel_snapshot import Snapshot, SnapshotDisplay
 from ._panel_state import (
