@@ -22,6 +22,7 @@ from ._request import ImageRequest
 from ._response import Answer
 from ._result import GeneratedImage
 from ._results import GenerationResults
+from ._wire import pick_seed
 
 __all__ = ["AsyncClient"]
 
@@ -101,7 +102,8 @@ class AsyncClient(BaseClient):
         return GenerationResults(requests, list(outcomes))
 
     async def _attempt(self, request: ImageRequest, started: float) -> GeneratedImage:
-        url, headers, body, auth = self._api_call(request)
+        seed = pick_seed(request)
+        url, headers, body, auth = self._api_call(request, seed)
         deadline = self._deadline()
         try:
             answer = await _by(deadline, self._post(request, url, headers, body, auth, deadline))
@@ -114,7 +116,7 @@ class AsyncClient(BaseClient):
         if failure is not None:
             raise failure  # outside the handler: no context (see Client._attempt)
         data = answer.image if answer.image is not None else await self._fetch_image(answer)
-        return self._image(request, data, answer, started)
+        return self._image(request, data, answer, started, seed)
 
     async def _post(
         self,
@@ -125,7 +127,7 @@ class AsyncClient(BaseClient):
         auth: httpx.Auth,
         deadline: float,
     ) -> Answer:
-        async with self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response:
+        async with self._http.stream("POST", url, headers=headers, auth=auth, **body) as response:
             return self._answer(request, response, await self._read(response, deadline))
 
     async def _read(self, response: httpx.Response, deadline: float, image_host: str | None = None) -> bytes:

@@ -45,6 +45,7 @@ from ._request import GatewayOptions, ImageRequest
 from ._response import Answer, error_from_response, parse_answer
 from ._result import GeneratedImage
 from ._retry import retry_delay
+from ._wire import request_body
 
 __all__ = ["IDENTITY", "BaseClient", "BearerToken", "RequestLike", "hide_token"]
 
@@ -60,6 +61,13 @@ def _learn_shape(model: str, answer: Answer, content_type: str | None) -> None:
         learn_shape(model, "url", None)
     else:
         learn_shape(model, "binary" if mime.startswith("image/") else "base64-json", mime or None)
+
+
+def _seed_of(request: ImageRequest, picked: int | None) -> int | None:
+    given = request.params.get("seed")
+    if isinstance(given, (int, float)) and not isinstance(given, bool):
+        return int(given)
+    return picked
 
 
 class BearerToken(httpx.Auth):
@@ -157,8 +165,11 @@ class BaseClient:
             items = [items]
         return [self._to_request(item, common) for item in items]
 
-    def _api_call(self, request: ImageRequest) -> tuple[str, dict[str, str], dict[str, Any], httpx.Auth]:
-        """URL, headers, JSON body and credentials of the API call (docs/cloudflare.md §1).
+    def _api_call(
+        self, request: ImageRequest, seed: int | None = None
+    ) -> tuple[str, dict[str, str], dict[str, Any], httpx.Auth]:
+        """URL, headers, body (httpx's ``json=``, or ``data=``/``files=`` for a multipart model,
+        see :mod:`._wire`) and credentials of the API call (docs/cloudflare.md §1).
 
         The token travels in an :class:`httpx.Auth`, never in the headers dict: tracebacks that
         show local variables (``%xmode Verbose``, an interrupted cell) must not print it.
@@ -182,10 +193,9 @@ class BaseClient:
             **request.gateway.headers(self.settings.gateway_id),
         }
         auth = BearerToken(self.settings.api_token)
-        inputs = request.model_inputs()
-        if request.spec.hosting == "hosted":
-            return f"{base}/{model}", headers, inputs, auth
-        return base, headers, {"model": request.model, "input": inputs}, auth
+        body = request_body(request, seed)
+        hosted = request.spec.hosting == "hosted"
+        return (f"{base}/{model}" if hosted else base), headers, body, auth
 
     def _answer(self, request: ImageRequest, response: httpx.Response, body: bytes) -> Answer:
         status, headers = response.status_code, response.headers
@@ -228,7 +238,9 @@ class BaseClient:
     def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:
         return pin(url, *unresolved, resolver=lambda host, port: addresses)
 
-    def _image(self, request: ImageRequest, data: bytes, answer: Answer, started: float) -> GeneratedImage:
+    def _image(
+        self, request: ImageRequest, data: bytes, answer: Answer, started: float, seed: int | None = None
+    ) -> GeneratedImage:
         try:
             mime, width, height = verify_image(data)
         except ValueError as exc:
@@ -251,6 +263,7 @@ class BaseClient:
             variation=request.variation,
             input_images=request.image_hashes,
             estimated_cost_usd=0.0 if cached else estimate_cost(request).usd,
+            seed=_seed_of(request, seed),
         )
 
     def _transport_error(

@@ -25,6 +25,7 @@ from ._request import ImageRequest
 from ._response import Answer
 from ._result import GeneratedImage
 from ._results import GenerationResults
+from ._wire import pick_seed
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -84,12 +85,13 @@ class Client(BaseClient):
         return GenerationResults(requests, outcomes)
 
     def _attempt(self, request: ImageRequest, started: float) -> GeneratedImage:
-        url, headers, body, auth = self._api_call(request)
+        seed = pick_seed(request)
+        url, headers, body, auth = self._api_call(request, seed)
         deadline = self._deadline()
         try:
             with (
                 until(deadline),
-                self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response,
+                self._http.stream("POST", url, headers=headers, auth=auth, **body) as response,
             ):
                 answer = self._answer(request, response, self._read(response, deadline))
         except httpx.HTTPError as exc:
@@ -101,7 +103,7 @@ class Client(BaseClient):
             # request headers, the token among them, and debuggers show a context's locals.
             raise failure
         data = answer.image if answer.image is not None else self._fetch_image(answer)
-        return self._image(request, data, answer, started)
+        return self._image(request, data, answer, started, seed)
 
     def _read(self, response: httpx.Response, deadline: float, image_host: str | None = None) -> bytes:
         refuse_encoded(response, image_host or self.settings.base_url, download=image_host is not None)

@@ -43,6 +43,9 @@ class GeneratedImage:
     input_images: tuple[str, ...] = ()  # sha256 of each input image, for provenance and caching
     # An estimate from published prices (see _pricing); 0.0 when cached (free), None when unknown.
     estimated_cost_usd: float | None = None
+    # The seed the image was made with (the user's, the one the client picked, or the one the
+    # answer reported); None for a model that takes no seed, whose image cannot be made again.
+    seed: int | None = None
 
     @property
     def extension(self) -> str:
@@ -59,6 +62,8 @@ class GeneratedImage:
             "variation": self.variation,
             "created": self.created,
             "log_id": self.log_id,
+            "seed": self.seed,
+            "reproducible": self.seed is not None,
             "generator": f"jupyter-imagegen {__version__}",
         }
 

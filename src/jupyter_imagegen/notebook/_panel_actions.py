@@ -86,7 +86,8 @@ class PanelActions:
 
     def _msg_reuse(self, content: dict[str, Any], buffers: list[Any]) -> None:
         request = self._entry(content).request
-        inputs = [InputImage.create(f"input-{i + 1}", data) for i, data in enumerate(request.images)]
+        local = [data for data in request.images if isinstance(data, bytes)]  # URLs are not uploads
+        inputs = [InputImage.create(f"input-{i + 1}", data) for i, data in enumerate(local)]
         with self.hold_sync():
             self.model = request.model
             self.params = dict(request.params)

@@ -61,7 +61,7 @@ def model_info(model_id: str) -> dict[str, Any]:
     return {
         "id": spec.id,
         "parameters": spec.parameters,
-        "edits": spec.image_field is not None,
+        "edits": spec.image_input is not None,
         "max_images": spec.max_images,
         "known": spec.known,
     }
