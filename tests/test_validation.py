@@ -104,6 +104,8 @@ def test_input_images_are_checked_and_encoded_for_the_model() -> None:
         make(images=[png_bytes()] * 17)
     with pytest.raises(ValidationError, match="not a PNG, JPEG, WebP or GIF"):
         make(images=b"definitely not an image")
+    with pytest.raises(ValidationError, match="is an SVG"):
+        make(images=b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>')
     with pytest.raises(ValidationError, match="No image file"):
         make(images="no/such/file.png")
     with pytest.raises(ValidationError, match="Cannot use a dict"):

@@ -43,6 +43,11 @@ class OutcomeRecorder:
         name = item.stem + image.extension
         path = os.path.join(self.out_dir, name)
         image.save(path, overwrite=True)
+        for other in image.others:  # a model's further images for this request: name-2.png, ...
+            other.save(
+                os.path.join(self.out_dir, f"{item.stem}-{other.answer_index + 1}{other.extension}"),
+                overwrite=True,
+            )
         entry = entry_for(
             item,
             "done",

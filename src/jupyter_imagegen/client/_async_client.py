@@ -115,8 +115,13 @@ class AsyncClient(BaseClient):
             failure = None
         if failure is not None:
             raise failure  # outside the handler: no context (see Client._attempt)
-        data = answer.image if answer.image is not None else await self._fetch_image(answer)
-        return self._image(request, data, answer, started, seed)
+        assert answer.url is not None or answer.image is not None
+        data = answer.image if answer.image is not None else await self._fetch_image(answer.url or "")
+        others = []
+        for item in answer.more:  # a model that answers several images for one request
+            more = item if isinstance(item, bytes) else await self._fetch_image(item)
+            others.append(self._image(request, more, answer, started, seed))
+        return self._with_others(self._image(request, data, answer, started, seed), others)
 
     async def _post(
         self,
@@ -143,13 +148,12 @@ class AsyncClient(BaseClient):
             self._check_deadline(deadline, image_host)
         return b"".join(chunks)  # one copy; growing a buffer chunk by chunk copies it many times
 
-    async def _fetch_image(self, answer: Answer) -> bytes:
+    async def _fetch_image(self, url: str) -> bytes:
         """Like :meth:`Client._fetch_image`: the URL again, never the generation."""
-        assert answer.url is not None
         attempt = 0
         while True:
             try:
-                return await self._download(answer.url)
+                return await self._download(url)
             except ImageDownloadError as error:
                 delay = download_retry_delay(error, attempt, self.settings.max_retries)
                 if delay is None:

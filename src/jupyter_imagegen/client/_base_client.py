@@ -5,6 +5,7 @@ failed transfer ends with are worded in :mod:`._failures`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Generator, Iterable, Mapping
@@ -248,6 +249,8 @@ class BaseClient:
                 f"{request.model} sent an unusable image: {exc}.", log_id=answer.log_id
             ) from None
         cached = (answer.cache_status or "").upper() == "HIT"  # the AI Gateway's cache: free
+        usd = estimate_cost(request).usd
+        each = None if usd is None else usd / max(request.expected_images, 1)
         return GeneratedImage(
             data=data,
             mime_type=mime,
@@ -262,9 +265,17 @@ class BaseClient:
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             variation=request.variation,
             input_images=request.image_hashes,
-            estimated_cost_usd=0.0 if cached else estimate_cost(request).usd,
-            seed=_seed_of(request, seed),
+            estimated_cost_usd=0.0 if cached else each,
+            seed=answer.seed if answer.seed is not None else _seed_of(request, seed),
+            answer_count=answer.count,
         )
+
+    def _with_others(self, first: GeneratedImage, others: list[GeneratedImage]) -> GeneratedImage:
+        """The first image of an answer, holding the others (each with its place in the answer)."""
+        if not others:
+            return first
+        placed = tuple(dataclasses.replace(image, answer_index=i) for i, image in enumerate(others, 1))
+        return dataclasses.replace(first, others=placed)
 
     def _transport_error(
         self, exc: httpx.HTTPError, deadline: float, where: str | None = None

@@ -22,7 +22,6 @@ from ._base_client import IDENTITY, MAX_HOPS, REDIRECTS, BaseClient, RequestLike
 from ._deadline import deadline_transport, until
 from ._imagehost import Target, download_failed, download_retry_delay, redirect_target, refuse_encoded
 from ._request import ImageRequest
-from ._response import Answer
 from ._result import GeneratedImage
 from ._results import GenerationResults
 from ._wire import pick_seed
@@ -102,8 +101,13 @@ class Client(BaseClient):
             # Raised outside the handler, with no context: the HTTP library's frames hold the
             # request headers, the token among them, and debuggers show a context's locals.
             raise failure
-        data = answer.image if answer.image is not None else self._fetch_image(answer)
-        return self._image(request, data, answer, started, seed)
+        assert answer.url is not None or answer.image is not None
+        data = answer.image if answer.image is not None else self._fetch_image(answer.url or "")
+        others = []
+        for item in answer.more:  # a model that answers several images for one request
+            more = item if isinstance(item, bytes) else self._fetch_image(item)
+            others.append(self._image(request, more, answer, started, seed))
+        return self._with_others(self._image(request, data, answer, started, seed), others)
 
     def _read(self, response: httpx.Response, deadline: float, image_host: str | None = None) -> bytes:
         refuse_encoded(response, image_host or self.settings.base_url, download=image_host is not None)
@@ -119,14 +123,13 @@ class Client(BaseClient):
             self._check_deadline(deadline, image_host)
         return b"".join(chunks)  # one copy; growing a buffer chunk by chunk copies it many times
 
-    def _fetch_image(self, answer: Answer) -> bytes:
+    def _fetch_image(self, url: str) -> bytes:
         """The image behind the answer's URL, fetched again (never generated again) when the
         image host fails in a way that may pass."""
-        assert answer.url is not None
         attempt = 0
         while True:
             try:
-                return self._download(answer.url)
+                return self._download(url)
             except ImageDownloadError as error:
                 delay = download_retry_delay(error, attempt, self.settings.max_retries)
                 if delay is None:

@@ -65,6 +65,17 @@ def _variants(rule: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def _types(rule: dict[str, Any]) -> set[str]:
+    kind = rule.get("type")
+    return (
+        {kind}
+        if isinstance(kind, str)
+        else {k for k in kind if isinstance(k, str)}
+        if isinstance(kind, list)
+        else set()
+    )
+
+
 def _said(rule: dict[str, Any]) -> str:
     return f"{rule.get('format', '')} {rule.get('description', '')}".lower()
 
@@ -86,7 +97,7 @@ def _item_form(item: dict[str, Any], many: bool) -> tuple[Form, bool, bool]:
 
 
 def _classify(name: str, rule: dict[str, Any]) -> ImageInput | None:
-    arrays = [r for r in _variants(rule) if r.get("type") == "array"]
+    arrays = [r for r in _variants(rule) if "array" in _types(r)]
     if arrays:
         array = arrays[0]
         item = array.get("items") if isinstance(array.get("items"), dict) else {}
@@ -95,10 +106,13 @@ def _classify(name: str, rule: dict[str, Any]) -> ImageInput | None:
             return ImageInput(name, "byte-array", False, 1, False, False)
         form, urls, url_only = _item_form({**item, "description": _said(item) + _said(rule)}, True)
         return ImageInput(name, form, True, int(array.get("maxItems", _UNBOUNDED)), urls, url_only)
-    strings = [r for r in _variants(rule) if r.get("type") in ("string", "object")]
+    strings = [r for r in _variants(rule) if _types(r) & {"string", "object"}]
     if not strings and rule.get("type") is not None:
         return None
-    form, urls, url_only = _item_form(strings[0] if strings else rule, False)
+    chosen = dict(strings[0] if strings else rule)
+    if "object" not in _types(chosen):
+        chosen["type"] = "string"
+    form, urls, url_only = _item_form(chosen, False)
     return ImageInput(name, form, False, 1, urls, url_only)
 
 

@@ -53,6 +53,8 @@ class ModelSpec:
     note: str | None = field(default=None, compare=False)
     # JSON (top level for @cf models, {model, input} for others) or multipart/form-data.
     request_format: RequestFormat = "json"
+    # True when the answer reports the seed it used (Bria's FIBO models).
+    answers_seed: bool = False
 
     @property
     def properties(self) -> dict[str, dict[str, Any]]:
@@ -131,6 +133,7 @@ class ModelSpec:
             binary_content_type=raw.get("binary_content_type"),
             pricing=raw.get("pricing"),
             request_format=raw.get("request_format", "json"),
+            answers_seed="seed" in (raw.get("output_schema") or {}).get("properties", {}),
         )
 
 

@@ -86,7 +86,7 @@ def with_placeholders(
     field = spec.prompt_field if spec.known else "prompt"
     if field is None and prompt.strip():
         raise ValidationError(f"{spec.id} takes no prompt (only input images): leave the prompt empty.")
-    if field is not None:
+    if field is not None and (prompt or field == "prompt"):
         candidate[field] = prompt
     found = spec.image_input
     if images and found is not None:

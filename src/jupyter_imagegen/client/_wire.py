@@ -28,7 +28,7 @@ def pick_seed(request: ImageRequest) -> int | None:
     if not spec.takes_seed or request.params.get("seed") is not None:
         return None
     rule = spec.properties["seed"]
-    low = int(rule.get("minimum", 0))
+    low = max(int(rule.get("minimum", 0)), 0)  # some ranges reach far below zero; seeds are counts
     high = int(min(rule.get("maximum", _SEED_CEILING), _SEED_CEILING))
     return low + secrets.randbelow(max(high - low, 0) + 1)
 

@@ -26,12 +26,13 @@ import re
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
 from ..client._models import ModelSpec, shipped_model
+from ._answers import answer_seed, base64_answer, binary_answer, wants_data_uri
 from ._catalog import CatalogEntry, schema_result, search_answer
 from ._faults import (
     BAD_IMAGE_STRING,
@@ -55,16 +56,6 @@ ImageUrlStyle = Literal["url", "data-uri"]
 
 _ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/run(?:/(.+))?")
 _CATALOG_ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/models/(search|schema)")
-
-
-def _base64_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        whole = len(pending) - len(pending) % 3  # only whole 3-byte groups concatenate cleanly
-        yield base64.b64encode(pending[:whole])
-        pending = pending[whole:]
-    yield base64.b64encode(pending)
 
 
 _REQUEST = threading.local()
@@ -166,22 +157,26 @@ class Service:
             return early
         spec, inputs = self._read_inputs(route.group(2), headers, raw)
         job = check_request(spec, inputs)
-        sample = self.samples.next(job.request_key)
-        data = render_image(
-            model=spec.id,
+        count = spec.images_per_request(inputs) if spec.output_kind == "url-array" else 1
+        images = [self._render(job) for _ in range(count)]
+        seed = answer_seed(spec, inputs)
+        if spec.output_kind in ("url", "url-array"):
+            return self._url_answer(job, images, fault, seed)
+        if spec.output_kind == "base64-json":
+            return base64_answer(images[0], fault, seed)
+        return binary_answer(job, images[0], fault)
+
+    def _render(self, job: Job) -> bytes:
+        return render_image(
+            model=job.spec.id,
             prompt=job.prompt,
             request_key=job.request_key,
-            sample=sample,
+            sample=self.samples.next(job.request_key),
             size=job.size,
             fmt=job.fmt,
             edit_source=job.edit_source,
             edit_count=job.edit_count,
         )
-        if spec.output_kind == "url":
-            return self._url_answer(job, data, fault)
-        if spec.output_kind == "base64-json":
-            return self._base64_answer(data, fault)
-        return self._binary_answer(job, data, fault)
 
     def _read_inputs(
         self, path_model: str | None, headers: dict[str, str], raw: bytes
@@ -244,45 +239,31 @@ class Service:
     def file_url(self, name: str) -> str:
         return f"{getattr(_REQUEST, 'file_base', None) or self.file_base}/files/{name}"
 
-    def _url_answer(self, job: Job, data: bytes, fault: FaultSpec | None) -> Reply:
-        kind = fault.kind if fault else None
-        if kind is Fault.BAD_IMAGE_STRING:
-            image = BAD_IMAGE_STRING
-        elif kind is Fault.EXPIRED_URL:
-            image = self.file_url(self.files.new_name(job.fmt.extension))  # never stored
-        elif self.image_url_style == "data-uri" and kind not in URL_ONLY_FAULTS:
-            image = f"data:{job.fmt.mime};base64,{base64.b64encode(spoiled_image(fault, data)).decode()}"
-        else:
-            name = self.files.new_name(job.fmt.extension)
-            kept = fault if kind in IMAGE_FAULTS else None  # recorded with the download
-            expires = time.monotonic() + self.url_ttl
-            self.files.put(name, StoredFile(spoiled_image(fault, data), job.fmt.mime, expires, kept))
-            image = self.file_url(name)
-        run = {"state": "Completed", "result": {"image": image}, "gatewayMetadata": {"keySource": "Unified"}}
+    def _url_answer(self, job: Job, images: list[bytes], fault: FaultSpec | None, seed: int | None) -> Reply:
+        strings = [self._image_string(job, data, fault) for data in images]
+        answer: dict[str, Any] = (
+            {"images": strings} if job.spec.output_kind == "url-array" else {"image": strings[0]}
+        )
+        if seed is not None:
+            answer["seed"] = seed
+        run = {"state": "Completed", "result": answer, "gatewayMetadata": {"keySource": "Unified"}}
         if self.envelope == "v4":
-            return Reply.json(200, v4({"image": image}))
+            return Reply.json(200, v4(answer))
         return Reply.json(200, run if self.envelope == "run" else v4(run))
 
-    def _base64_answer(self, data: bytes, fault: FaultSpec | None) -> Reply:
-        if fault is not None and fault.kind is Fault.OVERSIZE:
-            total = fault["bytes"]
-            head = b'{"success": true, "errors": [], "messages": [], "result": {"image": "'
-            tail = b'"}}'
-            chunks = [[head], _base64_stream(oversize_chunks(total)), [tail]]
-            length = len(head) + 4 * ((total + 2) // 3) + len(tail)
-            body = (piece for part in chunks for piece in part)
-            return Reply(200, {"content-type": "application/json"}, body, length=length)
-        if fault is not None and fault.kind is Fault.BAD_IMAGE_STRING:
-            image = BAD_IMAGE_STRING
-        else:
-            image = base64.b64encode(spoiled_image(fault, data)).decode()
-        return Reply.json(200, v4({"image": image}))
-
-    def _binary_answer(self, job: Job, data: bytes, fault: FaultSpec | None) -> Reply:
-        headers = {"content-type": job.fmt.mime}
-        if fault is not None and fault.kind is Fault.OVERSIZE:
-            return Reply(200, headers, oversize_chunks(fault["bytes"]), length=fault["bytes"])
-        return Reply(200, headers, spoiled_image(fault, data))
+    def _image_string(self, job: Job, data: bytes, fault: FaultSpec | None) -> str:
+        kind = fault.kind if fault else None
+        if kind is Fault.BAD_IMAGE_STRING:
+            return BAD_IMAGE_STRING
+        if kind is Fault.EXPIRED_URL:
+            return self.file_url(self.files.new_name(job.fmt.extension))  # never stored
+        if (self.image_url_style == "data-uri" or wants_data_uri(job)) and kind not in URL_ONLY_FAULTS:
+            return f"data:{job.fmt.mime};base64,{base64.b64encode(spoiled_image(fault, data)).decode()}"
+        name = self.files.new_name(job.fmt.extension)
+        kept = fault if kind in IMAGE_FAULTS else None  # recorded with the download
+        expires = time.monotonic() + self.url_ttl
+        self.files.put(name, StoredFile(spoiled_image(fault, data), job.fmt.mime, expires, kept))
+        return self.file_url(name)
 
     def serve_file(self, name: str) -> tuple[Reply, FaultSpec | None]:
         """The file route's answer for ``name`` and the fault it carries, if any."""

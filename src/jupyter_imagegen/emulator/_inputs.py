@@ -184,6 +184,8 @@ def _output_format(spec: ModelSpec, inputs: dict[str, Any]) -> ImageFormat:
         return image_format(spec.binary_content_type or "image/png")
     if spec.output_kind == "base64-json":
         return image_format(_BASE64_FORMATS.get(spec.id, "png"))
+    if spec.binary_content_type == "image/svg+xml":  # the vector models answer a URL to an SVG
+        return image_format("svg")
     requested = inputs.get("output_format") if "output_format" in spec.properties else None
     return image_format(str(requested or "png"))
 

@@ -133,6 +133,7 @@ class ImageGenMagics(Magics, ImageGenConfig):
         display(ImageGenPanel(prompt.strip(), model=model, params=params, variations=args.n))
 
     def _job(self, args: Any, prompts: list[str], axes: list[Axis], namespace: dict[str, Any]) -> CellJob:
+        from ..client._image_inputs import is_url_source
         from ..client._imagebytes import image_source_bytes
         from ..client._models import get_model
         from ..runtime._templating import Axis
@@ -146,7 +147,8 @@ class ImageGenMagics(Magics, ImageGenConfig):
         sources = [self._image_source(src, namespace) for src in args.image]
         # A variable holding a list (say, the -o of an earlier -n 4 cell) gives all its images.
         flat = [item for s in sources for item in (s if isinstance(s, (list, tuple)) else [s])]
-        images = [image_source_bytes(source) for source in flat]
+        images = [s if is_url_source(s) else image_source_bytes(s) for s in flat]
+        mask = None if args.mask is None else self._image_source(args.mask, namespace)
         total = len(prompts) * args.n
         if total > runtime.max_images:
             raise UsageError(
@@ -158,6 +160,7 @@ class ImageGenMagics(Magics, ImageGenConfig):
                 prompt,
                 model=model,
                 images=images or None,
+                mask=mask,
                 gateway_id=args.gateway,
                 skip_cache=args.skip_gateway_cache or args.refresh,
                 variation=variation,
@@ -200,6 +203,8 @@ class ImageGenMagics(Magics, ImageGenConfig):
     def _image_source(source: str, namespace: dict[str, Any]) -> Any:
         if source.isidentifier() and source in namespace:
             return namespace[source]
+        if source.lower().startswith("https://"):  # for models that take URLs; checked per model
+            return source
         if not os.path.exists(source):
             raise UsageError(
                 f"--image {source}: no such file (relative to {os.getcwd()}) and no variable of that name."

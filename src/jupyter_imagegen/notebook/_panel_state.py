@@ -22,6 +22,7 @@ from ..client._cloudflare import MAX_VARIATIONS
 from ..client._models import get_model
 from ..client._request import GatewayOptions, ImageRequest
 from ..client._result import GeneratedImage
+from ..client._svg import SVG_MIME, is_svg
 from ..client._validation import schema_problems
 from ..runtime._display import has_transparency
 from ..runtime._files import safe_filename
@@ -113,7 +114,10 @@ def gateway_fields(options: GatewayOptions) -> dict[str, Any]:
 
 
 def thumbnail(data: bytes, size: int = GALLERY_THUMBNAIL) -> tuple[str, bytes]:
-    """``(mime, bytes)`` of a small preview: JPEG, or PNG when the image has transparency."""
+    """``(mime, bytes)`` of a small preview: JPEG, or PNG when the image has transparency; an
+    SVG is its own preview (the browser scales it)."""
+    if is_svg(data):
+        return SVG_MIME, data
     with Image.open(io.BytesIO(data)) as source:
         source.draft("RGB", (size, size))  # JPEG decodes at a reduced scale: much faster
         picture = source.copy()

@@ -130,8 +130,9 @@ def show_image(outcome: CellOutcome, fmt: str, cache: ImageCache | None = None) 
 
     only = outcome.outcomes[0]
     if isinstance(only, GeneratedImage):
-        bundle, metadata = image_bundle(only, fmt, cache)
-        display(bundle, raw=True, metadata=metadata)
+        for image in only.images:  # a model may answer several images to one request
+            bundle, metadata = image_bundle(image, fmt, cache)
+            display(bundle, raw=True, metadata=metadata)
 
 
 def status_line(outcome: CellOutcome, total: int) -> str:

@@ -71,6 +71,8 @@ class Reservation:
         """The service answered; an answer from the AI Gateway's cache is free."""
         if image.cached:
             self._meter.give_back([charge], sent=True, cached=True)
+        else:
+            self._meter.give_back_unused(charge, len(image.images))
 
     def failed(self, charge: Charge, error: BaseException | None = None) -> None:
         """The request brought no image; it counts as sent unless ``error`` says it never left
