@@ -101,3 +101,25 @@ export function clampVariations(value, max) {
   if (!Number.isFinite(n) || n < 1) return 1;
   return Math.min(n, max);
 }
+
+/**
+ * What to say when the Variations field was lowered to the panel's limit, or "" when it was not.
+ * The panel shows one click's images together; the magic and the command take more (``maxImages``).
+ */
+export function variationsNote(value, max, maxImages) {
+  const n = Math.round(Number(value));
+  if (!Number.isFinite(n) || n <= max) return "";
+  const more = maxImages > max ? ` For more, use %%imagegen -n (up to ${maxImages}).` : "";
+  return `${n} is more than one click makes: at most ${max} variations in the panel.${more}`;
+}
+
+/**
+ * What the form shows for the kernel's ``validity``: Generate's state and the reason beside it.
+ * A blank prompt is not an error yet: nothing is said and Generate stays pressable until the
+ * user presses it (the kernel then answers with the reason).
+ */
+export function validityView(validity) {
+  const valid = Boolean(validity?.valid);
+  if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
+  return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
+}

@@ -1,7 +1,7 @@
 // The form half of the panel: prompt, model picker, controls built from the model's schema,
 // input images, the collapsed Advanced section, and Generate / Cancel with the reason Generate
 // is disabled. Every user action becomes a trait change or a message; the kernel validates.
-import { clampVariations, controlsFor, setParam as withParam } from "./controls.js";
+import { clampVariations, controlsFor, setParam as withParam, validityView, variationsNote } from "./controls.js";
 import { h } from "./dom.js";
 import { summarizeJobs } from "./jobs.js";
 import { controlRow, numberOrNull } from "./widgets.js";
@@ -56,8 +56,11 @@ export function createForm({ model, list, send, setState, uid }) {
     }
   });
   modelSelect.addEventListener("change", () => setState({ model: modelSelect.value }));
+  const variationsSaid = h("span", { class: "jig-note jig-variations-note", "aria-live": "polite" });
   variations.addEventListener("change", () => {
-    const n = clampVariations(variations.value, maxVariations(model));
+    const max = maxVariations(model);
+    variationsSaid.textContent = variationsNote(variations.value, max, model.get("limits")?.max_images ?? max);
+    const n = clampVariations(variations.value, max);
     variations.value = String(n);
     setState({ variations: n });
   });
@@ -162,10 +165,10 @@ export function createForm({ model, list, send, setState, uid }) {
   }
 
   function showValidity() {
-    const validity = model.get("validity") ?? {};
-    generate.disabled = !validity.valid;
-    reason.textContent = validity.reason ?? "";
-    reason.classList.toggle("jig-invalid", !validity.valid);
+    const view = validityView(model.get("validity"));
+    generate.disabled = view.disabled;
+    reason.textContent = view.text;
+    reason.classList.toggle("jig-invalid", view.invalid);
   }
 
   function showCancellable() {
@@ -187,6 +190,7 @@ export function createForm({ model, list, send, setState, uid }) {
       { class: "jig-row" },
       h("label", {}, "Model ", modelSelect),
       h("label", {}, "Variations ", variations),
+      variationsSaid,
     ),
     controls,
     h("div", { class: "jig-inputs" }, h("label", { class: "jig-upload" }, "Input images ", fileInput), inputsNote, inputsList),

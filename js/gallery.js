@@ -18,6 +18,7 @@ export function createResults({ model, list, send, setState }) {
   // Said by screen readers: requests starting and finishing, and why one failed.
   const live = h("div", { class: "jig-sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
   let announced = null; // the jobs last announced; null until the first list arrives
+  let action; // the action being announced (see announcement)
   let shown = null; // the gallery id in the enlarged view
   let returnFocus = null; // where the keyboard goes back to when the dialog closes
   const thumbUrls = new Map(); // gallery id -> object URL of its thumbnail
@@ -30,7 +31,8 @@ export function createResults({ model, list, send, setState }) {
     const now = Date.now();
     const counts = summarizeJobs(jobs);
     // The list a view starts with is not news: only what changes after it is announced.
-    const news = announced === null ? "" : announcement(announced, jobs);
+    let news = "";
+    if (announced !== null) ({ text: news, run: action } = announcement(announced, jobs, action));
     if (list("jobs") !== undefined) announced = jobs;
     if (news) live.textContent = news;
     jobsSummary.textContent = Object.entries(counts)

@@ -44,26 +44,45 @@ export function summarizeJobs(jobs) {
 }
 
 /**
- * What a screen reader should hear when the jobs change: requests that started, finished,
- * failed or were cancelled since ``before``; "" when nothing worth saying happened.
+ * What a screen reader should hear when the jobs change, and the action it belongs to. An action
+ * is the requests started since the panel was last idle: while it runs each finished image is
+ * counted against it ("2 of 3 images ready."), and when its last request ends the action's whole
+ * result is said ("3 images ready."), with cancellations and failures. ``run`` is what the
+ * previous call returned (undefined at first); "" when nothing worth saying happened.
  */
-export function announcement(before, after) {
+export function announcement(before, after, run) {
   const old = new Map((before ?? []).map((job) => [job.id, job.state]));
-  const fresh = { started: 0, done: 0, cancelled: 0 };
+  const action = run ?? { ids: [], ready: 0, cancelled: 0 };
+  const ids = new Set(action.ids);
+  let { ready, cancelled } = action;
+  let started = 0;
+  let finished = 0;
   const failures = [];
   for (const job of after ?? []) {
     const was = old.get(job.id);
     if (was === job.state) continue;
-    if (was === undefined && isActive(job)) fresh.started += 1;
-    else if (job.state === "done") fresh.done += 1;
-    else if (job.state === "cancelled") fresh.cancelled += 1;
+    if (was === undefined && isActive(job)) {
+      started += 1;
+      ids.add(job.id);
+      continue;
+    }
+    if (job.state === "done") ready += 1;
+    else if (job.state === "cancelled") cancelled += 1;
     else if (job.state === "failed") failures.push(job.message || "unknown error");
+    else continue;
+    finished += 1;
   }
   const images = (n) => `${n} image${n === 1 ? "" : "s"}`;
   const parts = [];
-  if (fresh.started) parts.push(`Generating ${images(fresh.started)}.`);
-  if (fresh.done) parts.push(`${images(fresh.done)} ready.`);
-  if (fresh.cancelled) parts.push(`${fresh.cancelled} cancelled.`);
+  if (started) parts.push(`Generating ${images(started)}.`);
+  const current = (after ?? []).filter((job) => ids.has(job.id));
+  const over = current.length > 0 && !current.some(isActive);
+  if (finished && !over && ready) parts.push(`${ready} of ${images(ids.size)} ready.`);
+  if (over && (finished || started)) {
+    if (ready) parts.push(`${images(ready)} ready.`);
+    if (cancelled) parts.push(`${cancelled} cancelled.`);
+  }
   for (const message of failures) parts.push(`Failed: ${message}`);
-  return parts.join(" ");
+  const next = over ? undefined : { ids: [...ids], ready, cancelled };
+  return { text: parts.join(" "), run: next };
 }

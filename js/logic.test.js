@@ -200,21 +200,48 @@ describe("copy as code", () => {
 describe("screen reader announcements", () => {
   const job = (id, state, message = "") => ({ id, state, message });
 
-  test("new requests, finished ones, cancellations and failures are said once", () => {
-    assert.equal(Jobs.announcement([], [job("a", "running"), job("b", "queued")]), "Generating 2 images.");
-    const running = [job("a", "running"), job("b", "queued")];
-    assert.equal(Jobs.announcement(running, [job("a", "done"), job("b", "running")]), "1 image ready.");
-    assert.equal(
-      Jobs.announcement(running, [job("a", "failed", "quota exceeded"), job("b", "cancelled")]),
-      "1 cancelled. Failed: quota exceeded",
-    );
+  const say = (steps) => {
+    // Feeds each job list in turn, as the panel does; the texts said.
+    let before = [];
+    let run;
+    return steps.map((after) => {
+      const { text, run: next } = Jobs.announcement(before, after, run);
+      before = after;
+      run = next;
+      return text;
+    });
+  };
+
+  test("an action is counted as its images arrive, and its whole result is said at the end", () => {
+    const texts = say([
+      [job("a", "running"), job("b", "queued"), job("c", "queued")],
+      [job("a", "done"), job("b", "running"), job("c", "queued")],
+      [job("a", "done"), job("b", "done"), job("c", "running")],
+      [job("a", "done"), job("b", "done"), job("c", "done")],
+    ]);
+    assert.deepEqual(texts, ["Generating 3 images.", "1 of 3 images ready.", "2 of 3 images ready.", "3 images ready."]);
+  });
+
+  test("cancellations and failures are said with the action's result", () => {
+    const texts = say([
+      [job("a", "running"), job("b", "queued")],
+      [job("a", "failed", "quota exceeded"), job("b", "cancelled")],
+    ]);
+    assert.deepEqual(texts, ["Generating 2 images.", "1 cancelled. Failed: quota exceeded"]);
+    assert.deepEqual(say([[job("a", "running")], [job("a", "done")]]), ["Generating 1 image.", "1 image ready."]);
+  });
+
+  test("a second action is counted on its own", () => {
+    const first = [job("a", "done")];
+    const texts = say([[job("a", "running")], first, [...first, job("b", "running")], [...first, job("b", "done")]]);
+    assert.deepEqual(texts, ["Generating 1 image.", "1 image ready.", "Generating 1 image.", "1 image ready."]);
   });
 
   test("nothing changed, or only queued -> running, is silent", () => {
     const jobs = [job("a", "done")];
-    assert.equal(Jobs.announcement(jobs, jobs), "");
-    assert.equal(Jobs.announcement([job("b", "queued")], [job("b", "running")]), "");
-    assert.equal(Jobs.announcement(undefined, []), "");
+    assert.equal(Jobs.announcement(jobs, jobs).text, "");
+    assert.equal(Jobs.announcement([job("b", "queued")], [job("b", "running")]).text, "");
+    assert.equal(Jobs.announcement(undefined, []).text, "");
   });
 });
 
@@ -261,5 +288,31 @@ describe("today's spend in the header", () => {
       Text.describeSpend({ images: 3, usd: 0.15, unpriced: 2, max_images: 10, max_usd: 1 }),
       "Today (UTC): 3 images, ~$0.1500 estimated (+2 of unknown price) · daily budget 10 images and $1.00",
     );
+  });
+});
+
+describe("validity", () => {
+  test("a blank prompt says nothing and leaves Generate pressable", () => {
+    const blank = { valid: false, reason: "The prompt is empty: describe the image.", blank: true };
+    assert.deepEqual(Controls.validityView(blank), { disabled: false, text: "", invalid: false });
+  });
+  test("any other problem disables Generate and says why", () => {
+    const bad = { valid: false, reason: "quality must be one of low, high." };
+    assert.deepEqual(Controls.validityView(bad), { disabled: true, text: bad.reason, invalid: true });
+    assert.deepEqual(Controls.validityView({ valid: true, reason: "" }), { disabled: false, text: "", invalid: false });
+    assert.deepEqual(Controls.validityView(undefined), { disabled: true, text: "", invalid: true });
+  });
+});
+
+describe("variations", () => {
+  test("a value over the panel's limit is lowered with a word why", () => {
+    assert.equal(Controls.clampVariations(16, 8), 8);
+    assert.equal(
+      Controls.variationsNote(16, 8, 64),
+      "16 is more than one click makes: at most 8 variations in the panel. For more, use %%imagegen -n (up to 64).",
+    );
+    assert.equal(Controls.variationsNote(5, 8, 64), "");
+    assert.equal(Controls.variationsNote(3, 3, 3), "");
+    assert.equal(Controls.variationsNote(9, 3, 3), "9 is more than one click makes: at most 3 variations in the panel.");
   });
 });

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_imagegen import Client
+from jupyter_imagegen.client import _request
 from jupyter_imagegen.client._config import SETTINGS_ENVIRONMENT
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.runtime import _runtime
@@ -22,6 +23,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("IMAGEGEN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(_runtime, "_runtime", None)
+    monkeypatch.setattr(_request, "_warned_extra", set())  # each test sees its own first warning
     yield
     if _runtime._runtime is not None:
         _runtime._runtime.close()

@@ -60,7 +60,7 @@ def test_the_command_shows_a_progress_bar_and_a_summary(emulator: Emulator, tmp_
     assert len(emulator.requests) == 5
 
 
-def test_failures_exit_1_and_retry_failed_finishes(
+def test_failures_exit_2_and_retry_failed_finishes(
     emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in emulator.env.items():
@@ -79,11 +79,11 @@ def test_failures_exit_1_and_retry_failed_finishes(
         "1",
     ]
     emulator.inject("moderation")
-    assert main(args) == 1
+    assert main(args) == 2  # the one rule: any error exits 2
     out = capsys.readouterr().out
     assert "2 of 3 images done" in out and ", 1 failed" in out and "failed #0 (ContentPolicyError)" in out
     assert "imagegen batch --retry-failed" in out
-    assert main(args) == 1 and len(emulator.requests) == 3  # failed stays failed unless asked
+    assert main(args) == 2 and len(emulator.requests) == 3  # failed stays failed unless asked
     assert main([*args, "--retry-failed"]) == 0 and len(emulator.requests) == 4
     assert "3 of 3 images done" in capsys.readouterr().out
 

@@ -37,6 +37,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     ],
     ids=["other-size", "other-model", "manifest-deleted"],
 )
+@pytest.mark.filterwarnings("ignore:'size' is not a parameter of @cf")  # the other model's size: said once
 def test_a_rerun_with_other_parameters_never_overwrites_earlier_images(
     emulator_env: Emulator, tmp_path: Path, changed: dict[str, str], forget_manifest: bool
 ) -> None:

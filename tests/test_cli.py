@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from jupyter_imagegen.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,8 +84,15 @@ def test_without_credentials_the_terminal_hears_about_environment_variables(tmp_
     assert "getpass" not in message and "%env" not in message
 
 
-def test_unknown_model_is_one_warning_line(emulator: Emulator, tmp_path: Path) -> None:
-    env = {**os.environ, **emulator.env, "IMAGEGEN_MAX_RETRIES": "0"}
+def test_unknown_model_is_one_warning_line(tmp_path: Path) -> None:
+    # The live catalog cannot be read (nothing listens there): the model is sent, with one warning.
+    env = {
+        **os.environ,
+        "CLOUDFLARE_ACCOUNT_ID": "acct",
+        "CLOUDFLARE_API_TOKEN": "a-test-token-123",
+        "CLOUDFLARE_BASE_URL": f"http://127.0.0.1:{_closed_port()}/client/v4",
+        "IMAGEGEN_MAX_RETRIES": "0",
+    }
     done = imagegen("generate", "a fox", "-m", "someone/new-model", env=env, cwd=tmp_path)
     lines = done.stderr.strip().splitlines()
     warnings = [line for line in lines if line.startswith("warning:")]
@@ -140,3 +149,82 @@ def test_lab_moves_off_a_taken_port_and_names_the_notebook_in_its_url(tmp_path: 
         notebook_url(port, notebook, "t/k") == f"http://127.0.0.1:{port}/lab/tree/my%20lesson.ipynb?token=t/k"
     )
     assert notebook_url(port, tmp_path, "tk") == f"http://127.0.0.1:{port}/lab?token=tk"
+
+
+def test_lab_works_on_a_copy_and_never_overwrites_the_users_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_imagegen.cli._lab import working_copy
+
+    monkeypatch.chdir(ROOT)
+    work = tmp_path / "work"
+    quickstart, copied = working_copy(work)
+    assert quickstart == work / "quickstart.ipynb" and copied == ["quickstart.ipynb", "classroom.ipynb"]
+    assert quickstart.read_bytes() == (ROOT / "notebooks" / "quickstart.ipynb").read_bytes()
+    quickstart.write_text("my edits", encoding="utf-8")
+    assert working_copy(work) == (quickstart, [])
+    assert quickstart.read_text(encoding="utf-8") == "my edits"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _error_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in done.stderr.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("fault", ["server_error", "moderation"])
+def test_a_service_error_is_one_line_and_exit_2(fault: str, emulator: Emulator, tmp_path: Path) -> None:
+    emulator.inject(fault, times=5)
+    env = {**os.environ, **emulator.env, "IMAGEGEN_MAX_RETRIES": "0", "IMAGEGEN_CACHE_DIR": str(tmp_path)}
+    done = imagegen("generate", "a fox", "-q", "low", env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert len(_error_lines(done)) == 1 and _error_lines(done)[0].startswith("error: "), done.stderr
+
+
+def test_a_connection_failure_is_one_line_and_debug_adds_the_traceback(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "CLOUDFLARE_ACCOUNT_ID": "acct",
+        "CLOUDFLARE_API_TOKEN": "a-test-token-123",
+        "CLOUDFLARE_BASE_URL": f"http://127.0.0.1:{_closed_port()}/client/v4",
+        "IMAGEGEN_MAX_RETRIES": "0",
+        "IMAGEGEN_CACHE_DIR": str(tmp_path),
+    }
+    done = imagegen("generate", "a fox", "-q", "low", env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert len(_error_lines(done)) == 1 and "Traceback" not in done.stderr, done.stderr
+    debug = imagegen("--debug", "generate", "a fox", "-q", "low", env=env, cwd=tmp_path)
+    assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr, debug.stderr
+    assert debug.stderr.rstrip().splitlines()[-1].startswith("error: ")
+    assert "a-test-token-123" not in debug.stderr
+
+
+@pytest.mark.parametrize("command", ["emulator", "lab", "app"])
+def test_a_taken_port_is_one_line_naming_port_and_exit_2(command: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        extra = ["--workdir", str(tmp_path)] if command == "lab" else []
+        args = [command, "--port", port, *extra] + ([] if command == "emulator" else ["--no-browser"])
+        done = imagegen(*args, cwd=ROOT)
+    assert done.returncode == 2, done.stderr
+    assert _error_lines(done) == [
+        f"error: cannot listen on 127.0.0.1:{port}: already in use; choose another port with --port."
+    ]
+    assert "OFFLINE MODE" not in done.stdout  # nothing was started for it
+    assert not list(tmp_path.iterdir())  # nor copied
+
+
+def test_a_batch_with_failed_items_exits_2(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.inject("server_error", times=10)
+    (tmp_path / "prompts.csv").write_text("prompt\na fox\n", encoding="utf-8")
+    env = {**os.environ, **emulator.env, "IMAGEGEN_CACHE_DIR": str(tmp_path / "cache")}
+    done = imagegen(
+        "batch", "prompts.csv", "--out", "out", "--max-retries", "0", "--quiet", env=env, cwd=tmp_path
+    )
+    assert done.returncode == 2, (done.stdout, done.stderr)

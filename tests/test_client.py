@@ -22,10 +22,10 @@ from jupyter_imagegen import (
     Client,
     ContentPolicyError,
     ImageDownloadError,
-    ImageGenWarning,
     NotFoundError,
     RateLimitError,
     ServerError,
+    ValidationError,
     list_models,
 )
 from jupyter_imagegen.client._request import ImageRequest
@@ -88,9 +88,15 @@ def test_wrong_token_is_an_authentication_error_without_the_token(emulator: Emul
     assert len(emulator.requests) == 1  # not retried
 
 
-def test_unknown_model_is_sent_and_the_services_answer_explained(client: Client) -> None:
-    with pytest.warns(ImageGenWarning), pytest.raises(BadRequestError) as info:
+def test_a_model_the_catalog_does_not_list_is_refused_and_the_services_answer_explained(
+    client: Client, emulator: Emulator
+) -> None:
+    with pytest.raises(ValidationError, match="the live catalog does not list it"):
         client.generate("a fox", model="acme/not-a-model")
+    assert not [r for r in emulator.requests if "/ai/run" in r.path]
+    # Sent anyway (built directly, as when the catalog cannot be read), the service says 5007.
+    with pytest.raises(BadRequestError) as info:
+        client.generate(ImageRequest("a fox", "acme/not-a-model"))
     assert info.value.code == 5007
 
 

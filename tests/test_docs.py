@@ -1,5 +1,5 @@
-"""The documentation cannot drift: every shell command in the README runs against the emulator
-(or is named below with the test that covers it), and the repository stands alone."""
+"""The documentation cannot drift: every shell command in the README runs against the emulator,
+twice as written (or is named below with the test that covers it), and the repository stands alone."""
 
 from __future__ import annotations
 
@@ -63,16 +63,18 @@ def test_readme_command_runs_against_the_emulator(command: str, emulator: Emulat
     env = {**os.environ, **emulator.env, "IMAGEGEN_MAX_RETRIES": "0"}
     # `imagegen` is this interpreter's package, whether or not the script is on PATH.
     shim = f'imagegen() {{ "{sys.executable}" -m jupyter_imagegen "$@"; }}\n'
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", shim + command],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
-    assert "Traceback" not in done.stderr
+    # A reader runs a command again (a notebook re-run, the up arrow): it must work twice as written.
+    for attempt in ("first", "second"):
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", shim + command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"{command} ({attempt} run)\n{done.stdout}\n{done.stderr}"
+        assert "Traceback" not in done.stderr
     if command.startswith("imagegen usage") or "--dry-run" in command:
         assert not [r for r in emulator.requests if "/ai/run" in r.path]  # they send nothing
     else:
@@ -116,3 +118,30 @@ def test_nothing_in_the_repository_reaches_outside_it() -> None:
                 f"{Path(folder, name).relative_to(ROOT)}: {ref}" for ref in OUTSIDE_REFERENCES if ref in text
             ]
     assert not found, "the repository must stand alone: " + ", ".join(found)
+
+
+def readme_python_scripts() -> list[str]:
+    """The README's ```python blocks that stand alone as a script (they import the package)."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    return [block for block in blocks if block.startswith("import jupyter_imagegen as ig\n")]
+
+
+@pytest.mark.parametrize("script", readme_python_scripts())
+def test_readme_python_runs_twice_as_written(script: str, emulator: Emulator, tmp_path: Path) -> None:
+    env = {**os.environ, **emulator.env, "IMAGEGEN_MAX_RETRIES": "0"}
+    for attempt in ("first", "second"):  # a notebook re-run
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, f"{attempt} run\n{done.stdout}\n{done.stderr}"
+
+
+def test_saving_the_same_image_twice_is_not_an_error_but_another_image_is(tmp_path: Path) -> None:
+    from jupyter_imagegen.runtime._files import write_new_file
+
+    target = str(tmp_path / "fox.png")
+    assert write_new_file(target, b"first") == target
+    assert write_new_file(target, b"first") == target  # the same bytes: a re-run, nothing lost
+    with pytest.raises(FileExistsError, match="already exists"):
+        write_new_file(target, b"other")
+    assert (tmp_path / "fox.png").read_bytes() == b"first"

@@ -29,11 +29,11 @@ def shell(
 
 def test_the_panel_sends_its_variations_limit_and_follows_max_images(shell: InteractiveShell) -> None:
     panel = ImageGenPanel("a fox", params={"size": "256x256"})
-    assert panel.limits == {"max_variations": 8}
+    assert panel.limits == {"max_variations": 8, "max_images": 64}  # the note names both
     panel.close()
     run(shell, "%config ImageGenMagics.max_images = 3")
     panel = ImageGenPanel("a fox", params={"size": "256x256"}, variations=4)
-    assert panel.limits == {"max_variations": 3}
+    assert panel.limits == {"max_variations": 3, "max_images": 3}
     assert panel.validity == {"valid": False, "reason": "Variations must be 1 to 3, got 4."}
     panel.close()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import _thread
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -192,9 +191,7 @@ def test_interrupt_cancels_in_flight_requests_and_keeps_finished_images(
     emulator.inject("hang", times=2, seconds=30)
 
     def interrupt_when_both_hang() -> None:
-        deadline = time.monotonic() + 20
-        while len(emulator.requests) < 4 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        emulator.wait_for_requests(4, timeout=60)
         _thread.interrupt_main()
 
     threading.Thread(target=interrupt_when_both_hang, daemon=True).start()

@@ -4,6 +4,7 @@ what reaches the emulator and what the cell displays."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,12 +94,17 @@ def test_variations_are_distinct_samples_in_one_grid(shell: InteractiveShell, em
     assert len(ran.info()["images"]) == 3 and ran.status.startswith("openai/gpt-image-1.5 · 3 images")
 
 
-def test_templating_fills_names_keeps_unknown_and_unescapes(
+def test_templating_fills_names_unescapes_and_refuses_an_unknown_name_before_sending(
     shell: InteractiveShell, emulator: Emulator
 ) -> None:
     shell.user_ns.update(animal="otter", n=3)
-    run(shell, "%%imagegen -q low\n{n} {animal}s, {{literal}}, {unknown}\n")
-    assert inputs(emulator)["prompt"] == "3 otters, {literal}, {unknown}"
+    run(shell, "%%imagegen -q low\n{n} {animal}s, {{literal}}\n")
+    assert inputs(emulator)["prompt"] == "3 otters, {literal}"
+    sent = len(emulator.requests)
+    ran = run(shell, "%%imagegen -q low\n{n} {animl}s\n")
+    assert isinstance(ran.error, UsageError)
+    assert "there is no variable 'animl'; did you mean {animal}?" in str(ran.error)
+    assert "\n" not in str(ran.error) and len(emulator.requests) == sent
 
 
 def test_line_magic_prompt_is_the_rest_of_the_line_with_ipython_expansion(
@@ -261,3 +267,11 @@ def test_model_default_from_environment_and_config(
     shell.run_line_magic("config", 'ImageGenMagics.model = "openai/gpt-image-1.5"')
     run(shell, "%imagegen -o b a fox")
     assert shell.user_ns["b"].model == "openai/gpt-image-1.5"
+
+
+def test_the_help_examples_read_right() -> None:
+    from jupyter_imagegen.notebook._magic import ImageGenMagics
+
+    text = ImageGenMagics.imagegen.__doc__ or ""
+    assert '"an owl"' in text and "a {animals}" not in text
+    assert not re.search(r"\ba [aeiou]", text.replace("a red fox", "")), "an article before a vowel"

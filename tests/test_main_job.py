@@ -43,7 +43,7 @@ def test_lab_without_credentials_serves_the_quickstart_on_the_emulator(tmp_path:
             "-m",
             "jupyter_imagegen",
             "lab",
-            "notebooks/quickstart.ipynb",
+            f"--workdir={tmp_path / 'work'}",
             "--no-browser",
             f"--port={port}",
         ],
@@ -78,6 +78,26 @@ def test_lab_without_credentials_serves_the_quickstart_on_the_emulator(tmp_path:
             timeout=5,
         )
         assert notebook.status_code == 200 and notebook.json()["type"] == "notebook"
+        assert "Working folder: " + str(tmp_path / "work") in output
+        # Save through the server, as JupyterLab's autosave does after Run All: the working copy
+        # changes, the repository's notebook does not.
+        shipped = (ROOT / "notebooks" / "quickstart.ipynb").read_bytes()
+        content = httpx.get(
+            f"http://127.0.0.1:{port}/api/contents/quickstart.ipynb",
+            params={"token": "main-job-test", "content": "1"},
+            timeout=5,
+        ).json()["content"]
+        content["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran\n"}]
+        content["cells"][0]["execution_count"] = 1
+        saved = httpx.put(
+            f"http://127.0.0.1:{port}/api/contents/quickstart.ipynb",
+            params={"token": "main-job-test"},
+            json={"type": "notebook", "format": "json", "content": content},
+            timeout=10,
+        )
+        assert saved.status_code == 200, saved.text
+        assert (ROOT / "notebooks" / "quickstart.ipynb").read_bytes() == shipped
+        assert b'"ran\\n"' in (tmp_path / "work" / "quickstart.ipynb").read_bytes()
     finally:
         lab.send_signal(signal.SIGTERM)
         assert lab.wait(timeout=30) in (130, 0, -signal.SIGTERM)

@@ -60,6 +60,7 @@ def test_generate_is_disabled_with_the_reason_while_the_form_is_invalid(emulator
         front = FrontEnd(panel)
         assert panel.validity["valid"] is False
         assert "prompt is empty" in panel.validity["reason"]
+        assert panel.validity["blank"] is True  # the front end says nothing of it until Generate
         front.set(prompt="a fox", params={"size": "13x13"})
         assert panel.validity["valid"] is False
         assert "size" in panel.validity["reason"] and "1024x1024" in panel.validity["reason"]

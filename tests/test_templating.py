@@ -18,8 +18,19 @@ from jupyter_imagegen.runtime._templating import (
 )
 
 
-def test_fill_substitutes_known_names_and_keeps_unknown_ones() -> None:
-    assert fill("a {animal} in {place}", {"animal": "fox"}) == "a fox in {place}"
+def test_fill_substitutes_known_names_and_refuses_unknown_ones_with_a_suggestion() -> None:
+    assert fill("a {animal} in {place}", {"animal": "fox", "place": "snow"}) == "a fox in snow"
+    with pytest.raises(ValidationError) as refused:
+        fill("a {animl} in snow", {"animal": "fox", "_hidden": 1})
+    message = str(refused.value)
+    assert message == (
+        "{animl} in the prompt: there is no variable 'animl'; did you mean {animal}? "
+        "Define it, or write {{animl}} for literal braces."
+    )
+    with pytest.raises(ValidationError, match="there is no variable 'nonexistent'; Define it"):
+        fill("{nonexistent}", {"animal": "fox"})
+    # Braces that are not a placeholder stay as written: JSON, spaces, an empty pair.
+    assert fill('{"a": 1} { x } {}', {}) == '{"a": 1} { x } {}'
 
 
 def test_a_zero_width_spec_is_formatted_not_a_crash() -> None:

@@ -81,8 +81,9 @@ def test_numeric_ranges_and_types() -> None:
 def test_closed_schema_rejects_unknown_parameters_with_a_suggestion() -> None:
     with pytest.raises(ValidationError, match="did you mean 'steps'"):
         make(model=FLUX, step=4)
-    # gpt-image-1.5's schema allows extra properties: they pass through.
-    assert make(background="opaque").params == {"background": "opaque"}
+    # gpt-image-1.5's schema allows extra properties: they pass through, with a warning.
+    with pytest.warns(ImageGenWarning, match="'background' is not a parameter of openai/gpt-image-1.5"):
+        assert make(background="opaque").params == {"background": "opaque"}
 
 
 def test_unknown_model_passes_through_with_a_warning() -> None:

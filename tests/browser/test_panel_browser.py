@@ -81,9 +81,22 @@ def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers,
 
     panel = show_panel(page, servers, "generate.ipynb", ["len(panel.images), panel.images[0].prompt"])
     generate = panel.locator(".jig-generate")
-    expect(generate).to_be_disabled()
+    # A panel that was just opened says nothing of the prompt not yet typed; Generate says why.
+    expect(generate).to_be_enabled()
+    expect(panel.locator(".jig-reason")).to_have_text("")
+    expect(panel.locator(".jig-error")).to_be_hidden()
+    generate.click()
     expect(panel.locator(".jig-reason")).to_contain_text("prompt is empty")
+    expect(generate).to_be_disabled()
     expect(panel.locator(".jig-variations")).to_have_attribute("max", "8")  # the kernel's limit
+    variations = panel.locator(".jig-variations")
+    variations.fill("16")
+    variations.press("Tab")
+    expect(variations).to_have_value("8")  # lowered, and said why
+    expect(panel.locator(".jig-variations-note")).to_contain_text("at most 8 variations in the panel")
+    variations.fill("1")
+    variations.press("Tab")
+    expect(panel.locator(".jig-variations-note")).to_have_text("")
 
     panel.locator(".jig-prompt").fill("a lighthouse at dusk")
     expect(generate).to_be_enabled()

@@ -76,8 +76,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise ValidationError(str(exc)) from None
     except OSError as exc:
-        print(f"error: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        raise ValidationError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:
         print(
             f"interrupted: finished images are recorded in {args.out}; run the same batch again to continue.",
@@ -85,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     print(result.summary())
-    return 0 if result.ok else 2 if result.stopped else 1
+    return 0 if result.ok else 2  # the one rule: any error exits 2 (the summary says which items)
 
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:

@@ -5,7 +5,7 @@ imagegen batch prompts.csv --out images/ --rpm 600
 imagegen usage
 imagegen models
 imagegen emulator --port 8787
-imagegen lab notebooks/quickstart.ipynb
+imagegen lab
 imagegen app --port 8866
 """
 
@@ -49,14 +49,25 @@ def _parser(model: str, model_help: str | None = None) -> argparse.ArgumentParse
     emu.add_argument("args", nargs=argparse.REMAINDER)
 
     lab = commands.add_parser("lab", help="open JupyterLab (on the emulator when no credentials are set)")
-    lab.add_argument("notebook", nargs="?", default="notebooks/quickstart.ipynb")
+    lab.add_argument(
+        "notebook",
+        nargs="?",
+        help="a notebook or folder to open as it is (default: a working copy of the quickstart)",
+    )
+    lab.add_argument(
+        "--workdir",
+        metavar="DIR",
+        help="where the quickstart's working copy goes (default: ~/imagegen-notebooks)",
+    )
     lab.add_argument("--port", type=int, help="port (default: 8888, or the next free one)")
     lab.add_argument("--no-browser", action="store_true", help="print the URL; do not open a browser")
 
     app = commands.add_parser("app", help="serve the control panel alone as a web page (Voilà)")
-    app.add_argument("--port", type=int, default=8866)
-    app.add_argument("--no-browser", action="store_true")
-    app.add_argument("--theme", choices=("light", "dark"), default="light")
+    app.add_argument("--port", type=int, default=8866, help="port to serve on (default: %(default)s)")
+    app.add_argument("--no-browser", action="store_true", help="print the URL; do not open a browser")
+    app.add_argument(
+        "--theme", choices=("light", "dark"), default="light", help="page colours (default: %(default)s)"
+    )
 
     from ..batches._cli import add_parser as add_batch_parser
 
@@ -139,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     words = [word for word in argv if word != "--debug"]
     args = _parser(chosen_model(words), _model_help(words)).parse_args(words)
+    args.debug = debug
     warnings.showwarning = _one_line_warning
     try:
         if args.command == "generate":
@@ -162,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve_app(port=args.port, open_browser=not args.no_browser, theme=args.theme)
         from ._lab import run_lab
 
-        return run_lab(args.notebook, port=args.port, open_browser=not args.no_browser)
+        return run_lab(args.notebook, port=args.port, open_browser=not args.no_browser, workdir=args.workdir)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

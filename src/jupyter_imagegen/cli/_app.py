@@ -16,7 +16,7 @@ import tempfile
 from typing import Any
 
 from .._exceptions import ConfigurationError
-from ._foreground import emulator_unless_credentials, run_in_foreground
+from ._foreground import check_port_free, emulator_unless_credentials, run_in_foreground
 
 __all__ = ["APP_CELL", "offline_banner_html", "serve_app"]
 
@@ -78,6 +78,7 @@ def serve_app(*, port: int, open_browser: bool, theme: str) -> int:
 
     if importlib.util.find_spec("voila") is None:
         raise ConfigurationError("imagegen app needs Voilà: pip install 'jupyter-imagegen[app]'.")
+    check_port_free(port)
     env = dict(os.environ)
     emulator = emulator_unless_credentials(env)
     with tempfile.TemporaryDirectory(prefix="imagegen-app-") as folder:

@@ -3,7 +3,9 @@ on an in-process emulator when no credentials are set."""
 
 from __future__ import annotations
 
+import errno
 import signal
+import socket
 import subprocess
 from collections.abc import Callable, MutableMapping
 from types import FrameType
@@ -12,7 +14,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..emulator import Emulator
 
-__all__ = ["CREDENTIALS", "emulator_unless_credentials", "run_in_foreground"]
+from .._exceptions import ConfigurationError
+
+__all__ = [
+    "CREDENTIALS",
+    "check_port_free",
+    "emulator_unless_credentials",
+    "port_in_use",
+    "run_in_foreground",
+]
 
 CREDENTIALS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN")
 
@@ -30,6 +40,22 @@ def emulator_unless_credentials(env: MutableMapping[str, str]) -> Emulator | Non
     print(emulator_banner(emulator.base_url), flush=True)
     print("(CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN are not set.)", flush=True)
     return emulator
+
+
+def port_in_use(host: str, port: int, reason: str) -> ConfigurationError:
+    """The one message for a port the command cannot listen on."""
+    return ConfigurationError(f"cannot listen on {host}:{port}: {reason}; choose another port with --port.")
+
+
+def check_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Raise the one-line error now if ``port`` is taken, before a server starts and fails with a
+    log of its own (and before an emulator is started for it)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            reason = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            raise port_in_use(host, port, reason) from None
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -13,9 +13,11 @@ import argparse
 import os
 import sys
 import tempfile
+import traceback
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
+from ..runtime._fetch import expected_misses
 from ..runtime._options import add_request_options, request_params
 from ..runtime._runtime import check_image_count, get_runtime
 
@@ -48,12 +50,12 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Generate, write and list the images; 0 when all were made, 1 when some failed."""
+    """Generate, write and list the images; 0 when all were made, 2 when any failed (each failure
+    one line on stderr, with its traceback under ``--debug``)."""
     from ..client._models import get_model
 
     runtime = get_runtime()
     check_image_count(args.n, runtime.max_images)
-    target = _check_output(args.out, args.n, args.overwrite)
     client = runtime.client()
     model = args.model or client.model
     params = runtime.model_defaults(model, request_params(args, get_model(model)))
@@ -69,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
         )
         for i in range(args.n)
     ]
+    # An existing -o file is fine when the answer will come from the cache: the same command run
+    # again rewrites nothing, costs nothing and says "cached" (an image that differs from the
+    # file is still refused when it is written, and was free).
+    cached = not expected_misses(client, requests, runtime.cache(), refresh=args.refresh)
+    target = _check_output(args.out, args.n, args.overwrite or cached)
     client.settings.require_credentials()  # one line now rather than one per image
     ran = runtime.run(requests, refresh=args.refresh)
     if ran.interrupted:
@@ -76,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for index, outcome in enumerate(ran.outcomes):
         if outcome is None or isinstance(outcome, BaseException):
+            if getattr(args, "debug", False) and isinstance(outcome, BaseException):
+                traceback.print_exception(outcome)
             print(f"error: image {index + 1}: {outcome}", file=sys.stderr)
             failed += 1
             continue
@@ -83,12 +92,12 @@ def run(args: argparse.Namespace) -> int:
             path = _write(image, target, args.prompt, args.n * image.answer_count, args.overwrite)
             how = "cached" if image.cached else f"{image.elapsed:.1f} s"
             print(f"{path}  ({image.width}x{image.height}, {image.model}, {how})")
-    return 1 if failed else 0
+    return 2 if failed else 0
 
 
-def _check_output(out: str | None, count: int, overwrite: bool) -> str | None:
+def _check_output(out: str | None, count: int, may_exist: bool) -> str | None:
     """The ``-o`` file for a single image (None when files are named after the prompt); raises
-    ValidationError for an existing file or a folder that cannot be written."""
+    ValidationError for a folder that cannot be written, or an existing file unless ``may_exist``."""
     folder = (os.path.dirname(out) if out else "") or "."
     if not os.path.isdir(folder):
         raise ValidationError(f"-o {out}: the folder {folder} does not exist; create it first.")
@@ -100,7 +109,7 @@ def _check_output(out: str | None, count: int, overwrite: bool) -> str | None:
         ) from None
     os.close(handle)
     os.unlink(probe)
-    if out is None or count > 1 or overwrite:
+    if out is None or count > 1 or may_exist:
         return out
     stem, extension = os.path.splitext(out)
     candidates = [out] if extension else [stem + ext for ext in _IMAGE_EXTENSIONS]
@@ -116,10 +125,17 @@ def _write(image: GeneratedImage, out: str | None, prompt: str, count: int, over
 
     try:
         if out and count == 1:
-            return image.save(out, overwrite=overwrite)
+            try:
+                return image.save(out, overwrite=overwrite)
+            except FileExistsError:
+                raise ValidationError(
+                    f"{out} already exists and holds another image; add --overwrite to replace it, "
+                    "or choose another -o (this image is cached: that costs nothing)."
+                ) from None
         stem, extension = os.path.splitext(out) if out else (safe_filename(prompt), "")
         folder = os.path.dirname(stem) or "."
-        return image.save(unique_path(folder, os.path.basename(stem), extension or image.extension))
+        path = unique_path(folder, os.path.basename(stem), extension or image.extension)
+        return image.save(path, exclusive=True)
     except OSError as exc:
         raise ValidationError(
             f"could not write the image ({exc.strerror or exc}); it is kept in the cache, so the same "

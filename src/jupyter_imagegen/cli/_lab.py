@@ -2,6 +2,10 @@
 
 The launcher owns the server's port and token so it can print the one URL that opens the notebook
 (Jupyter's own log only names ``/lab``), once the server answers.
+
+Without a notebook argument it opens a working copy of the shipped quickstart in the user's own
+folder (``~/imagegen-notebooks`` unless ``--workdir`` says otherwise): JupyterLab autosaves
+outputs into the notebook it opens, and a clone of the repository must stay as it was.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,11 +22,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .._exceptions import ConfigurationError
-from ._foreground import emulator_unless_credentials, run_in_foreground
+from ._foreground import check_port_free, emulator_unless_credentials, run_in_foreground
 
-__all__ = ["notebook_url", "run_lab"]
+__all__ = ["SHIPPED_NOTEBOOKS", "default_workdir", "notebook_url", "run_lab", "working_copy"]
 
 DEFAULT_PORT = 8888
+# The examples a clone ships; the first is the one that opens.
+SHIPPED_NOTEBOOKS = ("quickstart.ipynb", "classroom.ipynb")
+SHIPPED_FOLDER = Path("notebooks")
 # JupyterLab's first start (building its workspace, loading extensions) can be slow on a small machine.
 STARTUP_SECONDS = 180.0
 
@@ -61,6 +69,36 @@ def _check_installed() -> None:
         ) from None
 
 
+def default_workdir() -> Path:
+    """Where working copies of the shipped notebooks go: a folder of the user's, outside any clone."""
+    return Path.home() / "imagegen-notebooks"
+
+
+def working_copy(workdir: Path) -> tuple[Path, list[str]]:
+    """Copy the shipped notebooks into ``workdir``, never over a copy that is already there (it
+    is the user's work now); the quickstart's path and the names that were copied this time."""
+    source = SHIPPED_FOLDER / SHIPPED_NOTEBOOKS[0]
+    if not source.is_file():
+        raise ConfigurationError(
+            f"{source} not found: run imagegen lab from the repository's folder, "
+            "or name a notebook or folder (imagegen lab my.ipynb)."
+        )
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        copied = []
+        for name in SHIPPED_NOTEBOOKS:
+            shipped, copy = SHIPPED_FOLDER / name, workdir / name
+            if shipped.is_file() and not copy.exists() and not copy.is_symlink():
+                shutil.copyfile(shipped, copy)
+                copied.append(name)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write the working copy in {workdir}: {exc.strerror or exc}; "
+            "choose another folder with --workdir DIR."
+        ) from None
+    return workdir / SHIPPED_NOTEBOOKS[0], copied
+
+
 def _wait_until_answering(lab: subprocess.Popen[bytes], port: int) -> bool:
     """True once the server answers on ``port``; False if it exits or never answers."""
     import httpx
@@ -75,15 +113,36 @@ def _wait_until_answering(lab: subprocess.Popen[bytes], port: int) -> bool:
     return False
 
 
-def run_lab(notebook: str, port: int | None = None, open_browser: bool = True) -> int:
-    """Run JupyterLab in the foreground until Ctrl-C or SIGTERM; the process exit status."""
+def run_lab(
+    notebook: str | None = None,
+    port: int | None = None,
+    open_browser: bool = True,
+    workdir: str | None = None,
+) -> int:
+    """Run JupyterLab in the foreground until Ctrl-C or SIGTERM; the process exit status.
+
+    ``notebook`` None opens a working copy of the shipped quickstart in ``workdir``; a named
+    notebook or folder opens as it is (it is the user's own).
+    """
     _check_installed()
-    path = Path(notebook)
-    if not path.exists():
-        raise ConfigurationError(
-            f"{notebook} not found: run imagegen lab from the repository's folder, "
-            "or name a notebook or folder (imagegen lab my.ipynb)."
+    if port:
+        check_port_free(port)
+    if notebook is None:
+        folder = Path(workdir).expanduser() if workdir else default_workdir()
+        path, copied = working_copy(folder)
+        kept = "copied the shipped notebooks there" if copied else "your copy there is kept as it is"
+        print(
+            f"Working folder: {folder} ({kept}; the repository's notebooks/ folder is never written).",
+            flush=True,
         )
+    else:
+        path = Path(notebook)
+        if not path.exists():
+            raise ConfigurationError(
+                f"{notebook} not found: run imagegen lab from the repository's folder, "
+                "or name a notebook or folder (imagegen lab my.ipynb)."
+            )
+    notebook = str(path)
     port = port or _pick_port()
     env = dict(os.environ)
     token = env.get("JUPYTER_TOKEN") or secrets.token_urlsafe(24)

@@ -170,7 +170,9 @@ def _read_schema(model_id: str, service: Client) -> tuple[ModelSpec, float]:
     try:
         schema = _get(service, "schema", {"model": model_id}).get("result")
     except _NotListed:
-        return ModelSpec.unknown(model_id, "the live catalog does not list it"), RETRY_AFTER
+        # The catalog was read and has no such model: a typo, refused before sending.
+        unlisted = ModelSpec.unknown(model_id, "the live catalog does not list it")
+        return dataclasses.replace(unlisted, origin="unlisted"), RETRY_AFTER
     except CatalogUnavailable as exc:
         if saved is not None:
             with contextlib.suppress(ValueError):

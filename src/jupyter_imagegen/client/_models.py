@@ -47,7 +47,8 @@ class ModelSpec:
     binary_content_type: str | None = None
     pricing: Any = field(default=None, repr=False)
     known: bool = True
-    # "shipped" with the package, read from the live "catalog", or "unknown" (sent unchecked).
+    # "shipped" with the package, read from the live "catalog", "unlisted" (the catalog was read
+    # and has no such model: refused) or "unknown" (the catalog could not say: sent unchecked).
     origin: str = "shipped"
     # Why a model is unknown when the live catalog could not say (shown with the warning).
     note: str | None = field(default=None, compare=False)

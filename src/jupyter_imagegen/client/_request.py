@@ -22,6 +22,12 @@ from ._validation import validate_params
 
 __all__ = ["GatewayOptions", "ImageRequest"]
 
+# What every front end of the package calls the number of variations (one request each): never a
+# model parameter by accident. A model whose schema lists one of them still gets it as its own.
+VARIATION_NAMES = ("n", "count")
+# (model, parameter) pairs already warned about as not in the model's schema: one warning each.
+_warned_extra: set[tuple[str, str]] = set()
+
 _CACHE_TTL_RANGE = (60, 2_592_000)
 
 
@@ -101,6 +107,8 @@ class ImageRequest:
         if not isinstance(prompt, str):
             raise ValidationError(f"The prompt must be text, got {type(prompt).__name__}.")
         spec = get_model(check_model_id(model))
+        if spec.origin == "unlisted":
+            raise ValidationError(_unlisted_message(model))
         if not spec.known:
             known = ", ".join(list_models())
             why = f" ({spec.note})" if spec.note else ""
@@ -111,6 +119,12 @@ class ImageRequest:
                 stacklevel=3,
             )
         clean = {k: v for k, v in params.items() if v is not None}
+        for name in VARIATION_NAMES:
+            if name in clean and name not in spec.properties:
+                raise ValidationError(
+                    f"{name}={clean[name]!r}: one call makes one image; for variations use "
+                    f"generate_many([prompt] * {clean[name]!r}) in Python, or -n in %%imagegen and imagegen."
+                )
         reserved = {"prompt", "images", "image", "image_input", "image_b64", "mask"}
         found = spec.image_input
         reserved.update(found.names if found else ())
@@ -123,6 +137,7 @@ class ImageRequest:
         image_sources = collect_images(images, spec)
         mask_source = collect_mask(mask, spec)
         validate_params(spec, with_placeholders(spec, prompt, clean, image_sources, mask_source))
+        _warn_unlisted_params(spec, clean)
         gateway = gateway or NO_GATEWAY_OPTIONS
         return cls(prompt, model, clean, image_sources, gateway, variation, mask_source)
 
@@ -165,3 +180,31 @@ class ImageRequest:
 
 def _digest(source: bytes | str) -> str:
     return hashlib.sha256(source if isinstance(source, bytes) else source.encode("utf-8")).hexdigest()
+
+
+def _unlisted_message(model: str) -> str:
+    from ._validation import nearest
+
+    guess = nearest(model, list_models())
+    hint = f"did you mean {guess}? " if guess is not None else ""
+    return (
+        f"{model!r} is not a model: the live catalog does not list it; {hint}(`imagegen models` lists them)."
+    )
+
+
+def _warn_unlisted_params(spec: ModelSpec, params: Mapping[str, Any]) -> None:
+    """Once per model and name: a parameter the schema does not list (an open schema lets it
+    through, and the service may ignore it without a word)."""
+    if not spec.known:
+        return
+    for name in params:
+        if name in spec.properties or (spec.id, name) in _warned_extra:
+            continue
+        _warned_extra.add((spec.id, name))
+        takes = ", ".join(sorted(spec.parameters)) or "no parameters besides the prompt"
+        warnings.warn(
+            f"{name!r} is not a parameter of {spec.id} (it takes: {takes}); it is sent, and the "
+            "model may ignore it.",
+            ImageGenWarning,
+            stacklevel=4,
+        )

@@ -96,11 +96,12 @@ class GeneratedImage:
         image.load()
         return image
 
-    def save(self, path: str | PathLike[str], *, overwrite: bool = False) -> str:
+    def save(self, path: str | PathLike[str], *, overwrite: bool = False, exclusive: bool = False) -> str:
         """Write the original image with its provenance embedded; return the path written.
 
         PNG gets iTXt chunks and JPEG a comment segment, both without re-encoding the pixels.
-        An existing file is never replaced unless ``overwrite=True``.
+        An existing file is never replaced unless ``overwrite=True``; one that already holds this
+        very image counts as saved (a re-run), unless ``exclusive=True``.
         """
         import os
 
@@ -108,7 +109,7 @@ class GeneratedImage:
         if not os.path.splitext(target)[1]:
             target += self.extension
         payload = provenance_bytes(self.data, self.mime_type, self.provenance)
-        return write_new_file(target, payload, overwrite=overwrite)
+        return write_new_file(target, payload, overwrite=overwrite, exclusive=exclusive)
 
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import shlex
 import signal
 import sys
@@ -109,8 +110,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m jupyter_imagegen.
             models_dir=args.models,
         )
     except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        reason = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        print(
+            f"error: cannot listen on {args.host}:{args.port}: {reason}; choose another port with --port.",
+            file=sys.stderr,
+        )
+        return 2
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -218,6 +218,11 @@ class Emulator:
         """The API requests received so far, oldest first (a copy)."""
         return self._requests.snapshot()
 
+    def wait_for_requests(self, count: int, *, timeout: float = 30.0) -> bool:
+        """Wait until ``count`` API requests have arrived in all: True, or False after ``timeout``
+        seconds. Tests and demos wait on this event instead of polling ``requests``."""
+        return self._requests.wait_for(count, timeout)
+
     @property
     def file_requests(self) -> list[RecordedRequest]:
         """The image downloads received so far, oldest first (a copy)."""

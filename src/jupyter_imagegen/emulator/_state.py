@@ -43,12 +43,19 @@ class RequestLog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._entries: list[RecordedRequest] = []
 
     def add(self, entry: RecordedRequest) -> RecordedRequest:
         with self._lock:
             self._entries.append(entry)
+            self._arrived.notify_all()
         return entry
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` requests have arrived (True) or ``timeout`` passes (False)."""
+        with self._lock:
+            return self._arrived.wait_for(lambda: len(self._entries) >= count, timeout)
 
     def finish(self, entry: RecordedRequest, status: int | None) -> None:
         with self._lock:

@@ -64,9 +64,9 @@ class ImageGenMagics(Magics, ImageGenConfig):
             %%imagegen -q low -n 4 -o foxes
             a red fox in the snow, {style}
 
-            animals = ["cat", "owl"]; styles = ["watercolor", "pixel art"]
+            animals = ["a cat", "an owl"]; styles = ["watercolour", "pixel art"]
             %%imagegen --grid
-            a {animals} in {styles}
+            {animals} in {styles}
 
             %imagegen -i fox --save out/ the same fox at night   (edit the image in `fox`)
 

@@ -110,7 +110,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             model_info=chosen_info,
             params=get_runtime().model_defaults(chosen, dict(params or {})),
             variations=variations,
-            limits={"max_variations": self._max_variations()},
+            limits={"max_variations": self._max_variations(), "max_images": get_runtime().max_images},
             gateway=dict(EMPTY_GATEWAY),
             use_cache=get_runtime().flag("cache", True),
             **kwargs,
@@ -219,7 +219,9 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         try:
             _, notes = self._prepare()
         except (ImageGenError, TypeError) as exc:
-            self.validity = {"valid": False, "reason": self._scrub(str(exc))}
+            # Nothing typed yet is not an error to show: the front end says nothing until Generate.
+            blank = {"blank": True} if not self.prompt.strip() else {}
+            self.validity = {"valid": False, "reason": self._scrub(str(exc)), **blank}
         else:
             self.validity = {"valid": True, "reason": " ".join(notes)}
 

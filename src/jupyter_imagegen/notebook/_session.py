@@ -112,7 +112,7 @@ def save_all(images: Sequence[GeneratedImage], folder: str) -> list[str]:
         stem = safe_filename(image.prompt)
         for _ in range(100):  # another process may take the free name between check and write
             try:
-                written.append(image.save(unique_path(folder, stem, image.extension)))
+                written.append(image.save(unique_path(folder, stem, image.extension), exclusive=True))
                 break
             except FileExistsError:
                 continue

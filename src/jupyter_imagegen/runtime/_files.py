@@ -136,8 +136,13 @@ def write_atomic(path: str, payload: bytes, *, private: bool = False) -> None:
         raise
 
 
-def write_new_file(path: str, payload: bytes, *, overwrite: bool = False) -> str:
-    """Write ``payload`` to ``path`` atomically; refuse to replace a file unless ``overwrite``."""
+def write_new_file(path: str, payload: bytes, *, overwrite: bool = False, exclusive: bool = False) -> str:
+    """Write ``payload`` to ``path`` atomically; refuse to replace a file unless ``overwrite``.
+
+    A regular file that already holds exactly ``payload`` counts as written: running the same
+    save twice (a notebook re-run of a cached image) succeeds without touching it. ``exclusive``
+    refuses any existing file, for writers that pick a free name and must each get their own.
+    """
     if overwrite:
         write_atomic(path, payload)
         return path
@@ -147,18 +152,32 @@ def write_new_file(path: str, payload: bytes, *, overwrite: bool = False) -> str
         try:
             os.link(temp, path)
         except FileExistsError:
-            raise FileExistsError(
-                f"{path} already exists: choose another name or pass overwrite=True."
-            ) from None
+            if exclusive or not holds_exactly(path, payload):
+                raise _exists(path) from None
         except OSError:  # file systems without hard links
             if os.path.lexists(path):
-                raise FileExistsError(
-                    f"{path} already exists: choose another name or pass overwrite=True."
-                ) from None
-            os.replace(temp, path)
+                if exclusive or not holds_exactly(path, payload):
+                    raise _exists(path) from None
+            else:
+                os.replace(temp, path)
     finally:
         _remove_quietly(temp)
     return path
+
+
+def holds_exactly(path: str, payload: bytes) -> bool:
+    """Whether ``path`` is a regular file (not a link) whose bytes are ``payload``."""
+    try:
+        if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) != len(payload):
+            return False
+        with open(path, "rb") as existing:
+            return existing.read() == payload
+    except OSError:
+        return False
+
+
+def _exists(path: str) -> FileExistsError:
+    return FileExistsError(f"{path} already exists: choose another name or pass overwrite=True.")
 
 
 def _remove_quietly(path: str) -> None:

@@ -1,8 +1,9 @@
 """Prompt templates: ``{name}`` filled from a namespace, and grids over list-valued names.
 
 ``fill("a {animal} in {style}", ns)`` substitutes every ``{name}`` (optionally ``{name:spec}`` or
-``{name!r}``) whose name is in ``ns``; an unknown name stays as written so a literal brace in a
-prompt never fails a cell, and ``{{`` / ``}}`` write single braces. No expression is evaluated.
+``{name!r}``) from ``ns``; a name that is not there is an error with "did you mean" (a typo would
+otherwise be paid for as written), and ``{{`` / ``}}`` write single braces. Only ``{identifier}``
+is a placeholder: other braces (JSON, ``{ }``) stay as written. No expression is evaluated.
 
 ``expand_grid`` turns every ``{name}`` bound to a list or tuple into an axis and returns one
 prompt per combination, in row-major order (the first axis varies slowest).
@@ -10,6 +11,7 @@ prompt per combination, in row-major order (the first axis varies slowest).
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import re
@@ -102,8 +104,18 @@ def _format(match: re.Match[str], value: Any) -> str:
         ) from None
 
 
+def _unknown_name(token: str, name: str, namespace: Mapping[str, Any]) -> ValidationError:
+    known = [key for key in namespace if isinstance(key, str) and not key.startswith("_")]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {{{close[0]}}}? " if close else ""
+    return ValidationError(
+        f"{token} in the prompt: there is no variable {name!r}; {hint}"
+        f"Define it, or write {{{token}}} for literal braces."
+    )
+
+
 def fill(template: str, namespace: Mapping[str, Any]) -> str:
-    """``template`` with every known ``{name}`` replaced; unknown names are left as written."""
+    """``template`` with every ``{name}`` replaced; a ValidationError for a name not in ``namespace``."""
 
     def replace(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -113,7 +125,7 @@ def fill(template: str, namespace: Mapping[str, Any]) -> str:
             return "}"
         name = match.group(1)
         if name not in namespace:
-            return token
+            raise _unknown_name(token, name, namespace)
         return _format(match, namespace[name])
 
     return _TOKEN.sub(replace, template)

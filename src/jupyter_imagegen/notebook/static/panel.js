@@ -122,6 +122,17 @@ function clampVariations(value, max) {
   if (!Number.isFinite(n) || n < 1) return 1;
   return Math.min(n, max);
 }
+function variationsNote(value, max, maxImages) {
+  const n = Math.round(Number(value));
+  if (!Number.isFinite(n) || n <= max) return "";
+  const more = maxImages > max ? ` For more, use %%imagegen -n (up to ${maxImages}).` : "";
+  return `${n} is more than one click makes: at most ${max} variations in the panel.${more}`;
+}
+function validityView(validity) {
+  const valid = Boolean(validity?.valid);
+  if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
+  return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
+}
 
 // text.js
 function formatSeconds(seconds) {
@@ -187,25 +198,41 @@ function summarizeJobs(jobs) {
   }
   return counts;
 }
-function announcement(before, after) {
+function announcement(before, after, run) {
   const old = new Map((before ?? []).map((job) => [job.id, job.state]));
-  const fresh = { started: 0, done: 0, cancelled: 0 };
+  const action = run ?? { ids: [], ready: 0, cancelled: 0 };
+  const ids = new Set(action.ids);
+  let { ready, cancelled } = action;
+  let started = 0;
+  let finished = 0;
   const failures = [];
   for (const job of after ?? []) {
     const was = old.get(job.id);
     if (was === job.state) continue;
-    if (was === void 0 && isActive(job)) fresh.started += 1;
-    else if (job.state === "done") fresh.done += 1;
-    else if (job.state === "cancelled") fresh.cancelled += 1;
+    if (was === void 0 && isActive(job)) {
+      started += 1;
+      ids.add(job.id);
+      continue;
+    }
+    if (job.state === "done") ready += 1;
+    else if (job.state === "cancelled") cancelled += 1;
     else if (job.state === "failed") failures.push(job.message || "unknown error");
+    else continue;
+    finished += 1;
   }
   const images = (n) => `${n} image${n === 1 ? "" : "s"}`;
   const parts = [];
-  if (fresh.started) parts.push(`Generating ${images(fresh.started)}.`);
-  if (fresh.done) parts.push(`${images(fresh.done)} ready.`);
-  if (fresh.cancelled) parts.push(`${fresh.cancelled} cancelled.`);
+  if (started) parts.push(`Generating ${images(started)}.`);
+  const current = (after ?? []).filter((job) => ids.has(job.id));
+  const over = current.length > 0 && !current.some(isActive);
+  if (finished && !over && ready) parts.push(`${ready} of ${images(ids.size)} ready.`);
+  if (over && (finished || started)) {
+    if (ready) parts.push(`${images(ready)} ready.`);
+    if (cancelled) parts.push(`${cancelled} cancelled.`);
+  }
   for (const message of failures) parts.push(`Failed: ${message}`);
-  return parts.join(" ");
+  const next = over ? void 0 : { ids: [...ids], ready, cancelled };
+  return { text: parts.join(" "), run: next };
 }
 
 // widgets.js
@@ -352,8 +379,11 @@ function createForm({ model, list, send, setState, uid }) {
     }
   });
   modelSelect.addEventListener("change", () => setState({ model: modelSelect.value }));
+  const variationsSaid = h("span", { class: "jig-note jig-variations-note", "aria-live": "polite" });
   variations.addEventListener("change", () => {
-    const n = clampVariations(variations.value, maxVariations(model));
+    const max = maxVariations(model);
+    variationsSaid.textContent = variationsNote(variations.value, max, model.get("limits")?.max_images ?? max);
+    const n = clampVariations(variations.value, max);
     variations.value = String(n);
     setState({ variations: n });
   });
@@ -441,10 +471,10 @@ function createForm({ model, list, send, setState, uid }) {
     modelSelect.value = current;
   }
   function showValidity() {
-    const validity = model.get("validity") ?? {};
-    generate.disabled = !validity.valid;
-    reason.textContent = validity.reason ?? "";
-    reason.classList.toggle("jig-invalid", !validity.valid);
+    const view = validityView(model.get("validity"));
+    generate.disabled = view.disabled;
+    reason.textContent = view.text;
+    reason.classList.toggle("jig-invalid", view.invalid);
   }
   function showCancellable() {
     const counts = summarizeJobs(list("jobs") ?? []);
@@ -461,7 +491,8 @@ function createForm({ model, list, send, setState, uid }) {
       "div",
       { class: "jig-row" },
       h("label", {}, "Model ", modelSelect),
-      h("label", {}, "Variations ", variations)
+      h("label", {}, "Variations ", variations),
+      variationsSaid
     ),
     controls,
     h("div", { class: "jig-inputs" }, h("label", { class: "jig-upload" }, "Input images ", fileInput), inputsNote, inputsList),
@@ -617,6 +648,7 @@ function createResults({ model, list, send, setState }) {
   const overlay = h("div", { class: "jig-overlay", hidden: true });
   const live = h("div", { class: "jig-sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" });
   let announced = null;
+  let action;
   let shown = null;
   let returnFocus = null;
   const thumbUrls = /* @__PURE__ */ new Map();
@@ -626,7 +658,8 @@ function createResults({ model, list, send, setState }) {
     const jobs = list("jobs") ?? [];
     const now = Date.now();
     const counts = summarizeJobs(jobs);
-    const news = announced === null ? "" : announcement(announced, jobs);
+    let news = "";
+    if (announced !== null) ({ text: news, run: action } = announcement(announced, jobs, action));
     if (list("jobs") !== void 0) announced = jobs;
     if (news) live.textContent = news;
     jobsSummary.textContent = Object.entries(counts).filter(([, n]) => n).map(([state, n]) => `${n} ${state}`).join(" · ");
@@ -758,7 +791,7 @@ ${code.python}`);
   }
   function card(item, selected) {
     if (!thumbUrls.has(item.id)) thumbUrls.set(item.id, blobUrl(item.thumb, item.thumb_mime));
-    const action = (name, label, title, handler) => h("button", {
+    const action2 = (name, label, title, handler) => h("button", {
       class: "jig-action",
       title,
       "aria-label": title,
@@ -766,7 +799,7 @@ ${code.python}`);
       dataset: { action: name },
       onclick: handler
     });
-    const copyPrompt = action(
+    const copyPrompt = action2(
       "copy-prompt",
       "❝",
       "Copy the prompt",
@@ -803,11 +836,11 @@ ${code.python}`);
             dataset: { action: "select" },
             onclick: () => setState({ selected_ids: toggleSelected(model.get("selected_ids"), item.id) })
           }),
-          action("download", "⬇", "Download the original", () => download(item)),
+          action2("download", "⬇", "Download the original", () => download(item)),
           copyPrompt,
-          action("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
-          action("reuse", "⟲", "Reuse these settings", () => send({ type: "reuse", id: item.id })),
-          action("code", "</>", "Copy as code", () => showCode(item))
+          action2("use-input", "↪", "Use as input image", () => send({ type: "use_as_input", id: item.id })),
+          action2("reuse", "⟲", "Reuse these settings", () => send({ type: "reuse", id: item.id })),
+          action2("code", "</>", "Copy as code", () => showCode(item))
         )
       )
     );
