@@ -59,7 +59,7 @@ _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]+")
 def _learn_shape(model: str, answer: Answer, content_type: str | None) -> None:
     mime = (content_type or "").split(";")[0].strip().lower()
     if answer.url is not None:
-        learn_shape(model, "url", None)
+        learn_shape(model, "url-array" if answer.more else "url", None)
     else:
         learn_shape(model, "binary" if mime.startswith("image/") else "base64-json", mime or None)
 

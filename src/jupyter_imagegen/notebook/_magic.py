@@ -190,7 +190,7 @@ class ImageGenMagics(Magics, ImageGenConfig):
             raise UsageError(f"-o needs a variable name, got {out!r}.")
         outcome = run_cell(self.runtime, job)
         if out is not None and self.shell is not None and outcome.images:  # a failure keeps the old value
-            single = len(job.requests) == 1 and not job.grid
+            single = len(job.requests) == 1 and not job.grid and len(outcome.images) == 1
             self.shell.user_ns[out] = outcome.images[0] if single else outcome.images
         if outcome.interrupted:
             kept = f"{len(outcome.images)} finished image(s) kept" + (f" in {out}" if out else "")
