@@ -171,7 +171,9 @@ class Entry:
             "id": self.id,
             "prompt": image.prompt,
             "model": image.model,
-            "params": dict(image.params),
+            # With the seed the image was made with: "restore settings" and "copy as code" make it again.
+            "params": with_seed(image.params, image.seed),
+            "seed": image.seed,
             "variation": image.variation,
             "width": image.width,
             "height": image.height,
@@ -184,6 +186,11 @@ class Entry:
             "thumb": self.thumb,
             "thumb_mime": self.thumb_mime,
         }
+
+
+def with_seed(params: Mapping[str, Any], seed: int | None) -> dict[str, Any]:
+    """``params`` with the seed an image was made with, when the user had not set one."""
+    return dict(params) if seed is None or "seed" in params else {**params, "seed": seed}
 
 
 @dataclass(frozen=True)
