@@ -65,11 +65,18 @@ export function controlFor(name, rule) {
   }
 }
 
-/** The controls for a model's parameters, in schema order, editable ones only. */
-export function controlsFor(parameters) {
+/**
+ * The controls for a model's parameters, in schema order, editable ones only; those the model
+ * requires besides the prompt (``required``) say so in their label.
+ */
+export function controlsFor(parameters, required = []) {
+  const needed = new Set(required ?? []);
   return Object.entries(parameters ?? {})
     .map(([name, rule]) => controlFor(name, rule))
-    .filter((control) => control.kind !== "unsupported");
+    .filter((control) => control.kind !== "unsupported")
+    .map((control) =>
+      needed.has(control.name) ? { ...control, required: true, label: `${control.label} (required)` } : control,
+    );
 }
 
 /** The value a control shows: what the user set, else the schema default, else empty. */

@@ -81,6 +81,18 @@ describe("controls from a schema", () => {
     assert.deepEqual(Controls.controlsFor(undefined), []);
   });
 
+  test("a parameter the model requires says so in its label", () => {
+    const kling = { resolution: { enum: ["1k", "2k"], default: "1k" }, negative_prompt: { type: "string" } };
+    const controls = Controls.controlsFor(kling, ["resolution"]);
+    assert.deepEqual(
+      controls.map((c) => [c.name, c.label, c.required ?? false]),
+      [
+        ["resolution", "Resolution (required)", true],
+        ["negative_prompt", "Negative prompt", false],
+      ],
+    );
+  });
+
   test("switching schemas changes the controls", () => {
     const gpt = { quality: { enum: ["low", "high"] }, size: { enum: ["256x256", "512x512"] } };
     const flux = { steps: { type: "integer", maximum: 8 } };

@@ -68,3 +68,20 @@ def test_a_model_without_a_prompt_works_from_the_panel_with_an_empty_prompt(emul
     run(scenario())
     (sent,) = api_requests(emulator_env)
     assert set(sent.json["input"]) == {"image"}
+
+
+def test_a_required_parameter_is_marked_and_sent_at_the_default_its_control_shows(
+    emulator_env: Emulator,
+) -> None:
+    info = model_info("klingai/kling-v3-image")
+    assert info["required"] == ["resolution", "aspect_ratio"] and info["prompt"] is True
+
+    async def scenario() -> None:
+        panel = ImageGenPanel(model="klingai/kling-v3-image")
+        FrontEnd(panel).generate("a fox")
+        await panel.wait()
+        panel.close()
+
+    run(scenario())
+    (sent,) = api_requests(emulator_env)
+    assert sent.json["input"] == {"prompt": "a fox", "resolution": "1k", "aspect_ratio": "16:9"}

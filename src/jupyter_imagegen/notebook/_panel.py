@@ -41,6 +41,7 @@ from ._panel_state import (
     MAX_VARIATIONS,
     Entry,
     InputImage,
+    form_params,
     gateway_kwargs,
     keep_params,
     model_info,
@@ -208,10 +209,11 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         """The form as a validated request (variation 0), and any warning the core gave."""
         check_image_count(self.variations, self._max_variations(), what="Variations")
         images = [item.data for item in self._inputs] or None
+        params = form_params(self.model, self.params)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ImageGenWarning)
             request = self._runner.planner().prepare(
-                self.prompt, model=self.model, images=images, **gateway_kwargs(self.gateway), **self.params
+                self.prompt, model=self.model, images=images, **gateway_kwargs(self.gateway), **params
             )
         return request, [str(w.message) for w in caught if issubclass(w.category, ImageGenWarning)]
 

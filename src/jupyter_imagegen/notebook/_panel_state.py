@@ -64,8 +64,20 @@ def model_info(model_id: str) -> dict[str, Any]:
         "parameters": spec.parameters,
         "edits": spec.image_input is not None,
         "max_images": spec.max_images,
+        "required": spec.required,
+        "url_only": spec.image_input is not None and spec.image_input.url_only,
+        "prompt": spec.prompt_field is not None or not spec.known,
         "known": spec.known,
     }
+
+
+def form_params(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's parameters; a required one left at the default its control shows is sent with
+    that default (Kling requires ``resolution`` although its schema gives one)."""
+    spec = get_model(model_id)
+    rules = spec.parameters
+    shown = {name: rules[name]["default"] for name in spec.required if "default" in rules[name]}
+    return {**shown, **params}
 
 
 def keep_params(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
