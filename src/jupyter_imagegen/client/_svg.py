@@ -12,7 +12,10 @@ import re
 __all__ = ["SVG_MIME", "is_svg", "svg_size", "with_comment"]
 
 SVG_MIME = "image/svg+xml"
-_START = re.compile(rb"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<svg[\s>]", re.DOTALL)
+# A DTD is recognised here only so that it can be refused by name (see svg_size).
+_START = re.compile(
+    rb"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*(<!DOCTYPE[^\[>]*(\[.*?\])?\s*>\s*)?<svg[\s>]", re.DOTALL
+)
 _ROOT = re.compile(rb"<svg\b([^>]*)>", re.DOTALL)
 _NUMBER = rb"\s*=\s*[\"']\s*([0-9]+(?:\.[0-9]+)?)\s*(?:px)?\s*[\"']"
 _VIEWBOX = re.compile(rb"viewBox\s*=\s*[\"']\s*[-0-9.]+[\s,]+[-0-9.]+[\s,]+([0-9.]+)[\s,]+([0-9.]+)\s*[\"']")
