@@ -71,6 +71,8 @@ def test_the_magic_sends_each_shape_and_shows_every_image(
     assert check(sent)
     assert len(ran.images) == count
     assert len(got if isinstance(got, list) else [got]) == count
+    if count == 1 and got.seed is not None:  # shown, so --param seed=N can make it again
+        assert f"seed {got.seed}" in ran.status
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -147,6 +147,8 @@ def status_line(outcome: CellOutcome, total: int) -> str:
             f"{only.width}x{only.height}",
             "cached" if only.cached else f"{only.elapsed:.1f} s",
         ]
+        if only.seed is not None:  # --param seed=N makes it again
+            parts.append(f"seed {only.seed}")
     else:
         count = f"{total} images" if len(images) == total else f"{len(images)} of {total} images"
         parts = [images[0].model, count, f"{outcome.elapsed:.1f} s"]
