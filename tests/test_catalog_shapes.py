@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,24 @@ def test_a_seed_the_client_picked_reproduces_the_image(emulator_env: Emulator) -
     again = ig.generate("a fox", model=KLEIN_4B, width=256, height=256, seed=first.seed)
     assert emulator_env.requests[1].form["seed"] == str(first.seed)  # type: ignore[index]
     assert again.seed == first.seed and again.provenance["seed"] == first.seed
+
+
+def test_an_answer_with_a_runaway_number_of_images_is_refused_unread() -> None:
+    from jupyter_imagegen._exceptions import APIResponseError
+    from jupyter_imagegen.client._response import parse_answer
+
+    body = {"success": True, "result": {"images": [f"https://img.example/{i}.png" for i in range(33)]}}
+    with pytest.raises(APIResponseError, match="answered 33 images to one request; at most 32"):
+        parse_answer(200, {"content-type": "application/json"}, json.dumps(body).encode(), model="acme/x")
+    ok = {
+        "success": True,
+        "result": {
+            "images": [
+                "https://img.example/1.png",
+                "data:image/png;base64," + base64.b64encode(png()).decode(),
+            ],
+            "seed": 7,
+        },
+    }
+    answer = parse_answer(200, {}, json.dumps(ok).encode(), model="acme/x")
+    assert answer.url == "https://img.example/1.png" and answer.more == (png(),) and answer.seed == 7

@@ -31,6 +31,7 @@ from ._imagebytes import decode_base64_image, sniff_mime
 __all__ = ["Answer", "error_from_response", "parse_answer", "parse_retry_after"]
 
 MAX_RETRY_AFTER = 60.0
+MAX_ANSWER_IMAGES = 32
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _MODERATION_MARKERS = ("moderation_blocked", "safety system", "content_policy_violation", "content policy")
 
@@ -175,6 +176,12 @@ def _find_images(
         if isinstance(image, str):
             return [image], seed
         if isinstance(images, list) and images and all(isinstance(i, str) for i in images):
+            if len(images) > MAX_ANSWER_IMAGES:  # each is a download: a runaway answer is refused
+                raise APIResponseError(
+                    f"{model} answered {len(images)} images to one request; at most "
+                    f"{MAX_ANSWER_IMAGES} are read (the catalog's largest count is 15).",
+                    log_id=headers.get(GATEWAY_HEADERS["log_id"]),
+                )
             return list(images), seed
         if "result" not in payload:
             break
