@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 
 from jupyter_imagegen import Client, GeneratedImage
-from jupyter_imagegen._live_grid import LiveGrid
+from jupyter_imagegen.client._display import preview_bytes
 from jupyter_imagegen.notebook._gallery import GridLayout, compose_grid
-from jupyter_imagegen.runtime._display import preview_bytes
+from jupyter_imagegen.notebook._live_grid import LiveGrid
 from jupyter_imagegen.runtime._templating import Axis
 
 from _support import emulator_process, machine, record

@@ -66,8 +66,8 @@ def main() -> None:
             )
             fresh = [client.prepare(f"a harbour {i}", model=MODEL) for i in range(2 * ROUNDS)]
             plain_send, metered_send = paired_medians(
-                without_ledger(lambda i: fetch(client, fresh[i], None)),
-                lambda i: fetch(client, fresh[ROUNDS + i], None),
+                without_ledger(lambda i: fetch(client, fresh[i], None, spend=runtime.meter().reservation())),
+                lambda i: fetch(client, fresh[ROUNDS + i], None, spend=runtime.meter().reservation()),
                 ROUNDS,
             )
         runtime.close()

@@ -34,6 +34,11 @@ export function isActive(job) {
   return job.state === "queued" || job.state === "running";
 }
 
+/** Requests cancelled after they had been sent (they had started): the service may bill them. */
+export function cancelledAfterSending(jobs) {
+  return (jobs ?? []).filter((job) => job.state === "cancelled" && job.started_ms).length;
+}
+
 /** Counts per state, for the summary line above the job list. */
 export function summarizeJobs(jobs) {
   const counts = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };

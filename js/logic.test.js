@@ -328,3 +328,20 @@ describe("variations", () => {
     assert.equal(Controls.variationsNote(9, 3, 3), "9 is more than one click makes: at most 3 variations in the panel.");
   });
 });
+
+describe("spend line", () => {
+  test("says when cancelled requests that had been sent are counted", () => {
+    const spend = { images: 3, usd: 0.03 };
+    assert.equal(Text.describeSpend(spend), "Today (UTC): 3 images, ~$0.0300 estimated");
+    const jobs = [
+      { id: "a", state: "cancelled", started_ms: 5 },
+      { id: "b", state: "cancelled", started_ms: null },
+      { id: "c", state: "done", started_ms: 3 },
+    ];
+    assert.equal(Jobs.cancelledAfterSending(jobs), 1);
+    assert.equal(
+      Text.describeSpend(spend, Jobs.cancelledAfterSending(jobs)),
+      "Today (UTC): 3 images, ~$0.0300 estimated · 1 cancelled after sending, counted (may be billed)",
+    );
+  });
+});

@@ -7,6 +7,7 @@
 import { h } from "./dom.js";
 import { createForm } from "./form.js";
 import { createResults } from "./gallery.js";
+import { cancelledAfterSending } from "./jobs.js";
 import { mergeById } from "./lists.js";
 import { describeSpend } from "./text.js";
 
@@ -55,7 +56,7 @@ function render({ model, el }) {
 
   const spendLine = h("div", { class: "jig-spend", "aria-live": "polite" });
   const showSpend = () => {
-    spendLine.textContent = describeSpend(model.get("spend"));
+    spendLine.textContent = describeSpend(model.get("spend"), cancelledAfterSending(context.list("jobs")));
     spendLine.hidden = !spendLine.textContent;
   };
 
@@ -92,6 +93,7 @@ function render({ model, el }) {
   }
   add("error", () => showError(model.get("error") ?? ""));
   add("spend", showSpend);
+  add("jobs", showSpend);
   const refresh = (name) => {
     try {
       for (const view of views.get(name) ?? []) view();

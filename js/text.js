@@ -25,7 +25,7 @@ export function describeParams(params) {
 }
 
 // The panel header's line about today's use: the spend is an estimate from published prices.
-export function describeSpend(spend) {
+export function describeSpend(spend, cancelledAfterSending = 0) {
   if (!spend || typeof spend.images !== "number") return "";
   const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
   const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
@@ -36,5 +36,9 @@ export function describeSpend(spend) {
   const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
   // The emulator keeps a ledger of its own: its images are test patterns nobody pays for.
   const day = spend.emulator ? "Today (UTC) on the emulator, not billed" : "Today (UTC)";
-  return `${day}: ${images}, ${usd}${unpriced}${budget}`;
+  // A request cancelled after it was sent stays counted: the service may still bill it.
+  const cancelled = cancelledAfterSending
+    ? ` · ${cancelledAfterSending} cancelled after sending, counted (may be billed)`
+    : "";
+  return `${day}: ${images}, ${usd}${unpriced}${budget}${cancelled}`;
 }

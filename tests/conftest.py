@@ -10,10 +10,12 @@ import pytest
 from jupyter_imagegen import Client
 from jupyter_imagegen.client import _request
 from jupyter_imagegen.client._config import SETTINGS_ENVIRONMENT
+from jupyter_imagegen.client._network import NETWORK_ENVIRONMENT
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.runtime import _runtime
 
-_ENV = SETTINGS_ENVIRONMENT
+# The network's variables too: a developer's own proxy must not carry the tests' loopback traffic.
+_ENV = (*SETTINGS_ENVIRONMENT, *NETWORK_ENVIRONMENT)
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ can see or keep for the API token."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -34,6 +35,7 @@ from jupyter_imagegen import (
     RateLimitError,
     ServerError,
 )
+from jupyter_imagegen.client._loop import WORKER_THREAD_PREFIX, run_blocking
 
 # Fault tests use small images and short waits so the whole matrix stays quick.
 Model = tuple[str, dict[str, Any]]
@@ -175,15 +177,23 @@ class Snapshot:
 
 
 def snapshot() -> Snapshot:
+    # The blocking client's loop thread lives as long as the process: started first, so that a
+    # test that starts it does not count its thread and descriptors as left behind.
+    run_blocking(asyncio.sleep(0))
     return Snapshot(set(threading.enumerate()), fd_count())
 
 
 def settle(before: Snapshot, timeout: float = 5.0) -> tuple[list[str], int]:
     """Wait (briefly) for stray threads and descriptors to go; return what is still left over:
-    the names of new threads and how many more descriptors are open than before."""
+    the names of new threads and how many more descriptors are open than before. The client
+    loop's idle worker threads are a pool kept for the process, not a request's leftovers."""
     deadline = time.monotonic() + timeout
     while True:
-        extra = [t for t in threading.enumerate() if t not in before.threads and t.is_alive()]
+        extra = [
+            t
+            for t in threading.enumerate()
+            if t not in before.threads and t.is_alive() and not t.name.startswith(WORKER_THREAD_PREFIX)
+        ]
         fds = fd_count() - before.fds
         if (not extra and fds <= 0) or time.monotonic() > deadline:
             return [t.name for t in extra], fds

@@ -22,8 +22,8 @@ from jupyter_imagegen import (
     batch,
 )
 from jupyter_imagegen.batches._manifest import Manifest, read_manifest
+from jupyter_imagegen.client._files import read_provenance
 from jupyter_imagegen.emulator import Emulator
-from jupyter_imagegen.runtime._files import read_provenance
 
 FAST = {"rpm": 60_000, "progress": False, "size": "256x256"}
 

@@ -207,3 +207,20 @@ def test_a_notebook_cell_shows_a_live_widget_bar(emulator_env: Emulator, tmp_pat
     labels = " ".join(m["state"].get("value", "") for m in states.values() if m["model_name"] == "HTMLModel")
     assert "3/3" in labels.replace("\u2007", " ") and "failed 0" in labels.replace("\u2007", " ")
     assert len(emulator_env.requests) == 3
+
+
+def test_without_credentials_the_command_says_so_before_drawing_or_creating_anything(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a fox\nan owl\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_imagegen", "batch", str(prompts), "--out", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN not set.")
+    assert done.stdout == "" and not (tmp_path / "out").exists()

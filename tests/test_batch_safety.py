@@ -80,7 +80,7 @@ def test_imagegen_batch_into_a_used_folder_with_other_parameters_is_one_line(
 def test_no_done_line_for_an_image_that_could_not_be_written(
     emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import jupyter_imagegen.runtime._files as files
+    import jupyter_imagegen.client._files as files
 
     def disk_full(path: str, payload: bytes, **_: object) -> str:
         raise OSError(errno.ENOSPC, "No space left on device", path)

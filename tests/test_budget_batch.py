@@ -68,8 +68,10 @@ def test_a_dry_run_counts_requests_cache_hits_and_cost_and_sends_nothing(
     assert isinstance(plan, BatchDryRun)
     assert (plan.requests, plan.cache_hits) == (4, 0)
     assert plan.estimated_usd == pytest.approx(4 * (272 * 32 / 1e6 + 4 * 5 / 1e6))
-    printed = capsys.readouterr().out
-    assert "4 requests to send" in printed and "0 expected cache hits" in printed and "estimate" in printed
+    assert capsys.readouterr().out == ""  # returned, not printed: a notebook shows it once
+    shown = repr(plan)
+    assert "4 requests to send" in shown and "0 expected cache hits" in shown and "estimate" in shown
+    assert f"would send #0 {GPT} 'a fox number 0' quality=low size=1024x1024" in shown
     assert sent(emulator_env) == 0 and not out.exists()
 
     batch(items[:3], out, model=GPT, quality="low", size="1024x1024", **FAST)
@@ -89,6 +91,8 @@ def test_the_command_dry_run_and_budget_stop(emulator: Emulator, tmp_path: Path)
     dry = subprocess.run([*base, "--dry-run"], env=env, capture_output=True, text=True, timeout=90)
     assert dry.returncode == 0, dry.stderr
     assert "5 requests to send" in dry.stdout and "estimated cost: ~$" in dry.stdout
+    listed = [line for line in dry.stdout.splitlines() if line.startswith("  would send #")]
+    assert len(listed) == 5 and listed[4] == f"  would send #4 {GPT} 'a fox number 4' quality=low"
     assert "would stop after 2" in dry.stdout
     assert sent(emulator) == 0 and not out.exists()
 

@@ -110,3 +110,26 @@ def test_the_panel_shows_todays_spend_and_refuses_over_the_budget(
 
     run_loop(scenario())
     assert len(api_requests(emulator_env)) == 1
+
+
+def test_usage_without_credentials_shows_the_emulators_ledger_labelled(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    cache = {"IMAGEGEN_CACHE_DIR": str(tmp_path / "cache")}
+    assert imagegen(emulator, tmp_path, "generate", "a fox", "-m", FLUX, "-n", "2", **cache).returncode == 0
+    # A new terminal: no credentials, no emulator settings, the same cache folder.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_imagegen", "usage"],
+        cwd=tmp_path,
+        env={**env, **cache},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    real, emulated = done.stdout.split("\n\n")
+    assert "(nothing generated yet)" in real
+    assert emulated.startswith("Usage on the local emulator (test patterns, nothing was billed")
+    assert FLUX in emulated and "today" in emulated and "2 images" in emulated
+    assert "requests cancelled after they were sent are counted: the service may still bill them" in real

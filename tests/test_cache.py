@@ -21,8 +21,8 @@ from jupyter_imagegen import (
     ImageRequest,
 )
 from jupyter_imagegen.emulator import Emulator
+from jupyter_imagegen.runtime import ImageCache, fetch, fetch_async, service_of
 from jupyter_imagegen.runtime import _cache as cache_module
-from jupyter_imagegen.runtime._cache import ImageCache, fetch, fetch_async, service_of
 
 MODEL = "openai/gpt-image-1.5"
 

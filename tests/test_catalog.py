@@ -20,7 +20,7 @@ from PIL import Image
 
 from catalog_support import NEW_MODEL, NEW_MODEL_FILE, catalog_reads, model_calls, write_model_dir
 from jupyter_imagegen import Client, ImageGenPanel, ImageGenWarning, ValidationError, get_model, list_models
-from jupyter_imagegen.client._catalog import forget, models
+from jupyter_imagegen.client._catalog import catalog_model, forget, models
 from jupyter_imagegen.emulator import Emulator
 from magic_support import ipython_shell, run
 from panel_support import FrontEnd, fresh_history, until  # noqa: F401 (fresh_history: a fixture)
@@ -121,7 +121,9 @@ def test_a_new_model_is_checked_offline_then_generates_end_to_end(emulator: Emul
     assert _png_size(image.data) == (64, 64) and image.model == NEW_MODEL
     spec = get_model(NEW_MODEL)
     assert (spec.known, spec.origin, spec.output_kind, spec.hosting) == (True, "catalog", "binary", "hosted")
-    forget()  # a new process: the schema comes from disk, not the network
+    forget()  # a new process: get_model reads nothing; the catalog step reads the disk, not the network
+    assert get_model(NEW_MODEL).origin == "unknown"
+    assert catalog_model(NEW_MODEL).parameters["steps"]["maximum"] == 8
     assert get_model(NEW_MODEL).parameters["steps"]["maximum"] == 8
     assert catalog_reads(emulator, "schema") == 1
 
@@ -149,8 +151,8 @@ def test_the_answers_content_type_corrects_a_vague_output_schema(
             image = client.generate("a fox", model=vague)
     assert image.mime_type == "image/png"
     assert (get_model(vague).output_kind, get_model(vague).binary_content_type) == ("binary", "image/png")
-    forget()  # a new process remembers what the answer showed
-    assert get_model(vague).output_kind == "binary"
+    forget()  # a new process remembers what the answer showed (its catalog step reads the disk)
+    assert catalog_model(vague).output_kind == "binary"
 
 
 def test_the_command_line_lists_checks_and_generates_with_the_new_model(
@@ -210,7 +212,8 @@ def test_the_panel_offers_the_new_model_with_controls_from_its_schema(emulator: 
         panel = ImageGenPanel()
         assert NEW_MODEL in panel.models
         front = FrontEnd(panel)
-        front.set(model=NEW_MODEL)
+        front.set(model=NEW_MODEL)  # the observer does not wait for the catalog: controls follow
+        await until(lambda: panel.model_info["known"])
         controls = panel.model_info["parameters"]
         assert controls["steps"] == NEW_MODEL_FILE["schema"]["input"]["properties"]["steps"]
         assert controls["palette"]["enum"] == ["gameboy", "pico-8", "cga"] and panel.model_info["known"]

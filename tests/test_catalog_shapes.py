@@ -15,9 +15,9 @@ from PIL import Image
 import jupyter_imagegen as ig
 from jupyter_imagegen import Client
 from jupyter_imagegen._exceptions import BudgetExceededError, ValidationError
+from jupyter_imagegen.client import read_provenance
 from jupyter_imagegen.client._models import get_model
 from jupyter_imagegen.emulator import Emulator
-from jupyter_imagegen.runtime._files import read_provenance
 
 FLUX2_DEV = "@cf/black-forest-labs/flux-2-dev"
 KLEIN_4B = "@cf/black-forest-labs/flux-2-klein-4b"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -228,3 +229,29 @@ def test_a_batch_with_failed_items_exits_2(emulator: Emulator, tmp_path: Path) -
         "batch", "prompts.csv", "--out", "out", "--max-retries", "0", "--quiet", env=env, cwd=tmp_path
     )
     assert done.returncode == 2, (done.stdout, done.stderr)
+
+
+def test_models_refresh_without_credentials_says_the_catalog_was_not_read(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "IMAGEGEN_"))}
+    done = imagegen("models", "--refresh", env=env, cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stderr.strip() == (
+        "warning: Listing shipped models only: the live catalog was not read, as it needs "
+        "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN."
+    )
+    assert done.stdout.splitlines()[1].startswith("openai/gpt-image-1.5 ")
+    assert imagegen("models", env=env, cwd=tmp_path).stderr == ""  # not asked for: nothing to say
+
+
+@pytest.mark.parametrize("command", ["app", "lab", "generate", "batch", "models"])
+def test_every_option_in_help_says_what_it_does(command: str) -> None:
+    lines = imagegen(command, "--help").stdout.splitlines()
+    silent = []
+    for number, line in enumerate(lines):
+        option = re.match(r"^  (-[^ ].*?)(\s{2,}\S.*)?$", line)
+        if option is None or option.group(2):
+            continue
+        following = lines[number + 1] if number + 1 < len(lines) else ""
+        if not re.match(r"^\s{6,}\S", following):  # argparse puts long help on the next line
+            silent.append(option.group(1))
+    assert silent == []

@@ -28,9 +28,9 @@ from jupyter_imagegen import (
     ValidationError,
     list_models,
 )
+from jupyter_imagegen.client._files import read_provenance
 from jupyter_imagegen.client._request import ImageRequest
 from jupyter_imagegen.emulator import Emulator
-from jupyter_imagegen.runtime._files import read_provenance
 
 SMALL = {
     "openai/gpt-image-1.5": {"size": "256x256"},

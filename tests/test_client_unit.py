@@ -69,13 +69,13 @@ def generate(
 
 
 def record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The retry waits of either client, recorded instead of slept."""
+    """The retry waits of either client (the blocking one runs the async code), recorded
+    instead of slept."""
     sleeps: list[float] = []
 
     async def asleep(seconds: float) -> None:
         sleeps.append(seconds)
 
-    monkeypatch.setattr("jupyter_imagegen.client._client.time.sleep", sleeps.append)
     monkeypatch.setattr("jupyter_imagegen.client._async_client.asyncio.sleep", asleep)
     return sleeps
 

@@ -30,6 +30,7 @@ NOT_RUN_HERE = {
     "(cd js && npm ci && npm test && npm run build)": "needs Node and the npm registry: .ci/test runs it",
     "python bench/p1_concurrency.py": "a benchmark that takes minutes and rewrites bench/RESULTS.md",
     "imagegen emulator --port 8787": "serves until stopped: test_emulator.py::test_cli_serves_until_terminated",
+    "lint-imports": "reads the repository's pyproject.toml: test_layers.py::test_the_layers_hold",
 }
 
 # Files the commands below expect beside them, as a reader following the README would have.
@@ -137,7 +138,7 @@ def test_readme_python_runs_twice_as_written(script: str, emulator: Emulator, tm
 
 
 def test_saving_the_same_image_twice_is_not_an_error_but_another_image_is(tmp_path: Path) -> None:
-    from jupyter_imagegen.runtime._files import write_new_file
+    from jupyter_imagegen.client._files import write_new_file
 
     target = str(tmp_path / "fox.png")
     assert write_new_file(target, b"first") == target

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from jupyter_imagegen import GeneratedImage
-from jupyter_imagegen.runtime._display import PREVIEW_BUDGET, image_bundle, preview_bytes
-from jupyter_imagegen.runtime._files import read_provenance, safe_filename, unique_path, write_new_file
+from jupyter_imagegen.client._display import PREVIEW_BUDGET, image_bundle, preview_bytes
+from jupyter_imagegen.client._files import read_provenance, safe_filename, unique_path, write_new_file
 
 IMAGE_MIMES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
 

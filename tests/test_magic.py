@@ -14,10 +14,10 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_imagegen import GeneratedImage
+from jupyter_imagegen.client._display import PREVIEW_BUDGET
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.notebook._magic import ImageGenMagics
 from jupyter_imagegen.runtime._cache import ImageCache
-from jupyter_imagegen.runtime._display import PREVIEW_BUDGET
 from magic_support import ipython_shell, run
 
 

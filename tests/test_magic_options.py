@@ -17,8 +17,8 @@ from PIL import Image
 from traitlets.config import Config
 
 from jupyter_imagegen import GeneratedImage
+from jupyter_imagegen.client._files import read_provenance
 from jupyter_imagegen.emulator import Emulator
-from jupyter_imagegen.runtime._files import read_provenance
 from magic_support import ipython_shell, run
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from jupyter_imagegen import ImageGenPanel
+from jupyter_imagegen.client._files import read_provenance
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.notebook._panel_state import HISTORY
-from jupyter_imagegen.runtime._files import read_provenance
 from panel_support import FrontEnd, api_requests, fresh_history, png_bytes, run
 
 pytestmark = pytest.mark.usefixtures(fresh_history.__name__)

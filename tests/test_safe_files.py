@@ -20,10 +20,10 @@ from IPython.core.error import UsageError
 from PIL import Image
 
 from jupyter_imagegen import GeneratedImage, ImageGenWarning, ImageRequest
+from jupyter_imagegen.client._files import read_provenance, safe_filename, write_atomic, write_new_file
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.notebook._session import save_all
-from jupyter_imagegen.runtime._cache import ImageCache, fetch, service_of
-from jupyter_imagegen.runtime._files import read_provenance, safe_filename, write_atomic, write_new_file
+from jupyter_imagegen.runtime import ImageCache, fetch, service_of
 from magic_support import ipython_shell, run
 
 # Windows refuses these stems whatever the extension; COM¹ etc. too (NFKC folds ¹ to 1).
@@ -276,7 +276,7 @@ def test_saving_reports_when_no_free_name_can_be_taken(
 ) -> None:
     (tmp_path / "taken.png").write_bytes(b"mine")
     # Another writer takes every name between the check and the write.
-    monkeypatch.setattr("jupyter_imagegen.runtime._files.unique_path", lambda *_: str(tmp_path / "taken.png"))
+    monkeypatch.setattr("jupyter_imagegen.client.unique_path", lambda *_: str(tmp_path / "taken.png"))
     with pytest.raises(FileExistsError, match=f"Could not save a-fox.png in {tmp_path}"):
         save_all([image()], str(tmp_path))
     assert (tmp_path / "taken.png").read_bytes() == b"mine"

@@ -28,7 +28,7 @@ from fault_support import CAP, CASES, MODELS, TIMEOUT, TOKEN, WRONG, Scan, captu
 from jupyter_imagegen import AsyncClient, Client, ImageGenError, ImageGenPanel, ServerError
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.notebook._panel_state import HISTORY
-from jupyter_imagegen.runtime._cache import ImageCache, fetch
+from jupyter_imagegen.runtime import ImageCache, fetch
 from magic_support import Ran, ipython_shell, run
 from panel_support import FrontEnd
 from panel_support import run as run_panel

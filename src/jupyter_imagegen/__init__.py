@@ -35,17 +35,21 @@ from ._version import __version__
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from .batches._batch import abatch, batch
-    from .batches._result import BatchResult
-    from .client._async_client import AsyncClient
-    from .client._catalog import models
-    from .client._client import Client
-    from .client._models import ModelSpec, get_model, list_models
-    from .client._request import GatewayOptions, ImageRequest
-    from .client._result import GeneratedImage
-    from .client._results import GenerationResults
-    from .notebook._panel import ImageGenPanel
-    from .runtime._usage import Usage
+    from .batches import BatchResult, abatch, batch
+    from .client import (
+        AsyncClient,
+        Client,
+        GatewayOptions,
+        GeneratedImage,
+        GenerationResults,
+        ImageRequest,
+        ModelSpec,
+        get_model,
+        list_models,
+        models,
+    )
+    from .notebook import ImageGenPanel
+    from .runtime import Usage
 
 __all__ = [
     "APIConnectionError",
@@ -122,14 +126,15 @@ def generate(prompt: str | ImageRequest, *, refresh: bool = False, **params: Any
     """One image from the process's client (configured by %config and the environment); see
     Client.generate. A new sample each call unless the API cache is on (``api_cache``), then an
     identical earlier request is reused; ``refresh=True`` always asks for a new one."""
-    from .client._request import ImageRequest
-    from .runtime._cache import fetch
-    from .runtime._runtime import get_runtime
+    from .client import ImageRequest
+    from .runtime import build_call, fetch, get_runtime
 
     runtime = get_runtime()
     client = runtime.client()
-    request = prompt if isinstance(prompt, ImageRequest) else client.prepare(prompt, **params)
-    return fetch(client, request, runtime.cache(api=True), refresh=refresh)
+    request = build_call(runtime, prompt if isinstance(prompt, ImageRequest) else {"prompt": prompt}, params)
+    return fetch(
+        client, request, runtime.cache(api=True), refresh=refresh, spend=runtime.meter().reservation()
+    )
 
 
 def generate_many(
@@ -138,11 +143,15 @@ def generate_many(
     """Many images from the process's client, at most ``concurrency`` at once (default: the
     runtime's); results keep the input order and a failed item holds its error. Uses the cache
     as :func:`generate` does."""
-    from .client._results import GenerationResults
-    from .runtime._runtime import get_runtime
+    from collections.abc import Mapping
+
+    from .client import GenerationResults, ImageRequest
+    from .runtime import build_call, get_runtime
 
     runtime = get_runtime()
-    requests = runtime.client()._to_requests(items, common)
+    if isinstance(items, (str, ImageRequest, Mapping)):
+        items = [items]
+    requests = [build_call(runtime, item, common) for item in items]
     if concurrency is not None and concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}.")
     ran = runtime.run(requests, refresh=refresh, api=True, concurrency=concurrency)
@@ -157,19 +166,19 @@ def generate_many(
 def usage() -> Usage:
     """What this user generated, per UTC day and model (images, requests, cache hits, estimated
     USD), from the ledger every kernel and command shares, with today's budgets."""
-    from .runtime._runtime import get_runtime
+    from .runtime import get_runtime
 
     return get_runtime().meter().usage()
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """``%load_ext jupyter_imagegen``: register the ``%%imagegen`` / ``%imagegen`` magics."""
-    from .notebook._magic import load_ipython_extension as load
+    from .notebook import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
-    from .notebook._magic import unload_ipython_extension as unload
+    from .notebook import unload_ipython_extension as unload
 
     unload(ipython)

@@ -137,13 +137,17 @@ class NotFoundError(APIStatusError):
     """404: no such model, account or route."""
 
 
+# Cloudflare's 429 codes that retrying cannot help: the daily free allocation used up (3036), an AI
+# Gateway's spend limit reached (2045). Here, at the bottom, so the client's table of rate-limit
+# codes (client/_cloudflare.py) and this error read one set.
+FINAL_RATE_LIMIT_CODES = frozenset({2045, 3036})
+
+
 class RateLimitError(APIStatusError):
     """429: too many requests, or the daily free allocation is used up (``daily_limit``)."""
 
     @property
     def daily_limit(self) -> bool:
-        from .client._cloudflare import FINAL_RATE_LIMIT_CODES
-
         return self.code in FINAL_RATE_LIMIT_CODES
 
 

@@ -97,6 +97,8 @@ def test_the_app_generates_without_the_token_reaching_the_page(
 
     frames: list[str | bytes] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)))
+    asked: list[str] = []
+    page.on("request", lambda sent: asked.append(sent.url))
     page.goto(url)
     panel = page.locator(".jig-panel")
     ui.expect(panel).to_be_visible()
@@ -135,3 +137,6 @@ def test_the_app_generates_without_the_token_reaching_the_page(
         assert EMULATOR_TOKEN not in text
     assert any("a lighthouse for the workshop" in str(frame) for frame in frames)  # the frames are read
     assert ui.panel_errors(page) == []
+    # Everything the page needs comes from the app itself: it works offline (no CDN fonts).
+    outside = [u for u in asked if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
+    assert asked and outside == []

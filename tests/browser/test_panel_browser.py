@@ -77,7 +77,7 @@ def show_panel(page: Any, servers: Servers, name: str, cells: list[str], ui: str
 
 
 def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers, tmp_path: Path) -> None:
-    from jupyter_imagegen.runtime._files import read_provenance
+    from jupyter_imagegen.client._files import read_provenance
 
     panel = show_panel(page, servers, "generate.ipynb", ["len(panel.images), panel.images[0].prompt"])
     generate = panel.locator(".jig-generate")
@@ -218,6 +218,10 @@ def test_cancel_in_jupyterlab(page: Any, servers: Servers) -> None:
         expect(job).to_have_attribute("data-state", "cancelled")
         expect(panel.locator(".jig-cancel")).to_be_disabled()
         expect(panel.locator(".jig-card")).to_have_count(0)
+        # It had been sent: the header says it is counted, as the service may bill it.
+        expect(panel.locator(".jig-spend")).to_contain_text(
+            "1 cancelled after sending, counted (may be billed)"
+        )
         shot(page, "lab-cancelled")
     finally:
         servers.emulator("latency", {"seconds": 0})

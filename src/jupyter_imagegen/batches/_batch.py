@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal, overload
 
-from ..client._base_client import BaseClient
+from ..client import BaseClient
 from ._dry_run import BatchDryRun, dry_run_of
 from ._inputs import load_items
 from ._job import BatchJob
@@ -45,7 +45,7 @@ def _job(
     max_usd_per_day: float | None = None,
     **common: Any,
 ) -> BatchJob:
-    from ..runtime._runtime import get_runtime
+    from ..runtime import get_runtime
 
     # The runtime's configured model and gateway, unless the call gives its own client options.
     options = {**get_runtime().client_options(), **(client_options or {})}
@@ -98,11 +98,12 @@ def batch(
     its worker thread). Ctrl-C or a kernel interrupt stops it cleanly: finished images stay recorded and the
     same call continues where it stopped.
     """
-    from ..runtime._runtime import get_runtime
+    from ..runtime import get_runtime
 
     job = _job(items, out_dir, **options)
     if dry_run:
         return _dry_run(job)
+    job.require_credentials()  # before a progress bar is drawn or the folder is made
     display = ProgressDisplay(progress)
     # On the process runtime's event loop (the magic's and the CLI's), waited for in slices so
     # Ctrl-C or a kernel interrupt reaches this thread.
@@ -159,13 +160,14 @@ async def abatch(
 
     ``max_images_per_day`` / ``max_usd_per_day`` set the daily budgets for this call (else
     %config, else the environment): at the budget the batch stops cleanly, finished items kept and
-    the rest pending for another day (``BatchResult.stopped`` says why). ``dry_run=True`` prints
-    and returns a :class:`BatchDryRun` (requests to send, expected cache hits, estimated cost) and
-    sends nothing.
+    the rest pending for another day (``BatchResult.stopped`` says why). ``dry_run=True``
+    returns a :class:`BatchDryRun` (the requests it would send, expected cache hits, estimated
+    cost; its repr is the summary) and sends nothing.
     """
     job = _job(items, out_dir, **options)
     if dry_run:
         return _dry_run(job)
+    job.require_credentials()  # before a progress bar is drawn or the folder is made
     display = ProgressDisplay(progress)
 
     async def tick() -> None:
@@ -182,7 +184,6 @@ async def abatch(
 
 
 def _dry_run(job: BatchJob) -> BatchDryRun:
-    """Print and return what ``job`` would do; sends and writes nothing."""
-    plan = dry_run_of(job.items, job.out_dir, job.meter, resume=job.resume, retry_failed=job.retry_failed)
-    print(plan.summary())
-    return plan
+    """What ``job`` would do; sends and writes nothing. It is returned, not printed: a notebook
+    shows it once, as the cell's result, and the command prints it."""
+    return dry_run_of(job.items, job.out_dir, job.meter, resume=job.resume, retry_failed=job.retry_failed)

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from .._exceptions import ValidationError
-from ..runtime._options import add_request_options, request_params
+from ..runtime import add_request_options, get_runtime, request_params
 
 __all__ = ["add_parser", "run"]
 
@@ -31,7 +31,7 @@ def add_parser(commands: Any, model: str) -> None:
     cmd.add_argument("--rpm", type=float, default=720.0, help="requests per minute at most (default 720)")
     cmd.add_argument("--concurrency", type=int, default=32, help="requests in flight at most (default 32)")
     cmd.add_argument("--burst", type=int, default=1, help="requests that may start back to back (default 1)")
-    add_request_options(cmd, model, images=False, cache=False)
+    add_request_options(cmd, model, get_runtime(), images=False, cache=False)
     cmd.add_argument(
         "--retry-failed", action="store_true", help="generate the items that failed before again"
     )
@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     from ._batch import batch
 
     if args.dry_run:
-        batch(pathlib.Path(args.input), args.out, dry_run=True, n=args.n, **_common(args))
+        plan = batch(pathlib.Path(args.input), args.out, dry_run=True, n=args.n, **_common(args))
+        print(plan.summary(every_request=True))
         return 0
     try:
         result = batch(
@@ -89,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:
     """The options every row shares: the model if given, the parameters in their schema types."""
-    from ..client._models import get_model
-    from ..runtime._runtime import get_runtime
+    from ..runtime import get_runtime, model_spec
 
-    common = request_params(args, get_model(args.model or get_runtime().default_model()))
+    common = request_params(args, model_spec(get_runtime(), args.model or get_runtime().default_model()))
     return {**common, "model": args.model} if args.model else common

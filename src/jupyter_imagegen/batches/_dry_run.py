@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ..client._pricing import estimate_total
-from ..runtime._budget import Meter
+from ..client import estimate_total
+from ..runtime import Meter
 from ._inputs import BatchItem
 from ._manifest import MANIFEST_NAME, read_manifest
 from ._plan import IMAGE_EXTENSIONS, adopt, is_settled
 
 __all__ = ["BatchDryRun", "dry_run_of"]
+
+# Requests listed in a notebook's view of a dry run; the command lists every one.
+SHOWN_REQUESTS = 10
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,21 @@ class BatchDryRun:
     cost_unknown: int
     cost_basis: tuple[str, ...]
     images_left_today: int | None = None  # under the daily image budget, None when unset
+    to_send: tuple[str, ...] = ()  # one line per request it would send, in order
 
-    def summary(self) -> str:
+    def summary(self, *, every_request: bool = False) -> str:
+        """The counts, the cost and the requests it would send (the first few, or all of them)."""
         lines = [
             f"dry run for {self.out_dir}: {self.total} items, {self.requests} requests to send, "
             f"{self.cache_hits} expected cache hits (already finished in the folder, free); nothing was sent",
-            self._cost(),
         ]
+        shown = self.to_send if every_request else self.to_send[:SHOWN_REQUESTS]
+        lines += [f"  would send {line}" for line in shown]
+        if len(shown) < len(self.to_send):
+            lines.append(
+                f"  ... and {len(self.to_send) - len(shown)} more (imagegen batch --dry-run lists all)"
+            )
+        lines.append(self._cost())
         if self.images_left_today is not None:
             left = self.images_left_today
             stop = (
@@ -94,4 +105,15 @@ def dry_run_of(
         unknown,
         tuple(basis),
         left,
+        tuple(_describe(item) for item in todo),
     )
+
+
+def _describe(item: BatchItem) -> str:
+    """One request as a line: the item, the model, the prompt and the parameters it sends."""
+    request = item.request
+    prompt = request.prompt if len(request.prompt) <= 60 else request.prompt[:57] + "..."
+    params = " ".join(f"{name}={value}" for name, value in sorted(request.params.items()))
+    variation = f" (variation {request.variation + 1})" if request.variation else ""
+    images = f" +{len(request.images)} input image(s)" if request.images else ""
+    return f"#{item.index} {request.model} {prompt!r}{variation} {params}{images}".rstrip()

@@ -25,12 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import ValidationError
-from ..client._base_client import BaseClient
-from ..client._models import get_model
-from ..client._request import ImageRequest
-from ..client._validation import coerce_param
-from ..runtime._files import safe_filename
-from ..runtime._runtime import check_image_count, get_runtime
+from ..client import BaseClient, ImageRequest, coerce_param, safe_filename
+from ..runtime import build_call, check_image_count, get_runtime, model_spec
 
 __all__ = ["BatchItem", "load_items"]
 
@@ -250,7 +246,7 @@ def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[
     prompt = str(values.pop("prompt"))
     fields = {k: values.pop(k) for k in _FIELDS if k in values}
     model = str(fields.get("model") or common.get("model") or client.model)
-    spec = get_model(model)
+    spec = model_spec(get_runtime(), model)
     params: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for name, value in values.items():
@@ -269,7 +265,8 @@ def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[
             fields["variation"] = int(fields["variation"])
         except (TypeError, ValueError):
             raise ValidationError(f"variation must be a whole number, got {fields['variation']!r}.") from None
-    # The runtime's configured defaults (quality, size, style) fill in what the row and the call leave out.
-    chosen = get_runtime().model_defaults(model, {**common, **fields, **params})
-    request = client.prepare(prompt, **{**chosen, "model": model})
+    # The builder fills the runtime's configured defaults (quality, size, style) the row and the call leave out.
+    request = build_call(
+        get_runtime(), {**common, **fields, **params, "model": model, "prompt": prompt}, {}, planner=client
+    )
     return request, extra

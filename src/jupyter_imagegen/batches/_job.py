@@ -30,9 +30,7 @@ from .._exceptions import (
     RateLimitError,
     ValidationError,
 )
-from ..client._pricing import estimate_total
-from ..client._result import GeneratedImage
-from ..client._retry import retry_delay
+from ..client import GeneratedImage, estimate_total, retry_delay
 from ._inputs import BatchItem
 from ._manifest import Manifest, ManifestEntry
 from ._outcomes import OutcomeRecorder
@@ -43,7 +41,7 @@ from ._reserve import GroupedReservations
 from ._result import BatchResult
 
 if TYPE_CHECKING:
-    from ..runtime._budget import Meter
+    from ..runtime import Meter
 
 __all__ = ["BatchJob"]
 
@@ -88,6 +86,13 @@ class BatchJob(OutcomeRecorder):
         self.meter, self.spend = meter, meter.reservation()
         self._reservations = GroupedReservations(self.spend)
         self.stopped: str | None = None  # why the run stopped before the end (the daily budget)
+
+    def require_credentials(self) -> None:
+        """The one-line ConfigurationError now, when the account id or token is missing."""
+        from ..client import BaseClient
+
+        options = {k: v for k, v in self.client_options.items() if k != "transport"}
+        BaseClient(**options).settings.require_credentials()
 
     def cancel(self) -> None:
         """Stop the run from another thread; what is finished stays recorded."""
@@ -152,7 +157,7 @@ class BatchJob(OutcomeRecorder):
             )
 
     async def _generate(self, todo: list[BatchItem]) -> None:
-        from ..runtime._runtime import get_runtime
+        from ..runtime import get_runtime
 
         queue = iter(todo)  # shared by the workers: each item is taken once
         # One writer thread: files and manifest lines land in one order, off the event loop.

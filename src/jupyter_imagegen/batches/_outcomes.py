@@ -11,7 +11,7 @@ import contextlib
 import os
 
 from .._exceptions import ImageGenError
-from ..client._result import GeneratedImage
+from ..client import GeneratedImage
 from ._inputs import BatchItem
 from ._manifest import Manifest, ManifestEntry
 from ._plan import entry_for, made_for_another

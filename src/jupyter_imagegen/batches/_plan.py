@@ -17,7 +17,7 @@ import json
 import os
 from typing import Any
 
-from ..runtime._files import read_provenance
+from ..client import read_provenance
 from ._inputs import BatchItem
 from ._manifest import ManifestEntry, now_iso
 

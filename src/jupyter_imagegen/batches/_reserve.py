@@ -11,8 +11,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..client._request import ImageRequest
-    from ..runtime._budget import Charge, Reservation
+    from ..client import ImageRequest
+    from ..runtime import Charge, Reservation
 
 __all__ = ["GroupedReservations"]
 

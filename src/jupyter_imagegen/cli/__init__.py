@@ -69,19 +69,19 @@ def _parser(model: str, model_help: str | None = None) -> argparse.ArgumentParse
         "--theme", choices=("light", "dark"), default="light", help="page colours (default: %(default)s)"
     )
 
-    from ..batches._cli import add_parser as add_batch_parser
+    from ..batches import add_parser as add_batch_parser
 
     add_batch_parser(commands, model)
     return parser
 
 
 def _models(args: argparse.Namespace) -> int:
-    from ..client._catalog import models
-    from ..client._models import get_model
+    from ..client import models
+    from ..runtime import get_runtime, model_spec
 
     print(f"{'MODEL':48} {'OUTPUT':12} {'EDITS':16} PARAMETERS")
     for model_id in models(args.task, refresh=args.refresh):
-        spec = get_model(model_id)
+        spec = model_spec(get_runtime(), model_id)
         params = ", ".join(spec.parameters) or "-"
         edits = f"up to {spec.max_images} images" if spec.max_images else "no"
         origin = "" if spec.origin == "shipped" else f" [{spec.origin}]"
@@ -111,10 +111,10 @@ def _model_help(argv: list[str]) -> str | None:
     model = peek.parse_known_args(argv[1:])[0].model
     if not model:
         return None
-    from ..client._model_schema import describe_parameter
-    from ..client._models import get_model
+    from ..client import describe_parameter
+    from ..runtime import get_runtime, model_spec
 
-    spec = get_model(model)
+    spec = model_spec(get_runtime(), model)
     if not spec.known:
         why = f" ({spec.note})" if spec.note else ""
         return f"{model}: not a known model{why}; its parameters are sent unchecked."
@@ -149,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(emulator_main(argv[1:], prog="imagegen emulator"))
     debug = "--debug" in argv
-    from ..runtime._options import chosen_model
+    from ..runtime import chosen_model, get_runtime
 
     words = [word for word in argv if word != "--debug"]
-    args = _parser(chosen_model(words), _model_help(words)).parse_args(words)
+    args = _parser(chosen_model(words, get_runtime()), _model_help(words)).parse_args(words)
     args.debug = debug
     warnings.showwarning = _one_line_warning
     try:
@@ -163,12 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "models":
             return _models(args)
         if args.command == "usage":
-            from ..runtime._runtime import get_runtime
+            from ..runtime import get_runtime
 
-            print(get_runtime().meter().usage().table())
+            print(get_runtime().usage_report())
             return 0
         if args.command == "batch":
-            from ..batches._cli import run as run_batch
+            from ..batches import run as run_batch
 
             return run_batch(args)
         if args.command == "app":
@@ -190,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
     finally:
-        from ..runtime._runtime import get_runtime
+        from ..runtime import get_runtime
 
         get_runtime().close()
 

@@ -20,6 +20,8 @@ from ._foreground import check_port_free, emulator_unless_credentials, run_in_fo
 
 __all__ = ["APP_CELL", "offline_banner_html", "serve_app"]
 
+OFFLINE_TEMPLATE = "imagegen-offline"
+
 APP_CELL = """\
 from IPython.display import HTML, display
 from jupyter_imagegen import ImageGenPanel
@@ -34,7 +36,7 @@ display(ImageGenPanel())
 
 def offline_banner_html() -> str:
     """A loud banner for the page when images come from the local emulator; "" otherwise."""
-    from ..runtime._offline import uses_local_service
+    from ..client import uses_local_service
 
     if not uses_local_service():
         return ""
@@ -71,6 +73,26 @@ def _notebook(folder: pathlib.Path) -> pathlib.Path:
     return path
 
 
+def _template_without_cdn(folder: pathlib.Path, env: dict[str, str]) -> list[str]:
+    """Voilà's ``lab`` page links Font Awesome from a CDN: offline (a classroom, a train) that
+    fails in the console, and the page should fetch nothing from outside. This writes a copy of
+    the page without those links as a template of its own, based on ``lab``; the arguments that
+    select it ([] when Voilà's page is not where it was, and Voilà's own page is served)."""
+    from jupyter_core.paths import jupyter_path
+
+    pages = [pathlib.Path(root) / "index.html.j2" for root in jupyter_path("voila", "templates", "lab")]
+    page = next((p for p in pages if p.is_file()), None)
+    if page is None:
+        return []
+    kept = [line for line in page.read_text(encoding="utf-8").splitlines(True) if "://cdn." not in line]
+    template = folder / "share" / "voila" / "templates" / OFFLINE_TEMPLATE
+    template.mkdir(parents=True)
+    (template / "index.html.j2").write_text("".join(kept), encoding="utf-8")
+    (template / "conf.json").write_text('{"base_template": "lab"}', encoding="utf-8")
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder / "share"), env.get("JUPYTER_PATH")]))
+    return [f"--template={OFFLINE_TEMPLATE}"]
+
+
 def serve_app(*, port: int, open_browser: bool, theme: str) -> int:
     """Serve the panel with Voilà until Ctrl-C; with no credentials, on an in-process emulator,
     said loudly in the terminal and on the page."""
@@ -84,6 +106,7 @@ def serve_app(*, port: int, open_browser: bool, theme: str) -> int:
     with tempfile.TemporaryDirectory(prefix="imagegen-app-") as folder:
         notebook = _notebook(pathlib.Path(folder))
         command = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", f"--theme={theme}"]
+        command += _template_without_cdn(pathlib.Path(folder), env)
         command += ["--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
         command += [] if open_browser else ["--no-browser"]
         return run_in_foreground(subprocess.Popen(command, env=env, cwd=folder), emulator)

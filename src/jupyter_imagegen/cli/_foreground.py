@@ -32,8 +32,8 @@ def emulator_unless_credentials(env: MutableMapping[str, str]) -> Emulator | Non
     and its address said loudly in the terminal."""
     if all(env.get(name) for name in CREDENTIALS):
         return None
+    from ..client import emulator_banner
     from ..emulator import Emulator
-    from ..runtime._offline import emulator_banner
 
     emulator = Emulator(port=0).start()
     env.update(emulator.env)

@@ -17,12 +17,17 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
-from ..runtime._fetch import expected_misses
-from ..runtime._options import add_request_options, request_params
-from ..runtime._runtime import check_image_count, get_runtime
+from ..runtime import (
+    add_request_options,
+    build_requests,
+    check_image_count,
+    expected_misses,
+    get_runtime,
+    named_params,
+)
 
 if TYPE_CHECKING:
-    from ..client._result import GeneratedImage
+    from ..client import GeneratedImage
 
 __all__ = ["add_parser", "run"]
 
@@ -44,7 +49,7 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
         default="",
         help="what the image should show (none for a model that takes only images)",
     )
-    add_request_options(gen, model)
+    add_request_options(gen, model, get_runtime())
     gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
     gen.add_argument("--overwrite", action="store_true", help="replace the -o file if it exists")
 
@@ -52,25 +57,20 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
 def run(args: argparse.Namespace) -> int:
     """Generate, write and list the images; 0 when all were made, 2 when any failed (each failure
     one line on stderr, with its traceback under ``--debug``)."""
-    from ..client._models import get_model
-
     runtime = get_runtime()
     check_image_count(args.n, runtime.max_images)
     client = runtime.client()
-    model = args.model or client.model
-    params = runtime.model_defaults(model, request_params(args, get_model(model)))
-    requests = [
-        client.prepare(
-            args.prompt,
-            model=model,
-            images=args.image or None,
-            mask=args.mask,
-            skip_cache=args.refresh,
-            variation=i,
-            **params,
-        )
-        for i in range(args.n)
-    ]
+    requests = build_requests(
+        runtime,
+        [args.prompt],
+        model=args.model,
+        params=named_params(args),
+        param_texts=args.param,
+        images=args.image or None,
+        mask=args.mask,
+        variations=args.n,
+        gateway={"skip_cache": args.refresh},
+    )
     # An existing -o file is fine when the answer will come from the cache: the same command run
     # again rewrites nothing, costs nothing and says "cached" (an image that differs from the
     # file is still refused when it is written, and was free).
@@ -121,7 +121,7 @@ def _check_output(out: str | None, count: int, may_exist: bool) -> str | None:
 
 
 def _write(image: GeneratedImage, out: str | None, prompt: str, count: int, overwrite: bool) -> str:
-    from ..runtime._files import safe_filename, unique_path
+    from ..client import safe_filename, unique_path
 
     try:
         if out and count == 1:

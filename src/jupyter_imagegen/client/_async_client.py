@@ -1,28 +1,32 @@
-"""The asyncio :class:`AsyncClient`: the same calls as the sync :class:`Client`, with async I/O.
+"""The asyncio :class:`AsyncClient`: the one implementation of every request; the blocking
+:class:`Client` runs this code on its loop thread.
 
-Each attempt runs under one deadline (``asyncio.wait_for``, see :func:`_by`) instead of the sync
-client's deadline-aware transport; everything that is not I/O lives in :class:`BaseClient`.
+Each attempt runs under one deadline (``asyncio.wait_for``, see :func:`_by`), which covers
+connecting, sending, and headers trickled a byte at a time; :meth:`AsyncClient._retrying` is the
+one retry loop, for generations and image downloads alike. Everything that is not I/O lives in
+:class:`BaseClient`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
 from .._exceptions import ImageDownloadError, ImageGenError
+from ._adapters import ClientTransport
 from ._base_client import IDENTITY, MAX_HOPS, REDIRECTS, BaseClient, RequestLike, hide_token
 from ._imagehost import Target, download_failed, download_retry_delay, redirect_target, refuse_encoded
-from ._pool import DEFAULT_CONNECTIONS, async_transport
+from ._network import DEFAULT_CONNECTIONS
 from ._request import ImageRequest
+from ._request_body import pick_seed
 from ._response import Answer
 from ._result import GeneratedImage
 from ._results import GenerationResults
-from ._wire import pick_seed
 
 __all__ = ["AsyncClient"]
 
@@ -34,28 +38,50 @@ class AsyncClient(BaseClient):
     """The asyncio client: same behaviour as :class:`Client`, never blocks the event loop.
 
     ``connections``: how many requests the caller runs at once; the pool keeps that many
-    connections open between requests (see :mod:`._pool`).
+    connections open between requests. ``http_client``: an ``httpx.AsyncClient`` of your own
+    (its proxies, certificates and transports); the package still adds its auth, deadlines and
+    size caps to every request, and leaves the client open. ``transport=``: any httpx transport.
     """
 
     def __init__(
         self,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
         connections: int = DEFAULT_CONNECTIONS,
         **settings: Any,
     ) -> None:
         hide_token(settings)
         if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
             raise ValueError(f"connections must be a whole number of at least 1, got {connections!r}.")
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__} "
+                "(an httpx.Client goes to the blocking Client)."
+            )
         super().__init__(**settings)
-        self._http = httpx.AsyncClient(
-            transport=transport or async_transport(connections),
-            timeout=self.settings.timeout,
-            follow_redirects=False,
+        if http_client is not None:
+            transport = ClientTransport(http_client)
+        if transport is not None:
+            self._own_routes = False
+            self._http = httpx.AsyncClient(
+                transport=transport, timeout=self.settings.timeout, follow_redirects=False, trust_env=False
+            )
+            self._downloads = self._http
+            return
+        self._http = self.network.async_client(self.settings.timeout, connections)
+        # Image URLs are fetched over HTTP/1.1 whatever the API uses: a download pinned to a
+        # checked address names its host in headers HTTP/2 does not allow (Connection: close).
+        self._downloads = (
+            self.network.async_client(self.settings.timeout, connections, http2=False)
+            if self.network.http2
+            else self._http
         )
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._downloads is not self._http:
+            await self._downloads.aclose()
 
     async def __aenter__(self: _Self) -> _Self:
         return self
@@ -69,17 +95,24 @@ class AsyncClient(BaseClient):
         """One image for ``prompt``; cancelling the task cancels the HTTP request."""
         request = prompt if isinstance(prompt, ImageRequest) else self.prepare(prompt, **params)
         started = time.monotonic()
-        attempt = 0
+        return await self._retrying(lambda: self._attempt(request, started), self._retry_delay)
+
+    async def _retrying(
+        self, attempt: Callable[[], Awaitable[_T]], delay_for: Callable[[ImageGenError, int], float | None]
+    ) -> _T:
+        """The package's one retry loop: ``attempt`` until it succeeds or ``delay_for`` (given the
+        error and how many retries were made) says to give up, waiting what it says between."""
+        retries = 0
         while True:
             try:
-                return await self._attempt(request, started)
+                return await attempt()
             except ImageGenError as error:
                 self._scrub(error)
-                delay = self._retry_delay(error, attempt)
+                delay = delay_for(error, retries)
                 if delay is None:
-                    self._final(error, attempt + 1)
+                    self._final(error, retries + 1)
                     raise
-                attempt += 1
+                retries += 1
                 await asyncio.sleep(delay)
 
     async def generate_many(
@@ -114,14 +147,21 @@ class AsyncClient(BaseClient):
         else:
             failure = None
         if failure is not None:
-            raise failure  # outside the handler: no context (see Client._attempt)
+            # Raised outside the handler, with no context: the HTTP library's frames hold the
+            # request headers, the token among them, and debuggers show a context's locals.
+            raise failure
         assert answer.url is not None or answer.image is not None
-        data = answer.image if answer.image is not None else await self._fetch_image(answer.url or "")
-        others = []
-        for item in answer.more:  # a model that answers several images for one request
-            more = item if isinstance(item, bytes) else await self._fetch_image(item)
-            others.append(self._image(request, more, answer, started, seed))
-        return self._with_others(self._image(request, data, answer, started, seed), others)
+        items: list[bytes | str] = [answer.image if answer.image is not None else answer.url or ""]
+        images = []
+        for item in [*items, *answer.more]:  # a model may answer several images to one request
+            data = item if isinstance(item, bytes) else await self._fetch_image(item)
+            images.append(self._image(request, data, answer, started, seed))
+        return self._with_others(images[0], images[1:])
+
+    async def _fetch_image(self, url: str) -> bytes:
+        """The image behind an answer's URL, fetched again (never generated again) when the
+        image host fails in a way that may pass."""
+        return await self._retrying(lambda: self._download(url), self._download_delay)
 
     async def _post(
         self,
@@ -148,19 +188,11 @@ class AsyncClient(BaseClient):
             self._check_deadline(deadline, image_host)
         return b"".join(chunks)  # one copy; growing a buffer chunk by chunk copies it many times
 
-    async def _fetch_image(self, url: str) -> bytes:
-        """Like :meth:`Client._fetch_image`: the URL again, never the generation."""
-        attempt = 0
-        while True:
-            try:
-                return await self._download(url)
-            except ImageDownloadError as error:
-                delay = download_retry_delay(error, attempt, self.settings.max_retries)
-                if delay is None:
-                    self._final(error, attempt + 1)
-                    raise
-                attempt += 1
-                await asyncio.sleep(delay)
+    def _download_delay(self, error: ImageGenError, retries: int) -> float | None:
+        """Fetching the same image URL again costs nothing, unlike generating it again."""
+        if not isinstance(error, ImageDownloadError):
+            return None
+        return download_retry_delay(error, retries, self.settings.max_retries)
 
     async def _resolve(self, url: str) -> Target:
         target, unresolved = self._target(url)
@@ -176,15 +208,13 @@ class AsyncClient(BaseClient):
             try:
                 outcome = await _by(deadline, self._get(target, deadline))
             except httpx.HTTPError as exc:
-                failure: ImageDownloadError | None = self._download_transport_error(
-                    exc, target.host, deadline
-                )
+                failure: ImageGenError | None = self._download_transport_error(exc, target.host, deadline)
             except asyncio.TimeoutError:
                 failure = self._download_transport_error(httpx.ReadTimeout(""), target.host, deadline)
             else:
                 failure = None
             if failure is not None:
-                raise failure  # outside the handler: no context (see Client._attempt)
+                raise failure  # outside the handler: no context (see _attempt)
             if isinstance(outcome, bytes):
                 return outcome
             url = redirect_target(url, outcome, hops)
@@ -193,9 +223,10 @@ class AsyncClient(BaseClient):
     async def _get(self, target: Target, deadline: float) -> bytes | httpx.Response:
         """The image bytes, or the redirect response to follow."""
         headers = {**IDENTITY, **target.headers}
-        async with self._http.stream(
+        async with self._downloads.stream(
             "GET", target.url, headers=headers, extensions=target.extensions
         ) as response:
+            self._check_proxy_answer(response, f"the image host {target.host}")
             if response.status_code in REDIRECTS:
                 return response
             if response.status_code != 200:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -16,37 +16,40 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .._exceptions import (
-    APIConnectionError,
     APIResponseError,
-    APITimeoutError,
     ConfigurationError,
-    ImageDownloadError,
     ImageGenError,
     ValidationError,
 )
 from .._version import __version__
-from ..runtime._offline import uses_local_service
 from ._catalog import catalog_model, learn_shape
 from ._cloudflare import GATEWAY_HEADERS
-from ._config import Secret, Settings, as_secret
-from ._deadline import attempt_budget
+from ._config import BearerToken, Secret, Settings, as_secret
 from ._failures import (
-    check_size,
-    download_transport_error,
     note_attempts,
     scrub,
-    total_timeout,
-    transport_error,
 )
 from ._imagebytes import verify_image
-from ._imagehost import IDENTITY, MAX_REDIRECTS, Resolver, Target, check_image_url, pin, system_resolver
+from ._imagehost import (
+    IDENTITY,
+    MAX_REDIRECTS,
+    Resolver,
+    Target,
+    check_image_url,
+    check_proxied,
+    pin,
+    system_resolver,
+)
 from ._models import check_model_id, shipped_model
+from ._network import Network
+from ._offline import uses_local_service
 from ._pricing import estimate_cost
 from ._request import GatewayOptions, ImageRequest
+from ._request_body import request_body
 from ._response import Answer, error_from_response, parse_answer
 from ._result import GeneratedImage
 from ._retry import retry_delay
-from ._wire import request_body
+from ._wire import WireFailures
 
 __all__ = ["IDENTITY", "BaseClient", "BearerToken", "RequestLike", "hide_token"]
 
@@ -71,21 +74,7 @@ def _seed_of(request: ImageRequest, picked: int | None) -> int | None:
     return picked
 
 
-class BearerToken(httpx.Auth):
-    """Adds ``Authorization: Bearer ...`` as the request is sent; shows no token in any repr."""
-
-    def __init__(self, token: Secret) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token.get()}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "<BearerToken '**********'>"
-
-
-class BaseClient:
+class BaseClient(WireFailures):
     """Settings and the pure logic of a request; subclasses add only the I/O."""
 
     def __init__(
@@ -101,9 +90,15 @@ class BaseClient:
         max_image_bytes: int | None = None,
         allow_plain_http: bool | None = None,
         resolver: Resolver | None = None,
+        proxy: str | None = None,
+        ca_bundle: str | None = None,
+        http2: bool | None = None,
     ) -> None:
         api_token = as_secret(api_token)  # first: no frame below may hold the token in clear
         self._resolver = resolver or system_resolver
+        self.network = Network.resolve(proxy=proxy, ca_bundle=ca_bundle, http2=http2)
+        # False when a transport or an httpx client of the caller's decides the routes.
+        self._own_routes = True
         self.settings = Settings.resolve(
             account_id=account_id,
             api_token=api_token,
@@ -201,6 +196,7 @@ class BaseClient:
     def _answer(self, request: ImageRequest, response: httpx.Response, body: bytes) -> Answer:
         status, headers = response.status_code, response.headers
         try:
+            self._check_proxy_answer(response, self.settings.base_url)
             if status >= 300:
                 raise error_from_response(status, headers, body, model=request.model)
             answer = parse_answer(status, headers, body, model=request.model)
@@ -237,6 +233,8 @@ class BaseClient:
         return Target(url, host), unresolved
 
     def _pin(self, url: str, unresolved: tuple[str, int], addresses: list[str]) -> Target:
+        if self._route(url) is not None:  # the proxy connects: it is asked for the checked name
+            return check_proxied(url, unresolved[0], addresses)
         return pin(url, *unresolved, resolver=lambda host, port: addresses)
 
     def _image(
@@ -276,32 +274,6 @@ class BaseClient:
             return first
         placed = tuple(dataclasses.replace(image, answer_index=i) for i, image in enumerate(others, 1))
         return dataclasses.replace(first, others=placed)
-
-    def _transport_error(
-        self, exc: httpx.HTTPError, deadline: float, where: str | None = None
-    ) -> APIConnectionError:
-        return transport_error(exc, where or self.settings.base_url, deadline, self._attempt_budget())
-
-    def _download_transport_error(
-        self, exc: httpx.HTTPError, host: str, deadline: float
-    ) -> ImageDownloadError:
-        return download_transport_error(self._transport_error(exc, deadline, where=f"the image host {host}"))
-
-    def _total_timeout(self, where: str) -> APITimeoutError:
-        return total_timeout(where, self._attempt_budget())
-
-    def _attempt_budget(self) -> float:
-        return attempt_budget(self.settings.timeout)
-
-    def _deadline(self) -> float:
-        return time.monotonic() + self._attempt_budget()
-
-    def _check_deadline(self, deadline: float, where: str | None = None) -> None:
-        if time.monotonic() > deadline:
-            raise self._total_timeout(where or self.settings.base_url)
-
-    def _check_size(self, declared: str | None, received: int) -> None:
-        check_size(self.settings.max_image_bytes, declared, received)
 
     def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
         return retry_delay(error, attempt, self.settings.max_retries)

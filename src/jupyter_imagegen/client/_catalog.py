@@ -1,14 +1,15 @@
 """The account's live model catalog (docs/cloudflare.md §6): which image models exist, and the schema of a
 model the package does not ship, so a new model is checked offline and gets controls and help.
 
-It talks through the core :class:`Client` (same transport, same bearer-token auth, same base URL)
-and keeps what it read on disk (``_catalog_store``). It never stops a generation: when the
+It talks through a blocking client of this package (the caller's, or one made with the same
+settings, so proxies, the CA bundle and deadlines apply as to every request), and keeps what it read on disk (``_catalog_store``). It never stops a generation: when the
 catalog cannot be read (unreachable, a token without ``Workers AI Read``, a malformed schema) the
 model falls back to a schema saved earlier or to being sent unchecked, with one warning line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import re
@@ -16,19 +17,18 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
 from .._exceptions import ImageGenError, ImageGenWarning
 from .._version import __version__
 from ._catalog_store import CatalogStore
+from ._config import BearerToken, Settings
+from ._loop import run_blocking
 from ._model_schema import spec_from_schema
-from ._models import ModelSpec, OutputKind, list_models
-
-if TYPE_CHECKING:
-    from ._base_client import BaseClient
-    from ._client import Client
+from ._models import ModelSpec, OutputKind, forget_learned, learn_model, list_models
+from ._network import Network
 
 __all__ = ["CatalogUnavailable", "catalog_model", "forget", "learn_shape", "models"]
 
@@ -38,6 +38,7 @@ MAX_PAGES = 50
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 # Short: the catalog only adds checks and help, so waiting long for it would only delay images.
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+TOTAL_SECONDS = 30.0  # a whole read, however slowly a server trickles it
 # How long a model the catalog could not describe stays unchecked before it is asked again.
 RETRY_AFTER = 300.0
 _MODEL_ID = re.compile(r"(@cf/)?[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+")
@@ -48,6 +49,23 @@ _lock = threading.Lock()
 _stale_before = 0.0
 # model id -> (spec, monotonic expiry, the (base URL, account) it was read for)
 _memo: dict[str, tuple[ModelSpec, float, tuple[str, str] | None]] = {}
+
+
+class HasSettings(Protocol):
+    """A client, as far as the catalog needs one: the settings it would send with."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+@runtime_checkable
+class CatalogConnection(Protocol):
+    """A blocking client of this package, as far as the catalog needs one."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def get(self, url: str, **options: Any) -> httpx.Response: ...
 
 
 class CatalogUnavailable(Exception):
@@ -64,43 +82,56 @@ def forget(*, refresh: bool = False) -> None:
     global _stale_before
     with _lock:
         _memo.clear()
+        forget_learned()
         if refresh:
             _stale_before = time.time()
 
 
-@contextlib.contextmanager
-def _service(client: BaseClient | None) -> Iterator[Client | None]:
-    """A sync client for the catalog: ``client`` itself if it is one, else one with its settings
-    (or the environment's); None when there are no credentials to ask with."""
-    from ._client import Client
-    from ._config import Settings
+class _OwnConnection:
+    """The catalog's connection when no blocking client is given: the environment's network
+    (proxies, CA bundle) on the loop thread blocking clients use, with a deadline on each read."""
 
-    if isinstance(client, Client):
-        has_credentials = client.settings.account_id and client.settings.api_token
-        yield client if has_credentials else None
-        return
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._http = Network.resolve().async_client(TIMEOUT, 1)
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return run_blocking(asyncio.wait_for(self._http.get(url, **options), TOTAL_SECONDS))
+
+    def close(self) -> None:
+        run_blocking(self._http.aclose())
+
+
+@contextlib.contextmanager
+def _service(client: HasSettings | None) -> Iterator[CatalogConnection | None]:
+    """The catalog's service: ``client`` itself if it is a blocking client, else a connection
+    with its settings (or the environment's); None when there are no credentials to ask with."""
     try:
         settings = client.settings if client is not None else Settings.resolve()
-        account_id, token = settings.require_credentials()
+        settings.require_credentials()
     except ImageGenError:
         yield None
         return
-    with Client(account_id=account_id, api_token=token, base_url=settings.base_url, timeout=TIMEOUT) as own:
+    if isinstance(client, CatalogConnection):
+        yield client
+        return
+    own = _OwnConnection(settings)
+    try:
         yield own
+    finally:
+        own.close()
 
 
-def _store(client: Client) -> CatalogStore:
+def _store(client: CatalogConnection) -> CatalogStore:
     return CatalogStore(client.settings.base_url, client.settings.account_id or "")
 
 
-def _get(client: Client, route: str, params: dict[str, Any]) -> dict[str, Any]:
-    from ._base_client import BearerToken
-
+def _get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[str, Any]:
     settings = client.settings
     assert settings.api_token is not None
     url = f"{settings.base_url}/accounts/{settings.account_id}/ai/models/{route}"
     try:
-        response = client._http.get(
+        response = client.get(
             url,
             params=params,
             headers={"User-Agent": f"jupyter-imagegen/{__version__}"},
@@ -127,8 +158,8 @@ def _get(client: Client, route: str, params: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def search_models(client: Client, task: str) -> list[str]:
-    """Every model id the catalog lists for ``task``, all pages read."""
+def search_models(client: CatalogConnection, task: str) -> list[str]:
+    """Every model id the catalog lists for ``task``, all pages read, through a blocking client."""
     found: list[str] = []
     for page in range(1, MAX_PAGES + 1):
         payload = _get(client, "search", {"task": task, "page": page, "per_page": PER_PAGE})
@@ -146,11 +177,11 @@ def search_models(client: Client, task: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _service_key(client: BaseClient) -> tuple[str, str]:
+def _service_key(client: HasSettings | CatalogConnection) -> tuple[str, str]:
     return client.settings.base_url, client.settings.account_id or ""
 
 
-def _resolve(model_id: str, client: BaseClient | None) -> tuple[ModelSpec, float, tuple[str, str] | None]:
+def _resolve(model_id: str, client: HasSettings | None) -> tuple[ModelSpec, float, tuple[str, str] | None]:
     """The spec for a model that is not shipped, how long to keep it, and whose catalog said so."""
     if not _MODEL_ID.fullmatch(model_id) or "/../" in f"/{model_id}/" or "/./" in f"/{model_id}/":
         return ModelSpec.unknown(model_id), float("inf"), None  # never sent with the token in a URL
@@ -161,7 +192,7 @@ def _resolve(model_id: str, client: BaseClient | None) -> tuple[ModelSpec, float
         return spec, keep, _service_key(service)
 
 
-def _read_schema(model_id: str, service: Client) -> tuple[ModelSpec, float]:
+def _read_schema(model_id: str, service: CatalogConnection) -> tuple[ModelSpec, float]:
     store = _store(service)
     saved = store.read("schema", model_id, stale_before=_stale_before)
     if saved is not None and saved[1]:
@@ -215,10 +246,11 @@ def learn_shape(model_id: str, kind: OutputKind, content_type: str | None) -> No
             return
         mime = content_type if kind == "binary" else None
         _memo[model_id] = (dataclasses.replace(hit[0], output_kind=kind, binary_content_type=mime), *hit[1:])
+        learn_model(_memo[model_id][0])
     CatalogStore(*hit[2]).write("shape", model_id, {"kind": kind, "content_type": mime})
 
 
-def catalog_model(model_id: str, client: BaseClient | None = None) -> ModelSpec:
+def catalog_model(model_id: str, client: HasSettings | None = None) -> ModelSpec:
     """The spec of a model the package does not ship, read from the live catalog on first use
     (with ``client``'s credentials, else the environment's) and kept on disk."""
     now = time.monotonic()
@@ -231,10 +263,13 @@ def catalog_model(model_id: str, client: BaseClient | None = None) -> ModelSpec:
     spec, keep, key = _resolve(model_id, client)
     with _lock:
         _memo[model_id] = (spec, now + keep, key)
+        learn_model(spec)
     return spec
 
 
-def models(task: str = DEFAULT_TASK, *, refresh: bool = False, client: BaseClient | None = None) -> list[str]:
+def models(
+    task: str = DEFAULT_TASK, *, refresh: bool = False, client: HasSettings | None = None
+) -> list[str]:
     """Model ids for ``task``: the shipped ones (default first), then those the account's live
     catalog lists (every page) or gave a schema for, read at most once a day unless ``refresh``.
     Without credentials, only the shipped ones; when the catalog cannot be read, the shipped ones
@@ -244,6 +279,13 @@ def models(task: str = DEFAULT_TASK, *, refresh: bool = False, client: BaseClien
         forget(refresh=True)  # schemas too are read again, each on its next use
     with _service(client) as service:
         if service is None:
+            if refresh:  # asked for, and not done: say so rather than print the same list
+                warnings.warn(
+                    "Listing shipped models only: the live catalog was not read, as it needs "
+                    "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN.",
+                    ImageGenWarning,
+                    stacklevel=2,
+                )
             return shipped
         store = _store(service)
         saved = store.read("list", task)

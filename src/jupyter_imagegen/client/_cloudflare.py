@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._exceptions import FINAL_RATE_LIMIT_CODES
+
 __all__ = [
     "FINAL_RATE_LIMIT_CODES",
     "GATEWAY_HEADERS",
@@ -51,7 +53,8 @@ RATE_LIMIT_CODES = {
         final=False,
     ),
 }
-FINAL_RATE_LIMIT_CODES = frozenset(code for code, fact in RATE_LIMIT_CODES.items() if fact.final)
+# The set itself lives in the exceptions module (below the client); tests/test_layers.py checks it
+# names exactly the table's final codes.
 
 # AI Gateway request options (sent) and answer fields (read), by meaning.
 GATEWAY_HEADERS = {

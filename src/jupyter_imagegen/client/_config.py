@@ -9,19 +9,20 @@ from __future__ import annotations
 import builtins
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
 
 from .._exceptions import ConfigurationError
-from ..runtime._offline import is_loopback_host
 from ._models import DEFAULT_MODEL
+from ._offline import is_loopback_host
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "SETTINGS_ENVIRONMENT",
+    "BearerToken",
     "Secret",
     "Settings",
     "as_secret",
@@ -46,7 +47,10 @@ def environment_fingerprint() -> str:
     token set after the panel opened) without keeping the token in yet another place."""
     import hashlib
 
-    values = "\0".join(os.environ.get(name, "") for name in SETTINGS_ENVIRONMENT)
+    from ._network import NETWORK_ENVIRONMENT
+
+    names = (*SETTINGS_ENVIRONMENT, *NETWORK_ENVIRONMENT)
+    values = "\0".join(os.environ.get(name, "") for name in names)
     return hashlib.sha256(values.encode("utf-8")).hexdigest()
 
 
@@ -268,3 +272,17 @@ class Settings:
             raise ConfigurationError(f"{names} not set. " + _how_to_set(missing[0]))
         assert self.account_id is not None and self.api_token is not None
         return self.account_id, self.api_token.get()
+
+
+class BearerToken(httpx.Auth):
+    """Adds ``Authorization: Bearer ...`` as the request is sent; shows no token in any repr."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.get()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<BearerToken '**********'>"

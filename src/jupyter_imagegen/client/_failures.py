@@ -7,6 +7,7 @@ an error carries. Both clients reach these through :class:`BaseClient`, which su
 
 from __future__ import annotations
 
+import math
 import time
 
 import httpx
@@ -16,14 +17,19 @@ from .._exceptions import (
     APIResponseError,
     APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     ImageDownloadError,
     ImageGenError,
 )
+from ._network import Route
 
 __all__ = [
+    "attempt_budget",
+    "certificate_refused",
     "check_size",
     "download_transport_error",
     "note_attempts",
+    "proxy_refused",
     "scrub",
     "total_timeout",
     "transport_error",
@@ -37,11 +43,54 @@ _TIMEOUT_PHASES = {
 }
 
 
-def transport_error(exc: httpx.HTTPError, where: str, deadline: float, budget: float) -> APIConnectionError:
+def attempt_budget(timeout: httpx.Timeout) -> float:
+    """Seconds one attempt may take in all: the sum of its phase timeouts. The read timeout
+    alone bounds only each wait, so a server that trickles bytes could otherwise hold a
+    request open for ever."""
+    phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    return sum(seconds for seconds in phases if seconds is not None) or math.inf
+
+
+def proxy_refused(route: Route, where: str, reason: str) -> APIConnectionError | ConfigurationError:
+    """The proxy ``route`` would not carry a request to ``where``: a 407 (credentials) or a
+    refused connection, in one line naming the setting to change."""
+    if reason.startswith("407"):
+        return ConfigurationError(
+            f"The proxy {route.shown} asks for credentials (HTTP 407) to reach {where}: put them in "
+            f"the proxy URL (http://user:password@host:port) in {route.setting}."
+        )
+    return APIConnectionError(
+        f"Could not go through the proxy {route.shown} to {where}: {reason}; check {route.setting}, "
+        "or name the host in NO_PROXY to connect directly."
+    )
+
+
+def certificate_refused(where: str, ca_setting: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"The TLS certificate of {where} is not trusted by {ca_setting}; if your network inspects "
+        "TLS, set IMAGEGEN_CA_BUNDLE (or SSL_CERT_FILE) to its CA certificate file."
+    )
+
+
+def transport_error(
+    exc: httpx.HTTPError,
+    where: str,
+    deadline: float,
+    budget: float,
+    route: Route | None = None,
+    ca_setting: str = "",
+) -> APIConnectionError | ConfigurationError:
     """What the HTTP library's ``exc`` means for a request to ``where`` whose attempt had
-    ``budget`` seconds, ending at ``deadline`` (monotonic)."""
+    ``budget`` seconds, ending at ``deadline`` (monotonic), sent through ``route``'s proxy if any."""
     if time.monotonic() >= deadline:
         return total_timeout(where, budget)
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return certificate_refused(where, ca_setting or "the CA bundle in use")
+    if route is not None and isinstance(exc, (httpx.ProxyError, httpx.ConnectError)):
+        reason = str(exc).rstrip().rstrip(".") or "connection failed"
+        if isinstance(exc, httpx.ConnectError):
+            reason = f"connection failed ({reason})"
+        return proxy_refused(route, where, reason)
     phase = next((p for cls, p in _TIMEOUT_PHASES.items() if isinstance(exc, cls)), None)
     if phase is not None:
         return APITimeoutError(
@@ -71,8 +120,11 @@ def total_timeout(where: str, budget: float) -> APITimeoutError:
     )
 
 
-def download_transport_error(cause: APIConnectionError) -> ImageDownloadError:
-    """``cause``, a transport error of the image host, as a download failure worth retrying."""
+def download_transport_error(cause: APIConnectionError | ConfigurationError) -> ImageGenError:
+    """``cause``, a transport error of the image host, as a download failure worth retrying (a
+    setting to change stays what it is)."""
+    if isinstance(cause, ConfigurationError):
+        return cause
     error = ImageDownloadError(
         f"{cause.message.removesuffix(' Check the network (or that the emulator is running).')} "
         "The image was generated; only its download failed."

@@ -19,13 +19,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .._exceptions import APIResponseError, ImageDownloadError
-from ..runtime._offline import is_loopback_host
+from ._offline import is_loopback_host
 
 __all__ = [
     "IDENTITY",
     "Resolver",
     "Target",
     "check_image_url",
+    "check_proxied",
     "download_failed",
     "download_retry_delay",
     "pin",
@@ -142,6 +143,19 @@ def pin(url: str, host: str, port: int, resolver: Resolver) -> Target:
         headers={"Host": name if default else f"{name}:{port}", "Connection": "close"},
         extensions={"sni_hostname": host},
     )
+
+
+def check_proxied(url: str, host: str, addresses: list[str]) -> Target:
+    """The request for ``url`` through a proxy, which resolves ``host`` and connects itself: the
+    name is refused if this machine resolves it to a private address, and otherwise goes to the
+    proxy as it is (a name this machine cannot resolve is the proxy's to resolve; see
+    docs/RELIABILITY.md for what a proxy can and cannot see)."""
+    unsafe = [a for a in addresses if _unsafe(a)]
+    if unsafe:
+        raise _refuse(
+            "https", host, f"it resolves to {unsafe[0]}, a private, loopback, link-local or reserved address"
+        )
+    return Target(url, host)
 
 
 def redirect_target(url: str, response: httpx.Response, hops: int) -> str:

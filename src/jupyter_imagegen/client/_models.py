@@ -2,7 +2,8 @@
 
 The schemas are the ones Cloudflare publishes in its model catalog, shipped as package data in
 ``models/*.json``. A model that is not shipped is looked up in the account's live catalog
-(``_catalog``); one that is in neither still works: it is sent unvalidated on the route its id
+(``_catalog``, an explicit step of building a request, never of :func:`get_model`) and its spec
+is learned here; one that is in neither still works: it is sent unvalidated on the route its id
 implies (``@cf/...`` hosted, anything else proxied) and a warning says so.
 """
 
@@ -19,7 +20,16 @@ from typing import Any, Literal
 from .._exceptions import ValidationError
 from ._image_inputs import ImageInput, image_input_of, mask_input_of
 
-__all__ = ["DEFAULT_MODEL", "ModelSpec", "check_model_id", "get_model", "list_models", "shipped_model"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "ModelSpec",
+    "check_model_id",
+    "forget_learned",
+    "get_model",
+    "learn_model",
+    "list_models",
+    "shipped_model",
+]
 
 DEFAULT_MODEL = "openai/gpt-image-1.5"
 
@@ -175,12 +185,25 @@ def check_model_id(model_id: object) -> str:
     return model_id
 
 
+# Specs of models the package does not ship, as the live catalog last described them in this
+# process (or why it could not): written by the catalog step, read without any I/O.
+_learned: dict[str, ModelSpec] = {}
+
+
+def learn_model(spec: ModelSpec) -> None:
+    """Remember what the live catalog said of a model the package does not ship."""
+    _learned[spec.id] = spec
+
+
+def forget_learned() -> None:
+    _learned.clear()
+
+
 def get_model(model_id: str) -> ModelSpec:
-    """The shipped spec for ``model_id``, else the live catalog's (read once, then kept on disk),
-    else an unvalidated spec."""
+    """The shipped spec for ``model_id``, else the one the live catalog gave in this process, else
+    an unvalidated spec. Never touches the network or the disk beyond the shipped schemas: reading
+    the catalog is an explicit step (``Client.prepare``, the runtime's request builder)."""
     shipped = _registry().get(model_id)
     if shipped is not None:
         return shipped
-    from ._catalog import catalog_model  # reaches the network: loaded only for a model not shipped
-
-    return catalog_model(model_id)
+    return _learned.get(model_id) or ModelSpec.unknown(model_id)

@@ -172,7 +172,7 @@ class ImageRequest:
     def model_inputs(self, seed: int | None = None) -> dict[str, Any]:
         """The model's inputs as they go on the wire (file parts as bytes), with ``seed`` when
         the client picked one."""
-        return wire_inputs(self, seed)
+        return wire_inputs(self.spec, self.prompt, self.params, self.images, self.mask, seed)
 
     def with_variation(self, variation: int) -> ImageRequest:
         return dataclasses.replace(self, variation=variation)

@@ -3,15 +3,13 @@ the form the model's schema asks for (see :mod:`._image_inputs`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from .._exceptions import ValidationError
 from ._image_inputs import ImageInput, encode_images, is_url_source
 from ._imagebytes import image_source_bytes
 from ._models import ModelSpec, get_model, list_models
-
-if TYPE_CHECKING:
-    from ._request import ImageRequest
 
 __all__ = ["collect_images", "collect_mask", "wire_inputs", "with_placeholders"]
 
@@ -97,19 +95,25 @@ def with_placeholders(
     return candidate
 
 
-def wire_inputs(request: ImageRequest, seed: int | None) -> dict[str, Any]:
+def wire_inputs(
+    spec: ModelSpec,
+    prompt: str,
+    params: Mapping[str, Any],
+    images: tuple[bytes | str, ...],
+    mask: bytes | str | None,
+    seed: int | None,
+) -> dict[str, Any]:
     """The model's inputs as sent: file parts stay bytes (the multipart encoder sends them)."""
-    spec = request.spec
-    inputs: dict[str, Any] = dict(request.params)
+    inputs: dict[str, Any] = dict(params)
     field = spec.prompt_field if spec.known else "prompt"
-    if field is not None and (request.prompt or field == "prompt"):
-        inputs[field] = request.prompt
+    if field is not None and (prompt or field == "prompt"):
+        inputs[field] = prompt
     if seed is not None:
         inputs["seed"] = seed
     found = spec.image_input or ImageInput("images", "data-uri", True, 16, True, False)
-    if request.images:
-        inputs.update(encode_images(found, request.images))
+    if images:
+        inputs.update(encode_images(found, images))
     mask_input = spec.mask_input
-    if request.mask is not None and mask_input is not None:
-        inputs.update(encode_images(mask_input, (request.mask,)))
+    if mask is not None and mask_input is not None:
+        inputs.update(encode_images(mask_input, (mask,)))
     return inputs

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from ..runtime._files import provenance_bytes, write_new_file
+from ._files import provenance_bytes, write_new_file
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -114,7 +114,7 @@ class GeneratedImage:
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        from ..runtime._display import image_bundle
+        from ._display import image_bundle
 
         return image_bundle(self)
 

@@ -1,62 +1,82 @@
-"""The body of an API call, in the request format of its model, and the seed the client picks.
-
-JSON: the inputs at the top level for ``@cf`` models, ``{"model", "input"}`` for the others.
-multipart/form-data (the hosted FLUX.2 models, even for a prompt alone): text fields and the
-input images as file parts, encoded by httpx from ``data=``/``files=``.
-"""
+"""What a transfer's failures mean, for both clients: the attempt's deadline and size cap, the
+proxy a URL goes through, and the one-line error each failure of the wire ends with (worded in
+:mod:`._failures`)."""
 
 from __future__ import annotations
 
-import secrets
-from typing import TYPE_CHECKING, Any
+import time
 
-from ._imagebytes import sniff_mime
+import httpx
 
-if TYPE_CHECKING:
-    from ._request import ImageRequest
+from .._exceptions import APIConnectionError, APITimeoutError, ConfigurationError, ImageGenError
+from ._config import Settings
+from ._failures import (
+    attempt_budget,
+    check_size,
+    download_transport_error,
+    proxy_refused,
+    total_timeout,
+    transport_error,
+)
+from ._network import Network, Route, ca_source
 
-__all__ = ["pick_seed", "request_body"]
-
-_SEED_CEILING = 2**31 - 1  # every documented seed range reaches at least this far
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
-
-
-def pick_seed(request: ImageRequest) -> int | None:
-    """A seed for a model that takes one when the user gave none, so the image can be made
-    again with ``seed=``; None otherwise."""
-    spec = request.spec
-    if not spec.takes_seed or request.params.get("seed") is not None:
-        return None
-    rule = spec.properties["seed"]
-    low = max(int(rule.get("minimum", 0)), 0)  # some ranges reach far below zero; seeds are counts
-    high = int(min(rule.get("maximum", _SEED_CEILING), _SEED_CEILING))
-    return low + secrets.randbelow(max(high - low, 0) + 1)
+__all__ = ["WireFailures"]
 
 
-def _form_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+class WireFailures:
+    """Mixed into :class:`BaseClient`, which sets the attributes below."""
+
+    settings: Settings
+    network: Network
+    # False when a transport or an httpx client of the caller's decides the routes.
+    _own_routes: bool
+
+    def _route(self, url: str | httpx.URL) -> Route | None:
+        """The proxy ``url`` goes through (None: direct, or routes the caller's client decides)."""
+        return self.network.route(url) if self._own_routes else None
+
+    def _check_proxy_answer(self, response: httpx.Response, where: str) -> None:
+        """A plain-http request through a proxy gets the proxy's own 407 as its answer."""
+        route = self._route(response.request.url) if response.status_code == 407 else None
+        if route is not None:
+            raise proxy_refused(route, where, "407 Proxy Authentication Required")
+
+    def _transport_error(
+        self, exc: httpx.HTTPError, deadline: float, where: str | None = None
+    ) -> APIConnectionError | ConfigurationError:
+        url = exc.request.url if _has_request(exc) else self.settings.base_url
+        return transport_error(
+            exc,
+            where or self.settings.base_url,
+            deadline,
+            self._attempt_budget(),
+            route=self._route(url),
+            ca_setting=ca_source(self.network.ca_bundle)[0],
+        )
+
+    def _download_transport_error(self, exc: httpx.HTTPError, host: str, deadline: float) -> ImageGenError:
+        return download_transport_error(self._transport_error(exc, deadline, where=f"the image host {host}"))
+
+    def _total_timeout(self, where: str) -> APITimeoutError:
+        return total_timeout(where, self._attempt_budget())
+
+    def _attempt_budget(self) -> float:
+        return attempt_budget(self.settings.timeout)
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self._attempt_budget()
+
+    def _check_deadline(self, deadline: float, where: str | None = None) -> None:
+        if time.monotonic() > deadline:
+            raise self._total_timeout(where or self.settings.base_url)
+
+    def _check_size(self, declared: str | None, received: int) -> None:
+        check_size(self.settings.max_image_bytes, declared, received)
 
 
-def request_body(request: ImageRequest, seed: int | None) -> dict[str, Any]:
-    """Keyword arguments for ``httpx`` that carry the body: ``json=``, or ``data=`` and ``files=``."""
-    inputs = request.model_inputs(seed)
-    spec = request.spec
-    if spec.request_format == "multipart":
-        files: list[tuple[str, tuple[str | None, bytes | str, str | None]]] = []
-        data: dict[str, str] = {}
-        for name, value in inputs.items():
-            if isinstance(value, bytes):
-                mime = sniff_mime(value) or "application/octet-stream"
-                files.append((name, (f"{name}.{_EXTENSIONS.get(mime, 'bin')}", value, mime)))
-            else:
-                data[name] = _form_text(value)
-        if not files:
-            # httpx sends a form without files url-encoded; these models want multipart even
-            # for a prompt alone, so the text fields go as parts without a file name.
-            return {"files": [(name, (None, text, None)) for name, text in data.items()]}
-        return {"data": data, "files": files}
-    if spec.hosting == "hosted":
-        return {"json": inputs}
-    return {"json": {"model": request.model, "input": inputs}}
+def _has_request(exc: httpx.HTTPError) -> bool:
+    try:
+        exc.request  # noqa: B018 - raises when the error carries no request
+    except RuntimeError:
+        return False
+    return True

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..client._models import ModelSpec
+from ..client import ModelSpec
 from ._faults import BAD_IMAGE_STRING, Fault, FaultSpec, oversize_chunks, spoiled_image
 from ._inputs import Job
 from ._reply import Reply, v4

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from ..client._models import ModelSpec, shipped_model
+from ..client import ModelSpec, shipped_model
 from ._answers import answer_seed, base64_answer, binary_answer, wants_data_uri
 from ._catalog import CatalogEntry, schema_result, search_answer
 from ._faults import (

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..client._model_schema import spec_from_schema
-from ..client._models import ModelSpec, list_models, shipped_model
+from ..client import ModelSpec, list_models, shipped_model, spec_from_schema
 from ._inputs import ServiceError
 
 __all__ = ["CatalogEntry", "load_models_dir", "schema_result", "search_answer"]

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 from ._reply import Reply
 
 if TYPE_CHECKING:
-    from ._server import Emulator
+    from ._parts import EmulatorParts
 
 __all__ = ["control_reply"]
 
 
-def control_reply(emulator: Emulator, method: str, path: str, headers: dict[str, str], payload: Any) -> Reply:
+def control_reply(
+    emulator: EmulatorParts, method: str, path: str, headers: dict[str, str], payload: Any
+) -> Reply:
     """The answer to one control request (``payload`` is its JSON body, or None)."""
     if headers.get("authorization") != f"Bearer {emulator.token}":
         # No CORS header either: a web page must not be able to drive the emulator.

@@ -12,7 +12,7 @@ import email.policy
 from dataclasses import dataclass
 from typing import Any
 
-from ..client._models import ModelSpec
+from ..client import ModelSpec
 
 __all__ = ["FormField", "is_multipart", "parse_form", "typed_form"]
 

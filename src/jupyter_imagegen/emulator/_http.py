@@ -29,7 +29,7 @@ from ._reply import Reply
 from ._state import RecordedRequest
 
 if TYPE_CHECKING:
-    from ._server import Emulator
+    from ._parts import EmulatorParts
 
 __all__ = ["EmulatorHTTPServer"]
 
@@ -50,7 +50,7 @@ class _BadRequest(Exception):
 class EmulatorHTTPServer(BoundedHTTPServer):
     """The bounded server (see :mod:`._connections`) that knows its emulator."""
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator, **limits: Any) -> None:
+    def __init__(self, address: tuple[str, int], emulator: EmulatorParts, **limits: Any) -> None:
         self.emulator = emulator
         super().__init__(address, _Handler, **limits)
 

@@ -17,8 +17,7 @@ from typing import Any
 
 from PIL import Image
 
-from ..client._models import ModelSpec
-from ..client._validation import schema_problems
+from ..client import ModelSpec, schema_problems
 from ._render import ImageFormat, image_format
 
 __all__ = ["Job", "ServiceError", "check_request"]

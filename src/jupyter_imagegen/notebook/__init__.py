@@ -1,1 +1,37 @@
-"""The notebook front ends: the ``%%imagegen`` magic and the control panel widget."""
+"""The notebook front ends: the ``%%imagegen`` magic and the control panel widget.
+
+Names load on first use: ``%load_ext`` imports the magic without the widget.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._magic import load_ipython_extension, unload_ipython_extension
+    from ._panel import ImageGenPanel
+
+_LAZY = {
+    "ImageGenPanel": "._panel",
+    "load_ipython_extension": "._magic",
+    "unload_ipython_extension": "._magic",
+}
+
+__all__ = [
+    "ImageGenPanel",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

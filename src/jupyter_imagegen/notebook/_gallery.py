@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..client._result import GeneratedImage
+from ..client import GeneratedImage
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont

@@ -20,14 +20,21 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 
 from .._exceptions import ImageGenError
-from ..runtime._display import DISPLAY_FORMATS
-from ..runtime._options import add_request_options, chosen_model, request_params
-from ..runtime._runtime import ImageGenConfig, Runtime, check_image_count, get_runtime
+from ..client import DISPLAY_FORMATS
+from ..runtime import (
+    ImageGenConfig,
+    Runtime,
+    add_request_options,
+    check_image_count,
+    chosen_model,
+    get_runtime,
+    request_params,
+)
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ..runtime._templating import Axis
+    from ..runtime import Axis
     from ._session import CellJob
 
 __all__ = ["ImageGenMagics", "load_ipython_extension", "unload_ipython_extension"]
@@ -89,17 +96,17 @@ class ImageGenMagics(Magics, ImageGenConfig):
         __tracebackhide__ = True
         from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
-        from ..runtime._templating import GridCell, expand_grid, fill
+        from ..runtime import GridCell, expand_grid, fill
 
         split: list[str] = arg_split(line, posix=False, strict=False)  # type: ignore[no-untyped-call]
         words = [_unquote(word) for word in split]
-        parser = magic_parser(chosen_model(words))
+        parser = magic_parser(chosen_model(words, self.runtime))
         if "-h" in words or "--help" in words:
             print(parser.format_help())
             return
         args = parser.parse_args(words)
         if args.usage:
-            print(self.runtime.meter().usage().table())
+            print(self.runtime.usage_report())
             return
         check_image_count(args.n, self.runtime.max_images)
         if args.panel:
@@ -124,26 +131,22 @@ class ImageGenMagics(Magics, ImageGenConfig):
         self._execute(job, args.out)
 
     def _show_panel(self, args: Any, prompt: str) -> None:
-        from ..client._models import get_model
+        from ..runtime import model_spec
+        from ._ipython_display import display
         from ._panel import ImageGenPanel
-        from ._session import display
 
         model = args.model or self.runtime.default_model()
-        params = request_params(args, get_model(model))  # --param values too; %config fills the rest
+        params = request_params(
+            args, model_spec(self.runtime, model)
+        )  # --param values too; %config fills the rest
         display(ImageGenPanel(prompt.strip(), model=model, params=params, variations=args.n))
 
     def _job(self, args: Any, prompts: list[str], axes: list[Axis], namespace: dict[str, Any]) -> CellJob:
-        from ..client._image_inputs import is_url_source
-        from ..client._imagebytes import image_source_bytes
-        from ..client._models import get_model
-        from ..runtime._templating import Axis
+        from ..client import image_source_bytes, is_url_source
+        from ..runtime import Axis, build_requests, named_params
         from ._session import CellJob
 
         runtime = self.runtime
-        client = runtime.client()
-        model = args.model or client.model
-        spec = get_model(model)
-        params = runtime.model_defaults(model, request_params(args, spec))
         sources = [self._image_source(src, namespace) for src in args.image]
         # A variable holding a list (say, the -o of an earlier -n 4 cell) gives all its images.
         flat = [item for s in sources for item in (s if isinstance(s, (list, tuple)) else [s])]
@@ -155,20 +158,17 @@ class ImageGenMagics(Magics, ImageGenConfig):
                 f"This cell asks for {total} images; the limit is {runtime.max_images}. Use fewer "
                 "values or a smaller -n, or raise %config ImageGenMagics.max_images."
             )
-        requests = [
-            client.prepare(
-                prompt,
-                model=model,
-                images=images or None,
-                mask=mask,
-                gateway_id=args.gateway,
-                skip_cache=args.skip_gateway_cache or args.refresh,
-                variation=variation,
-                **params,
-            )
-            for prompt in prompts
-            for variation in range(args.n)
-        ]
+        requests = build_requests(
+            runtime,
+            prompts,
+            model=args.model,
+            params=named_params(args),
+            param_texts=args.param,
+            images=images or None,
+            mask=mask,
+            variations=args.n,
+            gateway={"gateway_id": args.gateway, "skip_cache": args.skip_gateway_cache or args.refresh},
+        )
         if args.n > 1:
             axes = [*axes, Axis("variation", tuple(f"#{i + 1}" for i in range(args.n)))]
         return CellJob(
@@ -220,7 +220,7 @@ def magic_parser(model: str) -> MagicArgumentParser:
     parser = MagicArgumentParser(  # type: ignore[no-untyped-call]
         prog="%imagegen", description="Generate images with Cloudflare Workers AI."
     )
-    add_request_options(parser, model)
+    add_request_options(parser, model, get_runtime())
     add = parser.add_argument
     add("-o", "--out", metavar="VAR", help="store the GeneratedImage (a list when several) in VAR")
     add("--save", metavar="DIR", help="also write full-size files with provenance to DIR")
@@ -254,7 +254,7 @@ def _unquote(text: str) -> str:
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
-    from ..runtime._offline import emulator_banner, uses_local_service
+    from ..client import emulator_banner, uses_local_service
 
     magics = ImageGenMagics(shell=ipython)  # type: ignore[no-untyped-call]
     ipython.register_magics(magics)  # type: ignore[no-untyped-call]

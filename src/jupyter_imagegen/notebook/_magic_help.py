@@ -5,9 +5,8 @@ from __future__ import annotations
 import inspect
 import warnings
 
-from ..client._catalog import models
-from ..client._model_schema import describe_parameter
-from ..client._models import get_model
+from ..client import describe_parameter, models
+from ..runtime import get_runtime, model_spec
 
 __all__ = ["help_with_models"]
 
@@ -21,7 +20,7 @@ def help_with_models(doc: str) -> str:
         offered = models()
     lines += [f"  ({warning.message})" for warning in caught]
     for model_id in offered:
-        spec = get_model(model_id)
+        spec = model_spec(get_runtime(), model_id)
         params = (
             "; ".join(
                 describe_parameter(n, r) + (" required" if n in spec.required else "")

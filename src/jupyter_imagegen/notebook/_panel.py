@@ -27,12 +27,17 @@ import anywidget
 import traitlets
 
 from .._exceptions import ImageGenError, ImageGenWarning
-from ..client._catalog import models
-from ..client._models import DEFAULT_MODEL
-from ..runtime._budget import spend_today
-from ..runtime._fetch import expected_misses
-from ..runtime._runtime import check_image_count, get_runtime
+from ..client import DEFAULT_MODEL, models
+from ..runtime import (
+    build_requests,
+    check_image_count,
+    expected_misses,
+    get_runtime,
+    model_spec,
+    spend_today,
+)
 from ._panel_actions import PanelActions
+from ._panel_catalog import follow_catalog
 from ._panel_changes import SentLists
 from ._panel_jobs import JobRunner, PanelJob
 from ._panel_state import (
@@ -48,9 +53,7 @@ from ._panel_state import (
 )
 
 if TYPE_CHECKING:
-    from ..client._async_client import AsyncClient
-    from ..client._request import ImageRequest
-    from ..client._result import GeneratedImage
+    from ..client import AsyncClient, GeneratedImage, ImageRequest
 
 __all__ = ["ImageGenPanel"]
 
@@ -102,7 +105,8 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         self._sent = SentLists([entry.id for entry in HISTORY.entries])  # a new view asks for these
         self._ended: frozenset[str] = frozenset()  # jobs that had ended when spend was last read
         chosen = model or self._default_model()
-        chosen_info = model_info(chosen)  # first: a new model's schema is read (and saved) here
+        model_spec(get_runtime(), chosen)  # the catalog step: a new model's schema is read (and saved) here
+        chosen_info = model_info(chosen)
         offered = models()  # shipped ones and the live catalog's (read at most once a day)
         super().__init__(
             prompt=prompt,
@@ -123,7 +127,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         HISTORY.subscribe(self._on_history)
         self._validate()
         with self._reporting("Reading today's usage"):
-            self.spend = spend_today()
+            self.spend = spend_today(get_runtime().meter())
 
     def __repr__(self) -> str:
         running = len(self._runner.active)
@@ -212,8 +216,17 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         params = form_params(self.model, self.params)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ImageGenWarning)
-            request = self._runner.planner().prepare(
-                self.prompt, model=self.model, images=images, **gateway_kwargs(self.gateway), **params
+            # What is known of the model now: the catalog step runs when the model is chosen.
+            (request,) = build_requests(
+                get_runtime(),
+                [self.prompt],
+                model=self.model,
+                params=params,
+                images=images,
+                gateway=gateway_kwargs(self.gateway),
+                defaults=False,  # the form shows them already, filled in when it opened
+                wait=0,
+                planner=self._runner.planner(),
             )
         return request, [str(w.message) for w in caught if issubclass(w.category, ImageGenWarning)]
 
@@ -229,12 +242,21 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
 
     def _on_model(self, change: Mapping[str, Any]) -> None:
         """New controls; values that fit the new model carry over, and switching back to a model
-        brings back what was set for it."""
+        brings back what was set for it. A model the package does not ship is read from the live
+        catalog without waiting: its controls follow when it arrives."""
         old, new = change["old"], change["new"]
+        self._params_by_model[old] = dict(self.params)
+        self._show_model(new, {**self._params_by_model.get(new, {}), **self.params})
+        follow_catalog(get_runtime(), new, self._model_learned)
+
+    def _model_learned(self, model: str) -> None:
+        if model == self.model:  # still the chosen one
+            self._show_model(model, dict(self.params))
+
+    def _show_model(self, model: str, params: dict[str, Any]) -> None:
         with self._reporting("Switching the model"), self.hold_sync():
-            self._params_by_model[old] = dict(self.params)
-            self.model_info = model_info(new)
-            self.params = keep_params(new, {**self._params_by_model.get(new, {}), **self.params})
+            self.model_info = model_info(model)
+            self.params = keep_params(model, params)
             self._validate()
 
     def _on_form(self, change: Mapping[str, Any]) -> None:
@@ -258,7 +280,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             # locked file read on the kernel's event loop) only then.
             ended = frozenset(job.id for job in self._runner.jobs if not job.active)
             if not ended <= self._ended:
-                self.spend = spend_today()
+                self.spend = spend_today(get_runtime().meter())
             self._ended = ended
 
     def _on_history(self) -> None:

@@ -64,7 +64,7 @@ class PanelActions:
         self.cancel(job if isinstance(job, str) else None)
 
     def _msg_add_input(self, content: dict[str, Any], buffers: list[Any]) -> None:
-        from ..client._imagebytes import image_source_bytes
+        from ..client import image_source_bytes
 
         name = str(content.get("name") or "upload")
         if not buffers:
@@ -97,7 +97,7 @@ class PanelActions:
             self._set_inputs(inputs)
 
     def _msg_original(self, content: dict[str, Any], buffers: list[Any]) -> None:
-        from ..runtime._files import provenance_bytes
+        from ..client import provenance_bytes
 
         entry = self._entry(content)
         image = entry.image  # read from disk now, not kept in memory

@@ -20,17 +20,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._exceptions import ImageGenError
-from ..runtime._cache import fetch_async, service_of
-from ..runtime._runtime import get_runtime
+from ..runtime import fetch_async, get_runtime, service_of
 from ._panel_originals import keep_original
 from ._panel_state import Entry, new_id, thumbnail
 
 if TYPE_CHECKING:
-    from ..client._async_client import AsyncClient
-    from ..client._base_client import BaseClient
-    from ..client._request import ImageRequest
-    from ..client._result import GeneratedImage
-    from ..runtime._cache import ImageCache
+    from ..client import AsyncClient, BaseClient, GeneratedImage, ImageRequest
+    from ..runtime import ImageCache
 
 __all__ = ["JobRunner", "PanelJob"]
 
@@ -182,7 +178,8 @@ class JobRunner:
             self._on_change()
             try:
                 client = self.client()
-                image = await fetch_async(client, job.request, cache, refresh=refresh)
+                spend = get_runtime().meter().reservation()
+                image = await fetch_async(client, job.request, cache, refresh=refresh, spend=spend)
                 cache_file = None if cache is None else cache.path_for(job.request, service_of(client))
                 entries = [await asyncio.to_thread(gallery_entry, job.request, image, cache_file)]
                 for other in image.others:  # a model's further images: each its own gallery entry

@@ -37,7 +37,7 @@ import threading
 from dataclasses import dataclass
 
 from .._exceptions import ImageGenError
-from ..runtime._files import write_atomic
+from ..client import write_atomic
 
 __all__ = ["Original", "keep_original"]
 

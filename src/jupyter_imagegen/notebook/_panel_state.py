@@ -18,14 +18,18 @@ from typing import Any
 from PIL import Image
 
 from .._exceptions import ValidationError
-from ..client._cloudflare import MAX_VARIATIONS
-from ..client._models import get_model
-from ..client._request import GatewayOptions, ImageRequest
-from ..client._result import GeneratedImage
-from ..client._svg import SVG_MIME, is_svg
-from ..client._validation import schema_problems
-from ..runtime._display import has_transparency
-from ..runtime._files import safe_filename
+from ..client import (
+    MAX_VARIATIONS,
+    SVG_MIME,
+    GatewayOptions,
+    GeneratedImage,
+    ImageRequest,
+    get_model,
+    has_transparency,
+    is_svg,
+    safe_filename,
+    schema_problems,
+)
 from ._panel_originals import Original
 
 __all__ = [

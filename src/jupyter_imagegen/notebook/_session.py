@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._exceptions import ImageGenError
-from .._live_grid import LiveGrid
-from ..client._result import GeneratedImage
-from ..runtime._runner import RunOutcome
-from ..runtime._templating import Axis
+from ..client import GeneratedImage
+from ..runtime import Axis, RunOutcome
+from ._ipython_display import display
+from ._live_grid import LiveGrid
 
 if TYPE_CHECKING:
-    from ..client._request import ImageRequest
-    from ..runtime._cache import ImageCache
-    from ..runtime._runtime import Runtime
+    from ..client import ImageRequest
+    from ..runtime import ImageCache, Runtime
 
 _log = logging.getLogger(__name__)
 
@@ -94,18 +93,9 @@ def run_cell(runtime: Runtime, job: CellJob) -> CellOutcome:
     return outcome
 
 
-def display(*objs: Any, **kwargs: Any) -> Any:
-    """IPython's ``display`` (imported on use; it carries no type annotations)."""
-    from IPython.display import display as ipython_display
-
-    # Called through a typed name, so the check holds whether or not an IPython release types it.
-    show: Callable[..., Any] = ipython_display
-    return show(*objs, **kwargs)
-
-
 def save_all(images: Sequence[GeneratedImage], folder: str) -> list[str]:
     """Write each image to ``folder`` under a name taken from its prompt, never overwriting."""
-    from ..runtime._files import safe_filename, unique_path
+    from ..client import safe_filename, unique_path
 
     written = []
     for image in images:
@@ -126,7 +116,7 @@ def save_all(images: Sequence[GeneratedImage], folder: str) -> list[str]:
 
 def show_image(outcome: CellOutcome, fmt: str, cache: ImageCache | None = None) -> None:
     """Display a one-image cell's image (a multi-image cell shows a :class:`LiveGrid`)."""
-    from ..runtime._display import image_bundle
+    from ..client import image_bundle
 
     only = outcome.outcomes[0]
     if isinstance(only, GeneratedImage):

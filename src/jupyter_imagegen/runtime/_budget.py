@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._exceptions import BudgetExceededError, ConfigurationError, ImageGenWarning
-from ..client._pricing import estimate_cost
-from ._reservation import Reservation
+from ..client import estimate_cost
+from ._reservation import Charge, Reservation
 from ._usage import Days, LedgerDamagedError, Usage, UsageLedger, add, rows_of, today
 
 if TYPE_CHECKING:
-    from ..client._request import ImageRequest
+    from ..client import ImageRequest
 
 __all__ = ["Budget", "Charge", "Meter", "Reservation", "spend_today"]
 
@@ -94,18 +94,6 @@ class Budget:
                 f"estimated), this asks for ~${cost:.4f} more; nothing was sent. Raise it with "
                 f"{_RAISE['usd']}, or wait until 00:00 UTC."
             )
-
-
-@dataclass(frozen=True)
-class Charge:
-    """One request's images reserved in the ledger: the day they count on, the model, the
-    estimated USD and how many images (a model may answer several to one request)."""
-
-    day: str
-    model: str
-    usd: float | None
-    recorded: bool = True  # False when the ledger could not be written (and no budget needed it)
-    images: int = 1
 
 
 def _charge(day: str, request: ImageRequest) -> Charge:
@@ -248,11 +236,9 @@ class Meter:
         )
 
 
-def spend_today() -> dict[str, float | int | bool | None]:
+def spend_today(meter: Meter) -> dict[str, float | int | bool | None]:
     """Today's images and estimated USD with the budgets, as the panel's header shows them."""
-    from ._runtime import get_runtime
-
-    usage = get_runtime().meter().usage()
+    usage = meter.usage()
     rows = [row for row in usage.rows if row.day == usage.today]
     return {
         "images": usage.images_today,

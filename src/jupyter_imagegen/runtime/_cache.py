@@ -14,8 +14,9 @@ Display previews (the compact JPEG/PNG a notebook embeds) are stored too, keyed 
 the original image and the display format, so Restart & Run All neither decodes nor re-encodes.
 
 The directory is bounded without listing it on every write: each process keeps a running total
-of the bytes on disk, measured by one scan on its first write and then advanced by what it writes
-itself. Only when that total passes ``max_bytes`` (or every ``RESCAN_EVERY`` writes, so other
+of the bytes on disk, read on its first write from the size index beside the folder
+(:mod:`._cache_size`, written by every listing and advanced by every write; listed once only when
+there is no index yet) and then advanced by what it writes itself. Only when that total passes ``max_bytes`` (or every ``RESCAN_EVERY`` writes, so other
 kernels' writes are seen too) does it list the folder and delete the least recently used files (by
 modification time, which a hit refreshes) down to ``PRUNE_TO`` of the cap, so the next scan is
 many writes away. A write therefore costs the same on a full cache as on an empty one; the cap may
@@ -36,21 +37,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._exceptions import ConfigurationError
+from ..client import write_atomic
 from ._cache_entry import decode_entry, encode_entry, entry_key, service_of
-from ._fetch import fetch, fetch_async, reserve_misses
-from ._files import write_atomic
+from ._cache_size import SizeIndex
 
 if TYPE_CHECKING:
-    from ..client._request import ImageRequest
-    from ..client._result import GeneratedImage
+    from ..client import GeneratedImage, ImageRequest
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "CacheStats",
     "ImageCache",
-    "fetch",
-    "fetch_async",
-    "reserve_misses",
     "service_of",
 ]
 
@@ -86,6 +83,7 @@ class ImageCache:
         self._total: int | None = None
         self._writes_since_scan = 0
         self._lock = threading.Lock()
+        self._index = SizeIndex(self.directory)
 
     @classmethod
     def default(cls, max_bytes: int | None = None) -> ImageCache:
@@ -163,6 +161,8 @@ class ImageCache:
     def _account(self, written: int) -> None:
         """Add a write to the running total; list and prune the folder only when it is due."""
         with self._lock:
+            if self._total is None:  # this process's first write: the index knows the rest
+                self._total = self._index.read()
             due = (
                 self._total is None
                 or self._total + written > self.max_bytes
@@ -172,8 +172,10 @@ class ImageCache:
                 assert self._total is not None
                 self._total += written
                 self._writes_since_scan += 1
-                return
-        self._scan_and_prune(self.max_bytes, int(self.max_bytes * PRUNE_TO))
+        if due:
+            self._scan_and_prune(self.max_bytes, int(self.max_bytes * PRUNE_TO))
+        else:
+            self._index.added(written)
 
     def clear(self) -> None:
         """Delete every entry (and leftover temp files); the directory itself stays."""
@@ -181,6 +183,7 @@ class ImageCache:
             _remove_quietly(path)
         with self._lock:
             self._total, self._writes_since_scan = 0, 0
+        self._index.measured(0)
 
     def stats(self) -> CacheStats:
         """Entries (images) held, and the bytes of every file, previews included."""
@@ -216,6 +219,7 @@ class ImageCache:
                 removed += 1
         with self._lock:
             self._total, self._writes_since_scan = total, 0
+        self._index.measured(total)
         return removed
 
     def _files(self, *, include_temp: bool = False) -> list[tuple[str, int, float]]:

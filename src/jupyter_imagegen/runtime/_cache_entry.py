@@ -13,11 +13,10 @@ import json
 import struct
 from typing import TYPE_CHECKING, Any
 
-from ..client._imagebytes import sniff_mime
-from ..client._result import GeneratedImage
+from ..client import GeneratedImage, sniff_mime
 
 if TYPE_CHECKING:
-    from ..client._request import ImageRequest
+    from ..client import ImageRequest
 
 __all__ = ["decode_entry", "encode_entry", "entry_key", "service_of"]
 

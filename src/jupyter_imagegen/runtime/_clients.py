@@ -11,8 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..client._async_client import AsyncClient
-    from ..client._client import Client
+    from ..client import AsyncClient, Client
 
 __all__ = ["SharedClients"]
 
@@ -61,7 +60,7 @@ class SharedClients:
 
 def retire(client: Client | AsyncClient, loop: asyncio.AbstractEventLoop | None) -> None:
     """Close a replaced client; an async one on its own loop, without waiting for it."""
-    from ..client._client import Client
+    from ..client import Client
 
     if isinstance(client, Client):
         client.close()

@@ -15,8 +15,7 @@ from traitlets import Bool, Enum, Float, Int, Unicode
 from traitlets.config import Configurable
 
 from .._exceptions import ValidationError
-from ..client._cloudflare import MAX_IMAGES
-from ._display import DISPLAY_FORMATS
+from ..client import DISPLAY_FORMATS, MAX_IMAGES
 
 __all__ = [
     "ENVIRONMENT_NAMES",
@@ -91,6 +90,17 @@ class ImageGenConfig(Configurable):
     max_usd_per_day = Float(
         None, allow_none=True, help="Daily cap on estimated USD spent, all front ends and kernels (UTC days)."
     ).tag(config=True)
+    proxy = Unicode(
+        None,
+        allow_none=True,
+        help="Proxy URL for every request (else $IMAGEGEN_PROXY, else $HTTPS_PROXY etc.).",
+    ).tag(config=True)
+    ca_bundle = Unicode(
+        None, allow_none=True, help="CA certificates file (else $IMAGEGEN_CA_BUNDLE, else $SSL_CERT_FILE)."
+    ).tag(config=True)
+    http2 = Bool(None, allow_none=True, help="HTTP/2 to the API (else $IMAGEGEN_HTTP2; needs h2).").tag(
+        config=True
+    )
     grid_cell_size = Int(384, help="Thumbnail size in pixels in a grid of several images.").tag(config=True)
 
 

@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING
 
 from .._exceptions import ImageGenWarning
 from ._cache_entry import service_of
+from ._reservation import Charge
 
 if TYPE_CHECKING:
-    from ..client._async_client import AsyncClient
-    from ..client._base_client import BaseClient
-    from ..client._client import Client
-    from ..client._request import ImageRequest
-    from ..client._result import GeneratedImage
-    from ._budget import Meter, Reservation
+    from ..client import AsyncClient, BaseClient, Client, GeneratedImage, ImageRequest
+    from ._budget import Meter
     from ._cache import ImageCache
+    from ._reservation import Reservation
 
 __all__ = ["expected_misses", "fetch", "fetch_async", "reserve_misses"]
 
@@ -58,13 +56,24 @@ def _store(cache: ImageCache, request: ImageRequest, image: GeneratedImage, serv
         )
 
 
-def _spending(spend: Reservation | None) -> Reservation:
-    """The given reservation, else an empty one on the process runtime's ledger and budgets."""
-    if spend is not None:
-        return spend
-    from ._runtime import get_runtime
+class _Unmetered:
+    """No ledger: what a caller that passes no reservation gets (a test, a benchmark's baseline)."""
 
-    return get_runtime().meter().reservation()
+    def hit(self, request: ImageRequest) -> None:
+        pass
+
+    def begin(self, request: ImageRequest) -> Charge:
+        return Charge("", request.model, None, recorded=False)
+
+    def failed(self, charge: Charge, error: BaseException | None = None) -> None:
+        pass
+
+    def settle(self, charge: Charge, image: GeneratedImage) -> None:
+        pass
+
+
+def _spending(spend: Reservation | None) -> Reservation | _Unmetered:
+    return spend if spend is not None else _Unmetered()
 
 
 def reserve_misses(
@@ -103,24 +112,24 @@ def fetch(
     """The cached image for ``request``, else a new one from ``client`` (then cached).
 
     ``refresh=True`` skips the lookup and replaces the entry with a new sample. Every front end
-    comes through here or :func:`fetch_async`: a cache hit is counted in the usage ledger as
-    free, and a request is reserved against the daily budgets (``spend``, else the runtime's)
-    before it is sent and given back if it brings no image.
+    comes through here or :func:`fetch_async`: with a reservation (``spend``, on the runtime's
+    meter) a cache hit is counted in the usage ledger as free, and a request is reserved against
+    the daily budgets before it is sent and given back if it brings no image.
     """
-    spend = _spending(spend)
+    ledger = _spending(spend)
     service = service_of(client)
     if cache is not None and not refresh:
         hit = _cached(cache, request, service)
         if hit is not None:
-            spend.hit(request)
+            ledger.hit(request)
             return hit
-    charge = spend.begin(request)
+    charge = ledger.begin(request)
     try:
         image = client.generate(request)
     except BaseException as exc:
-        spend.failed(charge, exc)
+        ledger.failed(charge, exc)
         raise
-    spend.settle(charge, image)
+    ledger.settle(charge, image)
     if cache is not None:
         _store(cache, request, image, service)
     return image
@@ -135,20 +144,20 @@ async def fetch_async(
     spend: Reservation | None = None,
 ) -> GeneratedImage:
     """:func:`fetch` for the async client; file I/O runs in a worker thread."""
-    spend = _spending(spend)
+    ledger = _spending(spend)
     service = service_of(client)
     if cache is not None and not refresh:
         hit = await asyncio.to_thread(_cached, cache, request, service)
         if hit is not None:
-            await asyncio.to_thread(spend.hit, request)
+            await asyncio.to_thread(ledger.hit, request)
             return hit
-    charge = await asyncio.to_thread(spend.begin, request)
+    charge = await asyncio.to_thread(ledger.begin, request)
     try:
         image = await client.generate(request)
     except BaseException as exc:
-        spend.failed(charge, exc)  # at once: a cancelled task may not wait for a thread
+        ledger.failed(charge, exc)  # at once: a cancelled task may not wait for a thread
         raise
-    await asyncio.to_thread(spend.settle, charge, image)
+    await asyncio.to_thread(ledger.settle, charge, image)
     if cache is not None:
         await asyncio.to_thread(_store, cache, request, image, service)
     return image

@@ -12,11 +12,11 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from .._exceptions import ValidationError
-from ..client._models import DEFAULT_MODEL, ModelSpec, get_model
-from ._runtime import MODEL_DEFAULTS, get_runtime
+from ..client import DEFAULT_MODEL, ModelSpec
+from ._builder import model_spec, parse_param_texts
+from ._runtime import MODEL_DEFAULTS, Runtime
 
-__all__ = ["add_request_options", "chosen_model", "parameter_help", "request_params"]
+__all__ = ["add_request_options", "chosen_model", "named_params", "parameter_help", "request_params"]
 
 _SHORT = {"quality": "-q", "size": "-s"}  # short flags of the named model parameters
 
@@ -34,11 +34,16 @@ def parameter_help(name: str, spec: ModelSpec) -> str:
 
 
 def add_request_options(
-    parser: argparse.ArgumentParser, model: str, *, images: bool = True, cache: bool = True
+    parser: argparse.ArgumentParser,
+    model: str,
+    runtime: Runtime,
+    *,
+    images: bool = True,
+    cache: bool = True,
 ) -> None:
     """Add the request options, their help written for ``model``. ``images``: the -i option
     (editing); ``cache``: the --refresh option."""
-    spec = get_model(model)
+    spec = model_spec(runtime, model)
     parser.add_argument(
         "-m",
         "--model",
@@ -58,7 +63,7 @@ def add_request_options(
         metavar="NAME=VALUE",
         help=f"any other parameter of the model's schema, e.g. steps=4 (repeatable){takes}",
     )
-    limit = get_runtime().max_images
+    limit = runtime.max_images
     parser.add_argument(
         "-n", type=int, default=1, metavar="N", help=f"N variations of each prompt, 1 to {limit} (default 1)"
     )
@@ -82,7 +87,7 @@ def add_request_options(
         parser.add_argument("--refresh", action="store_true", help="ignore the cache: new samples")
 
 
-def chosen_model(words: Sequence[str]) -> str:
+def chosen_model(words: Sequence[str], runtime: Runtime) -> str:
     """The model the words ask for (``-m``/``--model``), else the runtime's default."""
     for index, word in enumerate(words):
         if word in ("-m", "--model") and index + 1 < len(words):
@@ -91,18 +96,16 @@ def chosen_model(words: Sequence[str]) -> str:
             return word.partition("=")[2]
         if word.startswith("-m") and len(word) > 2 and not word.startswith("--"):
             return word[2:]
-    return get_runtime().default_model()
+    return runtime.default_model()
+
+
+def named_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The named parameter options given (``-q``, ``-s``, ``--style``); ``--param`` texts are
+    typed by the request builder."""
+    return {name: getattr(args, name) for name in MODEL_DEFAULTS if getattr(args, name)}
 
 
 def request_params(args: argparse.Namespace, spec: ModelSpec) -> dict[str, Any]:
     """The parameters the options give: the named ones, then each ``--param NAME=VALUE`` in the
     schema's type. Raises ValidationError for a malformed ``--param``."""
-    from ..client._validation import coerce_param
-
-    params: dict[str, Any] = {name: getattr(args, name) for name in MODEL_DEFAULTS if getattr(args, name)}
-    for item in args.param:
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip():
-            raise ValidationError(f"--param takes NAME=VALUE (e.g. --param steps=4), got {item!r}.")
-        params[name.strip()] = coerce_param(spec, name.strip(), text.strip())
-    return params
+    return {**named_params(args), **parse_param_texts(spec, args.param)}

@@ -5,23 +5,48 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from .._exceptions import BudgetExceededError, ConfigurationError, ValidationError
 
 if TYPE_CHECKING:
-    from ..client._request import ImageRequest
-    from ..client._result import GeneratedImage
-    from ._budget import Charge, Meter
+    from ..client import GeneratedImage, ImageRequest
 
-__all__ = ["Reservation"]
+__all__ = ["Charge", "Ledgers", "Reservation"]
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One request's images reserved in the ledger: the day they count on, the model, the
+    estimated USD and how many images (a model may answer several to one request)."""
+
+    day: str
+    model: str
+    usd: float | None
+    recorded: bool = True  # False when the ledger could not be written (and no budget needed it)
+    images: int = 1
+
+
+class Ledgers(Protocol):
+    """What a reservation asks of the meter (``_budget.Meter``) it was made by."""
+
+    def reserve(self, requests: Sequence[ImageRequest]) -> Reservation: ...
+
+    def charge(self, requests: Sequence[ImageRequest]) -> list[Charge]: ...
+
+    def hits(self, models: Sequence[str]) -> None: ...
+
+    def give_back(self, charges: Sequence[Charge], *, sent: bool, cached: bool = False) -> None: ...
+
+    def give_back_unused(self, charge: Charge, received: int) -> None: ...
 
 
 class Reservation:
     """Images a front end reserved for one action; each request takes one when it is sent."""
 
     def __init__(
-        self, meter: Meter, charges: list[Charge], keys: Sequence[str] = (), *, defer_hits: bool = False
+        self, meter: Ledgers, charges: list[Charge], keys: Sequence[str] = (), *, defer_hits: bool = False
     ) -> None:
         self._meter = meter
         self._lock = threading.Lock()

@@ -17,9 +17,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import ConfigurationError, ValidationError
-from ..client._cloudflare import MAX_IMAGES
-from ..client._config import environment_fingerprint
+from .._exceptions import ConfigurationError, ImageGenError, ValidationError
+from ..client import DISPLAY_FORMATS, MAX_IMAGES, environment_fingerprint
 from ._clients import SharedClients, retire
 from ._config import (
     ENVIRONMENT_NAMES,
@@ -30,13 +29,9 @@ from ._config import (
     check_image_count,
     standalone_config,
 )
-from ._display import DISPLAY_FORMATS
 
 if TYPE_CHECKING:
-    from ..client._async_client import AsyncClient
-    from ..client._client import Client
-    from ..client._request import ImageRequest
-    from ..client._result import GeneratedImage
+    from ..client import AsyncClient, Client, GeneratedImage, ImageRequest
     from ._budget import Meter
     from ._cache import ImageCache
     from ._runner import LoopThread, RunOutcome
@@ -105,8 +100,8 @@ class Runtime:
     def meter(self, max_images_per_day: int | None = None, max_usd_per_day: float | None = None) -> Meter:
         """The usage ledger beside the cache folder and the daily budgets (keyword > %config >
         environment > none), through which every front end reserves before sending."""
+        from ..client import uses_local_service
         from ._budget import Budget, Meter
-        from ._offline import uses_local_service
         from ._usage import UsageLedger, ledger_path_for
 
         images = self.value("max_images_per_day", max_images_per_day)
@@ -114,6 +109,23 @@ class Runtime:
         emulator = uses_local_service()  # the emulator keeps a ledger of its own
         path = ledger_path_for(self.value("cache_dir"), emulator=emulator)
         return Meter(UsageLedger(path, emulator=emulator), budget)
+
+    def usage_report(self) -> str:
+        """The usage table of the service in use, and the other ledger's too when it holds
+        anything: someone on the emulator asking without its settings (a terminal with no
+        credentials) still sees what the emulator made, labelled as not billed."""
+        from ..client import uses_local_service
+        from ._budget import Budget, Meter
+        from ._usage import UsageLedger, ledger_path_for
+
+        tables = [self.meter().usage().table()]
+        other = not uses_local_service()
+        other_ledger = UsageLedger(ledger_path_for(self.value("cache_dir"), emulator=other), emulator=other)
+        with contextlib.suppress(ImageGenError):
+            usage = Meter(other_ledger, Budget.read(None, None)).usage()
+            if usage.rows:
+                tables.append(usage.table())
+        return "\n\n".join(tables)
 
     def display_format(self, given: str | None = None) -> str:
         value = self.value("display_format", given) or "auto"
@@ -125,7 +137,7 @@ class Runtime:
 
     def model_defaults(self, model: str, given: dict[str, Any] | None = None) -> dict[str, Any]:
         """``given`` parameters plus the configured quality/size/style that ``model`` takes."""
-        from ..client._models import get_model
+        from ..client import get_model
 
         spec = get_model(model)
         params = dict(given or {})
@@ -137,8 +149,7 @@ class Runtime:
 
     def default_model(self) -> str:
         """The model used when none is named: %config, else $IMAGEGEN_MODEL, else the default."""
-        from ..client._config import Settings
-        from ..client._models import DEFAULT_MODEL
+        from ..client import DEFAULT_MODEL, Settings
 
         try:
             return Settings.resolve(model=self.config.model).model
@@ -146,21 +157,25 @@ class Runtime:
             return self.config.model or DEFAULT_MODEL
 
     def client_options(self) -> dict[str, Any]:
-        """Keyword arguments for a client: the configured model and gateway (the client reads the
-        rest, credentials included, from the environment)."""
+        """Keyword arguments for a client: the configured model, gateway, proxy, CA bundle and
+        HTTP/2 (the client reads the rest, credentials included, from the environment)."""
         options = {"model": self.config.model, "gateway_id": self.config.gateway}
-        return {name: value for name, value in options.items() if value}
+        network = {"proxy": self.config.proxy, "ca_bundle": self.config.ca_bundle, "http2": self.config.http2}
+        return {
+            **{name: value for name, value in options.items() if value},
+            **{name: value for name, value in network.items() if value is not None},
+        }
 
     # Clients -------------------------------------------------------------------------------
     def client(self) -> Client:
         """The process's blocking client for the current settings."""
-        from ..client._client import Client
+        from ..client import Client
 
         return self._client_for("sync", lambda: Client(**self.client_options()), None)  # type: ignore[return-value]
 
     def async_client(self, loop: asyncio.AbstractEventLoop | None = None) -> AsyncClient:
         """The async client of ``loop`` (default: the running one) for the current settings."""
-        from ..client._async_client import AsyncClient
+        from ..client import AsyncClient
 
         loop = loop or asyncio.get_running_loop()
         connections = self.concurrency
@@ -171,7 +186,7 @@ class Runtime:
     def own_async_client(self, options: dict[str, Any], *, connections: int, max_retries: int) -> AsyncClient:
         """A new async client for one job that closes it itself (a batch): ``options`` over the
         configured ones, a pool of ``connections`` and ``max_retries`` retries of its own."""
-        from ..client._async_client import AsyncClient
+        from ..client import AsyncClient
 
         settings = {"connections": connections, **self.client_options(), **options}
         return AsyncClient(**{**settings, "max_retries": max_retries})

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._files import write_atomic
+from ..client import write_atomic
 
 __all__ = [
     "COUNTS",
@@ -123,6 +123,8 @@ class Usage:
         if not self.rows:
             lines.append("(nothing generated yet)")
         lines.append(self.today_line())
+        # A cancelled request that had already been sent stays counted: the service may bill it.
+        lines.append("requests cancelled after they were sent are counted: the service may still bill them")
         lines.append(f"ledger: {self.path}")
         return "\n".join(lines)
 

@@ -154,7 +154,7 @@ function truncate(text, length) {
 function describeParams(params) {
   return Object.entries(params ?? {}).map(([k, v]) => `${k} ${v}`).join(" · ");
 }
-function describeSpend(spend) {
+function describeSpend(spend, cancelledAfterSending2 = 0) {
   if (!spend || typeof spend.images !== "number") return "";
   const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
   const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
@@ -164,7 +164,8 @@ function describeSpend(spend) {
   const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
   const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
   const day = spend.emulator ? "Today (UTC) on the emulator, not billed" : "Today (UTC)";
-  return `${day}: ${images}, ${usd}${unpriced}${budget}`;
+  const cancelled = cancelledAfterSending2 ? ` · ${cancelledAfterSending2} cancelled after sending, counted (may be billed)` : "";
+  return `${day}: ${images}, ${usd}${unpriced}${budget}${cancelled}`;
 }
 
 // jobs.js
@@ -193,6 +194,9 @@ function jobLabel(job, nowMs) {
 }
 function isActive(job) {
   return job.state === "queued" || job.state === "running";
+}
+function cancelledAfterSending(jobs) {
+  return (jobs ?? []).filter((job) => job.state === "cancelled" && job.started_ms).length;
 }
 function summarizeJobs(jobs) {
   const counts = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
@@ -950,7 +954,7 @@ function render({ model, el }) {
   };
   const spendLine = h("div", { class: "jig-spend", "aria-live": "polite" });
   const showSpend = () => {
-    spendLine.textContent = describeSpend(model.get("spend"));
+    spendLine.textContent = describeSpend(model.get("spend"), cancelledAfterSending(context.list("jobs")));
     spendLine.hidden = !spendLine.textContent;
   };
   const form = createForm(context);
@@ -984,6 +988,7 @@ function render({ model, el }) {
   }
   add("error", () => showError(model.get("error") ?? ""));
   add("spend", showSpend);
+  add("jobs", showSpend);
   const refresh = (name) => {
     try {
       for (const view of views.get(name) ?? []) view();

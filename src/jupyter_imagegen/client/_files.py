@@ -15,7 +15,7 @@ import struct
 import zlib
 from typing import Any
 
-from ..client._svg import SVG_MIME, is_svg, with_comment
+from ._svg import SVG_MIME, is_svg, with_comment
 
 __all__ = [
     "provenance_bytes",

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .client._result import GeneratedImage
-from .runtime._templating import Axis, rows_and_columns
+from ..client import GeneratedImage
+from ..runtime import Axis, rows_and_columns
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -54,8 +54,8 @@ class LiveGrid:
 
     def render(self, outcomes: Outcomes, *, running: bool) -> tuple[dict[str, Any], dict[str, Any]]:
         """The ``(data, metadata)`` of the grid for ``outcomes`` (thumbnails made beforehand)."""
-        from .notebook._gallery import GridLayout, compose_grid
-        from .runtime._display import encode_preview, image_info, output_bundle
+        from ..client import encode_preview, image_info, output_bundle
+        from ._gallery import GridLayout, compose_grid
 
         captions = [caption(r, running=running) for r in outcomes]
         if len(self.axes) >= 2:
@@ -82,7 +82,7 @@ class LiveGrid:
 
     def _take(self, outcomes: Outcomes) -> bool:
         """Make the thumbnails of images not seen yet; True if there was any."""
-        from .notebook._gallery import thumbnail
+        from ._gallery import thumbnail
 
         new = [
             (i, r) for i, r in enumerate(outcomes) if isinstance(r, GeneratedImage) and i not in self._thumbs
@@ -92,7 +92,7 @@ class LiveGrid:
         return bool(new)
 
     def _show(self, bundle: dict[str, Any], metadata: dict[str, Any]) -> None:
-        from .notebook._session import display
+        from ._ipython_display import display
 
         if self._handle is None:
             self._handle = display(bundle, raw=True, metadata=metadata, display_id=True)

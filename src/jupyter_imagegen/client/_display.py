@@ -12,15 +12,12 @@ import base64
 import contextlib
 import hashlib
 import io
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from ..client._result import GeneratedImage
-    from ._cache import ImageCache
+from typing import Any, Literal, Protocol
 
 __all__ = [
     "DISPLAY_FORMATS",
     "PREVIEW_BUDGET",
+    "PreviewStore",
     "cached_preview",
     "encode_preview",
     "has_transparency",
@@ -38,6 +35,40 @@ PREVIEW_BUDGET = 185_000
 _QUALITIES = (85, 75, 65, 55)  # first that fits the budget; each try is a full encode
 
 
+class ShownImage(Protocol):
+    """What a preview needs of an image (a :class:`~._result.GeneratedImage`, which shows itself
+    through this module)."""
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def mime_type(self) -> str: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def height(self) -> int: ...
+
+    @property
+    def elapsed(self) -> float: ...
+
+    @property
+    def cached(self) -> bool: ...
+
+    @property
+    def provenance(self) -> dict[str, Any]: ...
+
+
+class PreviewStore(Protocol):
+    """Where previews made before are kept (the runtime's image cache)."""
+
+    def get_preview(self, digest: str, fmt: str) -> tuple[str, bytes] | None: ...
+
+    def put_preview(self, digest: str, fmt: str, mime: str, data: bytes) -> None: ...
+
+
 def has_transparency(image: Any) -> bool:
     """True when a PIL image has a pixel that is not fully opaque: it then embeds as PNG."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -46,7 +77,7 @@ def has_transparency(image: Any) -> bool:
     return False
 
 
-def preview_bytes(img: GeneratedImage, fmt: str = "auto") -> tuple[str, bytes]:
+def preview_bytes(img: ShownImage, fmt: str = "auto") -> tuple[str, bytes]:
     """``(mime, bytes)`` of the image as it should be embedded in a notebook."""
     if fmt not in DISPLAY_FORMATS:
         raise ValueError(f"display format must be one of {', '.join(DISPLAY_FORMATS)}, got {fmt!r}")
@@ -93,7 +124,7 @@ def encode_preview(source: Any, fmt: str = "auto") -> tuple[str, bytes]:
     return f"image/{fmt}", buffer.getvalue()
 
 
-def image_info(img: GeneratedImage) -> dict[str, Any]:
+def image_info(img: ShownImage) -> dict[str, Any]:
     """What an image's output records about it: its provenance, time, cache state and size."""
     return dict(img.provenance, elapsed=img.elapsed, cached=img.cached, width=img.width, height=img.height)
 
@@ -110,7 +141,7 @@ def output_bundle(
     return {mime: value, "text/plain": text}, {"jupyter_imagegen": info}
 
 
-def cached_preview(img: GeneratedImage, fmt: str, cache: ImageCache | None) -> tuple[str, bytes]:
+def cached_preview(img: ShownImage, fmt: str, cache: PreviewStore | None) -> tuple[str, bytes]:
     """:func:`preview_bytes`, from the cache when it was made before (Restart & Run All neither
     decodes nor re-encodes)."""
     digest = hashlib.sha256(img.data).hexdigest()
@@ -125,7 +156,7 @@ def cached_preview(img: GeneratedImage, fmt: str, cache: ImageCache | None) -> t
 
 
 def image_bundle(
-    img: GeneratedImage, fmt: str = "auto", cache: ImageCache | None = None
+    img: ShownImage, fmt: str = "auto", cache: PreviewStore | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``(data, metadata)`` pair of one image, for ``_repr_mimebundle_`` and the magic."""
     mime, data = cached_preview(img, fmt, cache)
