@@ -18,8 +18,10 @@ from jupyter_imagegen.runtime._runtime import get_runtime
 
 CONCURRENCY = 32
 # Each worker holds one connection at a time (the answer's, then the image download's), and the
-# emulator keeps connections alive: a pool that fits never needs more.
-MOST_CONNECTIONS = CONCURRENCY
+# emulator keeps connections alive. On a busy machine a worker's next request can start while its
+# last connection is still being handed back to the pool, which then opens one more; twice the
+# workers is the bound, against one connection per request (512 here) for a pool that does not fit.
+MOST_CONNECTIONS = 2 * CONCURRENCY
 
 
 @pytest.fixture
