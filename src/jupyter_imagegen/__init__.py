@@ -48,7 +48,7 @@ if TYPE_CHECKING:
         list_models,
         models,
     )
-    from .notebook import ImageGenPanel
+    from .notebook import Comparison, ImageGenPanel
     from .runtime import Usage
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "BatchResult",
     "BudgetExceededError",
     "Client",
+    "Comparison",
     "ConfigurationError",
     "ContentPolicyError",
     "GatewayOptions",
@@ -95,6 +96,7 @@ _LAZY = {
     "AsyncClient": ".client._async_client",
     "BatchResult": ".batches._result",
     "Client": ".client._client",
+    "Comparison": ".notebook._comparison",
     "GatewayOptions": ".client._request",
     "GeneratedImage": ".client._result",
     "GenerationResults": ".client._results",

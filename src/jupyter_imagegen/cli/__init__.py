@@ -154,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = [word for word in argv if word != "--debug"]
     args = _parser(chosen_model(words, get_runtime()), _model_help(words)).parse_args(words)
     args.debug = debug
+    args.words = words  # the command as typed, quoted on a comparison's contact sheet
     warnings.showwarning = _one_line_warning
     try:
         if args.command == "generate":

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
 from ..runtime import (
+    GridCell,
     add_request_options,
-    build_requests,
     check_image_count,
     expected_misses,
     get_runtime,
-    named_params,
+    plan_requests,
 )
 
 if TYPE_CHECKING:
@@ -50,8 +50,16 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
         help="what the image should show (none for a model that takes only images)",
     )
     add_request_options(gen, model, get_runtime())
-    gen.add_argument("-o", "--out", help="output file (default: named after the prompt, never overwriting)")
+    gen.add_argument(
+        "-o",
+        "--out",
+        help="output file (default: named after the prompt, never overwriting); when an option has "
+        "several values (a comparison), a folder for the originals and an index.html contact sheet",
+    )
     gen.add_argument("--overwrite", action="store_true", help="replace the -o file if it exists")
+    gen.add_argument(
+        "--dry-run", action="store_true", help="print the requests and their estimated cost; send nothing"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,18 +67,24 @@ def run(args: argparse.Namespace) -> int:
     one line on stderr, with its traceback under ``--debug``)."""
     runtime = get_runtime()
     check_image_count(args.n, runtime.max_images)
-    client = runtime.client()
-    requests = build_requests(
+    matrix = plan_requests(  # the one place a request option's several values are expanded
         runtime,
-        [args.prompt],
-        model=args.model,
-        params=named_params(args),
-        param_texts=args.param,
+        args,
+        [GridCell(args.prompt, ())],
         images=args.image or None,
         mask=args.mask,
-        variations=args.n,
-        gateway={"skip_cache": args.refresh},
+        skip_cache=args.refresh,
+        command=_command_line(getattr(args, "words", sys.argv[1:])),
     )
+    if args.dry_run:
+        print(matrix.dry_run(runtime, refresh=args.refresh))
+        return 0
+    if matrix.varying:
+        from ._compare import run_comparison
+
+        return run_comparison(runtime, matrix, args)
+    client = runtime.client()
+    requests = matrix.requests
     # An existing -o file is fine when the answer will come from the cache: the same command run
     # again rewrites nothing, costs nothing and says "cached" (an image that differs from the
     # file is still refused when it is written, and was free).
@@ -93,6 +107,13 @@ def run(args: argparse.Namespace) -> int:
             how = "cached" if image.cached else f"{image.elapsed:.1f} s"
             print(f"{path}  ({image.width}x{image.height}, {image.model}, {how})")
     return 2 if failed else 0
+
+
+def _command_line(words: list[str]) -> str:
+    """The command as typed, for a contact sheet (arguments only: settings stay in the environment)."""
+    import shlex
+
+    return "imagegen " + " ".join(shlex.quote(word) for word in words)
 
 
 def _check_output(out: str | None, count: int, may_exist: bool) -> str | None:

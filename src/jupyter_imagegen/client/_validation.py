@@ -9,6 +9,7 @@ minLength/maxLength, maxItems, required and a closed ``additionalProperties``.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -170,6 +171,12 @@ def coerce_param(spec: ModelSpec, name: str, text: str) -> Any:
             return float(text)
     except ValueError:
         raise ValidationError(f"{name}: expected {kind}, got {text!r}") from None
+    if kind in ("array", "object") or (kind is None and text.lstrip()[:1] in ("[", "{")):
+        try:
+            return json.loads(text)
+        except ValueError:
+            if kind is not None:
+                raise ValidationError(f"{name}: expected a JSON {kind}, got {text!r}") from None
     if kind == "boolean":
         lowered = text.strip().lower()
         if lowered in ("true", "1", "yes", "on"):

@@ -9,16 +9,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._comparison import Comparison
     from ._magic import load_ipython_extension, unload_ipython_extension
     from ._panel import ImageGenPanel
 
 _LAZY = {
+    "Comparison": "._comparison",
     "ImageGenPanel": "._panel",
     "load_ipython_extension": "._magic",
     "unload_ipython_extension": "._magic",
 }
 
 __all__ = [
+    "Comparison",
     "ImageGenPanel",
     "load_ipython_extension",
     "unload_ipython_extension",

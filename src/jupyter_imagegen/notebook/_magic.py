@@ -34,7 +34,7 @@ from ..runtime import (
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ..runtime import Axis
+    from ..runtime import Axis, GridCell
     from ._session import CellJob
 
 __all__ = ["ImageGenMagics", "load_ipython_extension", "unload_ipython_extension"]
@@ -77,6 +77,9 @@ class ImageGenMagics(Magics, ImageGenConfig):
 
             %imagegen -i fox --save out/ the same fox at night   (edit the image in `fox`)
 
+            %imagegen -m openai/gpt-image-1.5,openai/gpt-image-2 -q low,high -o cmp a fox
+            (several values compare: one labelled matrix with times and costs; --dry-run first)
+
         Identical cells reuse images from the disk cache (--refresh for new ones). Defaults, shared
         with the panel, batch() and the imagegen command: %config ImageGenMagics.quality = "low"
         (also model, size, style, display_format, gateway, cache, api_cache, cache_dir,
@@ -99,12 +102,15 @@ class ImageGenMagics(Magics, ImageGenConfig):
         from ..runtime import GridCell, expand_grid, fill
 
         split: list[str] = arg_split(line, posix=False, strict=False)  # type: ignore[no-untyped-call]
-        words = [_unquote(word) for word in split]
+        # A quoted word with a comma keeps its quotes: to an option that takes several values
+        # they say "one value"; everything else is unquoted after parsing.
+        words = [word if "," in word else _unquote(word) for word in split]
         parser = magic_parser(chosen_model(words, self.runtime))
         if "-h" in words or "--help" in words:
             print(parser.format_help())
             return
         args = parser.parse_args(words)
+        _unquote_plain(args)
         if args.usage:
             print(self.runtime.usage_report())
             return
@@ -127,23 +133,32 @@ class ImageGenMagics(Magics, ImageGenConfig):
             axes, cells = expand_grid(cell.strip(), namespace)
         else:
             cells, axes = [GridCell(fill(cell.strip(), namespace), ())], []
-        job = self._job(args, [c.prompt for c in cells], axes, namespace)
+        command = f"%%imagegen {line}\n{cell.strip()}" if cell is not None else f"%imagegen {line}"
+        job = self._job(args, cells, axes, namespace, command)
+        if args.dry_run:
+            assert job.matrix is not None
+            print(job.matrix.dry_run(self.runtime, refresh=args.refresh))
+            return
         self._execute(job, args.out)
 
     def _show_panel(self, args: Any, prompt: str) -> None:
-        from ..runtime import model_spec
+        from ..runtime import compares, model_spec
         from ._ipython_display import display
         from ._panel import ImageGenPanel
 
+        if compares(args):
+            raise UsageError("--panel takes one value for each option; compare in a cell without --panel.")
         model = args.model or self.runtime.default_model()
         params = request_params(
             args, model_spec(self.runtime, model)
         )  # --param values too; %config fills the rest
         display(ImageGenPanel(prompt.strip(), model=model, params=params, variations=args.n))
 
-    def _job(self, args: Any, prompts: list[str], axes: list[Axis], namespace: dict[str, Any]) -> CellJob:
+    def _job(
+        self, args: Any, cells: list[GridCell], axes: list[Axis], namespace: dict[str, Any], command: str
+    ) -> CellJob:
         from ..client import image_source_bytes, is_url_source
-        from ..runtime import Axis, build_requests, named_params
+        from ..runtime import plan_requests
         from ._session import CellJob
 
         runtime = self.runtime
@@ -152,34 +167,27 @@ class ImageGenMagics(Magics, ImageGenConfig):
         flat = [item for s in sources for item in (s if isinstance(s, (list, tuple)) else [s])]
         images = [s if is_url_source(s) else image_source_bytes(s) for s in flat]
         mask = None if args.mask is None else self._image_source(args.mask, namespace)
-        total = len(prompts) * args.n
-        if total > runtime.max_images:
-            raise UsageError(
-                f"This cell asks for {total} images; the limit is {runtime.max_images}. Use fewer "
-                "values or a smaller -n, or raise %config ImageGenMagics.max_images."
-            )
-        requests = build_requests(
+        matrix = plan_requests(  # the one place a request option's several values are expanded
             runtime,
-            prompts,
-            model=args.model,
-            params=named_params(args),
-            param_texts=args.param,
-            images=images or None,
+            args,
+            cells,
+            axes,
+            images=images,
             mask=mask,
-            variations=args.n,
-            gateway={"gateway_id": args.gateway, "skip_cache": args.skip_gateway_cache or args.refresh},
+            gateway_id=args.gateway,
+            skip_cache=args.skip_gateway_cache or args.refresh,
+            command=command,
         )
-        if args.n > 1:
-            axes = [*axes, Axis("variation", tuple(f"#{i + 1}" for i in range(args.n)))]
         return CellJob(
-            requests,
-            axes=axes,
-            grid=args.grid or total > 1,
+            matrix.requests,
+            axes=matrix.axes,
+            grid=args.grid or len(matrix.requests) > 1,
             display=not args.no_display,
             display_format=runtime.display_format(args.display_format),
             refresh=args.refresh,
             save_dir=args.save,
             cell_size=self.grid_cell_size,
+            matrix=matrix,
         )
 
     def _execute(self, job: CellJob, out: str | None) -> None:
@@ -188,10 +196,18 @@ class ImageGenMagics(Magics, ImageGenConfig):
 
         if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
             raise UsageError(f"-o needs a variable name, got {out!r}.")
-        outcome = run_cell(self.runtime, job)
+        result: Any = None
+        if job.matrix is not None and job.matrix.varying:
+            from ._compare_cell import run_comparison_cell
+
+            outcome, result = run_comparison_cell(self.runtime, job, job.matrix)
+        else:
+            outcome = run_cell(self.runtime, job)
+            if outcome.images:
+                single = len(job.requests) == 1 and not job.grid and len(outcome.images) == 1
+                result = outcome.images[0] if single else outcome.images
         if out is not None and self.shell is not None and outcome.images:  # a failure keeps the old value
-            single = len(job.requests) == 1 and not job.grid and len(outcome.images) == 1
-            self.shell.user_ns[out] = outcome.images[0] if single else outcome.images
+            self.shell.user_ns[out] = result
         if outcome.interrupted:
             kept = f"{len(outcome.images)} finished image(s) kept" + (f" in {out}" if out else "")
             raise KeyboardInterrupt(f"{kept}; the other requests were cancelled.")
@@ -231,6 +247,7 @@ def magic_parser(model: str) -> MagicArgumentParser:
     add("--skip-gateway-cache", action="store_true", help="bypass the AI Gateway's cache")
     add("--panel", action="store_true", help="show the control panel, prefilled from the options")
     add("--usage", action="store_true", help="show images and estimated spend per day and model")
+    add("--dry-run", action="store_true", help="print the requests and their estimated cost; send nothing")
     add("prompt", nargs="*", help="the prompt (line form only; in a cell it is the body)")
     return parser
 
@@ -245,6 +262,15 @@ def _help_with_models() -> str:
 # ``%imagegen?`` asks an object's getdoc() before its docstring: the help then lists every model's
 # parameters, live catalog ones included. (setattr: mypy knows no such attribute on a function.)
 setattr(ImageGenMagics.imagegen, "getdoc", _help_with_models)  # noqa: B010
+
+
+def _unquote_plain(args: Any) -> None:
+    """Unquote what is not a request option (those split their own quoted values)."""
+    args.prompt = [_unquote(word) for word in args.prompt]
+    args.image = [_unquote(word) for word in args.image]
+    for name in ("out", "save", "gateway"):
+        if getattr(args, name):
+            setattr(args, name, _unquote(getattr(args, name)))
 
 
 def _unquote(text: str) -> str:

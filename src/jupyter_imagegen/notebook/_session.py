@@ -21,7 +21,7 @@ from ._live_grid import LiveGrid
 
 if TYPE_CHECKING:
     from ..client import ImageRequest
-    from ..runtime import ImageCache, Runtime
+    from ..runtime import ImageCache, Matrix, Runtime
 
 _log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class CellJob:
     refresh: bool = False
     save_dir: str | None = None
     cell_size: int = 384
+    matrix: Matrix | None = None  # how the requests were planned; a comparison shows as a matrix
 
 
 @dataclass
@@ -64,9 +65,13 @@ def run_cell(runtime: Runtime, job: CellJob) -> CellOutcome:
             handle.update({"text/plain": text}, raw=True)
 
     single = len(job.requests) == 1 and not job.grid
-    live = (
-        LiveGrid(job.axes, fmt=job.display_format, cell=job.cell_size) if job.display and not single else None
-    )
+    live: LiveGrid | None = None
+    if job.display and job.matrix is not None and job.matrix.varying:
+        from ._live_matrix import LiveMatrix
+
+        live = LiveMatrix(job.matrix, fmt=job.display_format, cell=job.cell_size)
+    elif job.display and not single:
+        live = LiveGrid(job.axes, fmt=job.display_format, cell=job.cell_size)
     try:
         ran = runtime.run(
             job.requests,
@@ -141,7 +146,12 @@ def status_line(outcome: CellOutcome, total: int) -> str:
             parts.append(f"seed {only.seed}")
     else:
         count = f"{total} images" if len(images) == total else f"{len(images)} of {total} images"
-        parts = [images[0].model, count, f"{outcome.elapsed:.1f} s"]
+        models = sorted({image.model for image in images})
+        parts = [
+            models[0] if len(models) == 1 else f"{len(models)} models",
+            count,
+            f"{outcome.elapsed:.1f} s",
+        ]
         cached = sum(image.cached for image in images)
         if cached:
             parts.append("all cached" if cached == total else f"{cached} cached")

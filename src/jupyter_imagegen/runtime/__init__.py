@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ._builder import CATALOG_WAIT, build_call, build_requests, learn_model_soon, model_spec
     from ._cache import ImageCache
     from ._cache_entry import service_of
+    from ._compare import Matrix, compares, first_value, plan_requests, split_values
     from ._fetch import expected_misses, fetch, fetch_async, reserve_misses
     from ._options import add_request_options, chosen_model, named_params, request_params
     from ._reservation import Charge, Reservation
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
     from ._usage import Usage
 
 _LAZY = {
+    "Matrix": "._compare",
+    "compares": "._compare",
+    "first_value": "._compare",
+    "plan_requests": "._compare",
+    "split_values": "._compare",
     "CATALOG_WAIT": "._builder",
     "build_call": "._builder",
     "build_requests": "._builder",
@@ -62,6 +68,7 @@ __all__ = [
     "GridCell",
     "ImageCache",
     "ImageGenConfig",
+    "Matrix",
     "Meter",
     "Reservation",
     "RunOutcome",
@@ -72,20 +79,24 @@ __all__ = [
     "build_requests",
     "check_image_count",
     "chosen_model",
+    "compares",
     "expand_grid",
     "expected_misses",
     "fetch",
     "fetch_async",
     "fill",
+    "first_value",
     "get_runtime",
     "learn_model_soon",
     "model_spec",
     "named_params",
+    "plan_requests",
     "request_params",
     "reserve_misses",
     "rows_and_columns",
     "service_of",
     "spend_today",
+    "split_values",
 ]
 
 

@@ -47,8 +47,8 @@ def add_request_options(
     parser.add_argument(
         "-m",
         "--model",
-        help=f"model id (default: %%config model, $IMAGEGEN_MODEL, else {DEFAULT_MODEL}; "
-        "imagegen models lists them)",
+        help=f"model id; in %%imagegen and imagegen generate several, comma-separated, to compare them (default: %%config model, "
+        f"$IMAGEGEN_MODEL, else {DEFAULT_MODEL}; imagegen models lists them)",
     )
     for name in MODEL_DEFAULTS:
         flags = [_SHORT[name], f"--{name}"] if name in _SHORT else [f"--{name}"]
@@ -61,7 +61,9 @@ def add_request_options(
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help=f"any other parameter of the model's schema, e.g. steps=4 (repeatable){takes}",
+        help=f"any other parameter of the model's schema, e.g. steps=4 (repeatable){takes}; "
+        "in %%imagegen and imagegen generate every request option takes several values to "
+        "compare, e.g. steps=4,8",
     )
     limit = runtime.max_images
     parser.add_argument(
@@ -88,14 +90,17 @@ def add_request_options(
 
 
 def chosen_model(words: Sequence[str], runtime: Runtime) -> str:
-    """The model the words ask for (``-m``/``--model``), else the runtime's default."""
+    """The model the words ask for (``-m``/``--model``; the first of several), else the
+    runtime's default."""
+    from ._compare import first_value
+
     for index, word in enumerate(words):
         if word in ("-m", "--model") and index + 1 < len(words):
-            return words[index + 1]
+            return first_value(words[index + 1])
         if word.startswith("--model="):
-            return word.partition("=")[2]
+            return first_value(word.partition("=")[2])
         if word.startswith("-m") and len(word) > 2 and not word.startswith("--"):
-            return word[2:]
+            return first_value(word[2:])
     return runtime.default_model()
 
 
