@@ -81,7 +81,8 @@ class ImageRequest:
     """A prompt, a model, its parameters and input images, checked against the model's schema.
 
     ``images`` holds each input image's bytes, or an ``https://`` URL for a model that takes URLs;
-    ``mask`` likewise, for a model that takes one."""
+    ``mask`` likewise, for a model that takes one (``mask_image=`` when building; a ``mask``
+    parameter is the model's own field, sent as given)."""
 
     prompt: str
     model: str
@@ -100,7 +101,7 @@ class ImageRequest:
         images: Any = None,
         gateway: GatewayOptions | None = None,
         variation: int = 0,
-        mask: Any = None,
+        mask_image: Any = None,
         **params: Any,
     ) -> ImageRequest:
         """Validate and build; raises :class:`ValidationError` naming the fix."""
@@ -125,17 +126,17 @@ class ImageRequest:
                     f"{name}={clean[name]!r}: one call makes one image; for variations use "
                     f"generate_many([prompt] * {clean[name]!r}) in Python, or -n in %%imagegen and imagegen."
                 )
-        reserved = {"prompt", "images", "image", "image_input", "image_b64", "mask"}
+        reserved = {"prompt", "images", "image", "image_input", "image_b64"}
         found = spec.image_input
         reserved.update(found.names if found else ())
         for name in sorted(reserved & set(clean)):
             raise ValidationError(
                 "Pass the prompt once, as the first argument."
                 if name == "prompt"
-                else f"Pass input images with images=... (a mask with mask=...), not as the {name!r} parameter."
+                else f"Pass input images with images=..., not as the {name!r} parameter."
             )
         image_sources = collect_images(images, spec)
-        mask_source = collect_mask(mask, spec)
+        mask_source = collect_mask(mask_image, spec)
         validate_params(spec, with_placeholders(spec, prompt, clean, image_sources, mask_source))
         _warn_unlisted_params(spec, clean)
         gateway = gateway or NO_GATEWAY_OPTIONS

@@ -117,7 +117,7 @@ def build_requests(
             prompt,
             model=chosen_model,
             images=images,
-            mask=mask,
+            mask_image=mask,
             gateway=options,
             variation=first_variation + i,
             **values,
