@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from jupyter_imagegen import Client
-from jupyter_imagegen.runtime._fetch import fetch
+from jupyter_imagegen.runtime._fetch import fetch_async
 from jupyter_imagegen.runtime._runtime import get_runtime
 from jupyter_imagegen.runtime._usage import UsageLedger
 
@@ -65,10 +65,14 @@ def main() -> None:
                 without_ledger(lambda _: runtime.run(cell)), lambda _: runtime.run(cell), CELL_ROUNDS
             )
             fresh = [client.prepare(f"a harbour {i}", model=MODEL) for i in range(2 * ROUNDS)]
+            sender = runtime.async_client(runtime.loop.loop())
+
+            def send(index: int) -> object:  # one request through the fetch path, on the runtime's loop
+                spend = runtime.meter().reservation()
+                return runtime.loop.call(fetch_async(sender, fresh[index], None, spend=spend))
+
             plain_send, metered_send = paired_medians(
-                without_ledger(lambda i: fetch(client, fresh[i], None, spend=runtime.meter().reservation())),
-                lambda i: fetch(client, fresh[ROUNDS + i], None, spend=runtime.meter().reservation()),
-                ROUNDS,
+                without_ledger(send), lambda i: send(ROUNDS + i), ROUNDS
             )
         runtime.close()
     cell_ratio = cached_metered / cached_plain
@@ -82,7 +86,7 @@ reads and writes made no-ops, the two run alternately.
 
 | path | without the ledger (baseline), ms | with it, ms |
 |---|---|---|
-| a request sent (`fetch`, reserved then settled; median of {ROUNDS}) | {plain_send:.3f} | {metered_send:.3f} (+{added:.3f}) |
+| a request sent (`fetch_async`, reserved then settled; median of {ROUNDS}) | {plain_send:.3f} | {metered_send:.3f} (+{added:.3f}) |
 | a cell of {CELL} cached images (`Runtime.run`; median of {CELL_ROUNDS}) | {cached_plain:.3f} | {cached_metered:.3f} ({cell_ratio:.2f}x) |
 
 The ledger adds **{added:.2f} ms** to a request sent, and a cached cell takes **{cell_ratio:.2f}x**

@@ -12,6 +12,7 @@ Run: python bench/p7d_client_cpu_at_rate.py
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import statistics
@@ -66,7 +67,7 @@ async def bare_side(model: str) -> float:
         async def one(i: int) -> bytes:
             if model == "flux":
                 answer = await client.post(f"{base}/{model_id}", headers=auth, json={"prompt": f"fox {i}"})
-                return bytes(answer.json()["result"]["image"], "ascii")
+                return base64.b64decode(answer.json()["result"]["image"])
             answer = await client.post(
                 base, headers=auth, json={"model": model_id, "input": {"prompt": f"fox {i}", **params}}
             )
@@ -153,7 +154,8 @@ def main() -> None:
 up, against the emulator in its own process with {LATENCY:g} s latency ({machine()}). Each side in
 fresh processes, {REPEATS} per side, alternating; CPU is the child's process time, every thread
 included; medians, ratio range in brackets. Baseline: a bare `httpx.AsyncClient` loop sending the
-same requests at the same pace (post, then the download for a URL model), nothing checked.
+same requests at the same pace (post, then the download for a URL model; a base64 image decoded,
+as in P2), nothing checked.
 
 | model | bare loop ms | `AsyncClient.generate` ms | ratio | blocking `Client` from threads ms (ratio) |
 |---|---|---|---|---|

@@ -18,16 +18,38 @@ export function pyLiteral(value) {
   return `{${items.join(", ")}}`;
 }
 
+// Characters that end or split the magic's line (Python's splitlines breaks on all of them).
+const LINE_BREAKING = /[\x00-\x1f\x7f\x85\u2028\u2029]/;
+
 /**
  * A word for the magic's option line, which splits on spaces and strips one pair of matching
- * outer quotes (no escapes); null when the text holds both kinds of quote and cannot be written.
+ * outer quotes (no escapes; the magic expands nothing in its line, so braces, `$` and backslashes
+ * are read as written). Every word but a plain name is quoted. Null when the text cannot be
+ * written on one line so that it reads back exactly: both kinds of quote, or a line break or
+ * other control character.
  */
 export function magicQuote(text) {
   const s = String(text);
-  if (/^[^\s'"]+$/.test(s)) return s;
+  if (LINE_BREAKING.test(s)) return null;
+  if (/^[A-Za-z0-9_@./:=+-]+$/.test(s)) return s;
   if (!s.includes('"')) return `"${s}"`;
   if (!s.includes("'")) return `'${s}'`;
   return null;
+}
+
+/** The ``--param`` word for one value, or null when only the Python call can say it exactly. */
+export function magicParam(name, value) {
+  if (value === null || value === undefined || typeof value === "object") return null;
+  const key = String(name);
+  if (key === "" || key.includes("=") || value === "") return null;
+  return magicQuote(`${key}=${value}`);
+}
+
+/** A parameter name as a comment may show it: escaped, so it can never end the comment's line. */
+function commentName(name) {
+  const s = String(name);
+  if (/^[A-Za-z0-9_.-]+$/.test(s)) return s;
+  return JSON.stringify(s).replace(/[\x7f\x85\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function isIdentifier(name) {
@@ -46,16 +68,21 @@ function gatewayEntries(gateway) {
 }
 
 /**
- * The ``%%imagegen`` cell that makes this image. Variation k is the k-th image of ``-n``; gateway
- * options the magic has no flag for are left to the Python call. The cell body is a template in
- * the magic (``{name}`` is filled from the notebook), so literal braces are doubled.
+ * The ``%%imagegen`` cell that makes this image, and notes on what it leaves to the Python call
+ * (shown beside the cell, never in it: a cell magic must be the cell's first line). Variation k
+ * is the k-th image of ``-n``; gateway options the magic has no flag for are left to the Python
+ * call. The cell body is a template in the magic (``{name}`` is filled from the notebook), so
+ * literal braces are doubled.
  */
-export function magicCode(item) {
-  const words = ["%%imagegen", "--model", magicQuote(item.model)];
+export function magicParts(item) {
+  const words = ["%%imagegen"];
   const notes = [];
+  const model = magicQuote(item.model);
+  if (model === null) notes.push("# the model id cannot be written on this line: see the Python call");
+  else words.push("--model", model);
   for (const [name, value] of Object.entries(item.params ?? {})) {
-    const word = magicQuote(`${name}=${value}`);
-    if (word === null) notes.push(`# ${name} holds both kinds of quote: set it in the Python call`);
+    const word = magicParam(name, value);
+    if (word === null) notes.push(`# ${commentName(name)} cannot be written on this line: set it in the Python call`);
     else words.push("--param", word);
   }
   if (item.variation) {
@@ -71,7 +98,12 @@ export function magicCode(item) {
     notes.push(`# editing: add --image PATH (or a variable name) for each of the ${item.inputs} input image(s)`);
   }
   const body = String(item.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
-  return [...notes, words.join(" "), body].join("\n");
+  return { cell: [words.join(" "), body].join("\n"), notes };
+}
+
+/** The ``%%imagegen`` cell alone (see :func:`magicParts`). */
+export function magicCode(item) {
+  return magicParts(item).cell;
 }
 
 /** The Python call that makes this image. */
@@ -96,7 +128,8 @@ export function pythonCode(item) {
   return lines.join("\n");
 }
 
-/** Both forms, as the "copy as code" dialog shows them. */
+/** Both forms, and the notes on the cell, as the "copy as code" dialog shows them. */
 export function codeFor(item) {
-  return { magic: magicCode(item), python: pythonCode(item) };
+  const { cell, notes } = magicParts(item);
+  return { magic: cell, notes: notes.join("\n"), python: pythonCode(item) };
 }

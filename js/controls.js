@@ -1,5 +1,6 @@
 // The form's controls, described from a model's schema, and the reducers of the form's values.
 // Pure functions (no DOM), covered by `node --test`.
+import { asText } from "./text.js";
 
 // Enums with at most this many short options show as toggle buttons, others as a dropdown.
 const TOGGLE_MAX_OPTIONS = 4;
@@ -33,14 +34,16 @@ export function controlFor(name, rule) {
   const base = {
     name,
     label: labelFor(name),
-    help: r.description ?? "",
+    help: asText(r.description),
     default: r.default ?? null,
   };
   if (Array.isArray(r.enum)) {
+    // The values as the schema gives them (sent as they are), each shown as text.
     const options = r.enum.slice();
-    const short = options.every((o) => String(o).length <= TOGGLE_MAX_LABEL);
+    const labels = options.map(asText);
+    const short = labels.every((label) => label.length <= TOGGLE_MAX_LABEL);
     const kind = options.length <= TOGGLE_MAX_OPTIONS && short ? "toggle" : "select";
-    return { ...base, kind, options };
+    return { ...base, kind, options, labels };
   }
   switch (r.type) {
     case "boolean":
@@ -66,13 +69,21 @@ export function controlFor(name, rule) {
 }
 
 /**
- * The controls for a model's parameters, in schema order, editable ones only; those the model
- * requires besides the prompt (``required``) say so in their label.
+ * The controls for a model's parameters, in schema order, editable ones only: a rule that cannot
+ * be described leaves out its own control, never the others. Those the model requires besides
+ * the prompt (``required``) say so in their label.
  */
 export function controlsFor(parameters, required = []) {
   const needed = new Set(required ?? []);
-  return Object.entries(parameters ?? {})
-    .map(([name, rule]) => controlFor(name, rule))
+  const described = [];
+  for (const [name, rule] of Object.entries(parameters ?? {})) {
+    try {
+      described.push(controlFor(name, rule));
+    } catch {
+      // an unreadable rule: that parameter is left to the model's default
+    }
+  }
+  return described
     .filter((control) => control.kind !== "unsupported")
     .map((control) =>
       needed.has(control.name) ? { ...control, required: true, label: `${control.label} (required)` } : control,

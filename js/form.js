@@ -73,9 +73,14 @@ export function createForm({ model, list, send, setState, uid }) {
   function showControls() {
     const info = model.get("model_info") ?? {};
     const params = model.get("params") ?? {};
-    const rows = controlsFor(info.parameters, info.required).map((control) =>
-      controlRow(control, params, uid, setParam),
-    );
+    const rows = controlsFor(info.parameters, info.required).map((control) => {
+      try {
+        return controlRow(control, params, uid, setParam);
+      } catch {
+        // One control that cannot be drawn says so in its row; the others are still shown.
+        return h("div", { class: "jig-control", text: `${control.label}: cannot be shown (left to the model's default)` });
+      }
+    });
     // Rebuilding replaces the inputs; keep the keyboard focus where the user left it.
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);

@@ -93,6 +93,25 @@ describe("controls from a schema", () => {
     );
   });
 
+  test("any enum value, description or default is shown as text and one bad rule hides no other", () => {
+    const hostile = { toString: 1 }; // String(hostile) throws
+    const controls = Controls.controlsFor({
+      style: { type: "string", enum: [hostile, "vivid", 3, null], description: hostile, default: hostile },
+      broken: { get enum() { throw new Error("a getter that throws"); } },
+      steps: { type: "integer", minimum: 1, maximum: 8 },
+    });
+    assert.deepEqual(controls.map((c) => c.name), ["style", "steps"]);
+    const [style] = controls;
+    assert.deepEqual(style.labels, ['{"toString":1}', "vivid", "3", ""]);
+    assert.equal(style.options[0], hostile); // sent as the schema gives it
+    assert.equal(style.help, '{"toString":1}');
+    assert.equal(Text.asText(hostile), '{"toString":1}');
+    const loop = {};
+    loop.self = loop;
+    assert.equal(Text.asText(loop), "[object Object]");
+    assert.equal(Text.describeParams({ style: hostile }), 'style {"toString":1}');
+  });
+
   test("switching schemas changes the controls", () => {
     const gpt = { quality: { enum: ["low", "high"] }, size: { enum: ["256x256", "512x512"] } };
     const flux = { steps: { type: "integer", maximum: 8 } };
@@ -168,6 +187,49 @@ describe("copy as code", () => {
     assert.equal(Code.magicQuote(`x=it's "so"`), null);
   });
 
+  test("every magic value is quoted so that the magic reads it back exactly, or left to the python call", () => {
+    // The magic splits its line on whitespace outside quotes and strips one pair of outer quotes.
+    const readBack = (word) => (/^(["']).*\1$/s.test(word) ? word.slice(1, -1) : word);
+    const hostile = [
+      "{__import__('pathlib').Path('X').touch() or 'vivid'}",
+      "$HOME $(id) ${x}",
+      "{{doubled}} and }{",
+      'say "hi"',
+      "it's",
+      `both ' and "`,
+      "back\\slash\\",
+      "new\nline",
+      "carriage\rreturn",
+      "line\u2028separator",
+      "tab\there",
+      "-n 5 --refresh",
+      "#not a comment",
+      "",
+    ];
+    for (const value of hostile) {
+      const word = Code.magicParam("negative_prompt", value);
+      if (word === null) {
+        assert.ok(/['"].*['"]|[\x00-\x1f\u2028]|^$/s.test(value), `refused without need: ${JSON.stringify(value)}`);
+        continue;
+      }
+      assert.ok(!/[\n\r\u2028\u2029]/.test(word), word);
+      if (!/^["']/.test(word)) assert.ok(!/\s/.test(word), word);
+      assert.equal(readBack(word), `negative_prompt=${value}`);
+    }
+    assert.equal(Code.magicParam("steps", 4), "steps=4");
+    assert.equal(Code.magicParam("a=b", "x"), null);
+    assert.equal(Code.magicParam("list", ["a"]), null);
+    assert.equal(Code.magicParam("obj", { toString: 1 }), null);
+    assert.equal(Code.magicParam("none", null), null);
+  });
+
+  test("a note naming a hostile parameter stays on its comment line", () => {
+    const { notes, magic } = Code.codeFor({ ...item, params: { "bad\nname\u2028": `it's "x"` } });
+    assert.equal(notes.split("\n").length, 1, notes);
+    assert.ok(notes.startsWith("# ") && !/[\u2028\u2029]/.test(notes), notes);
+    assert.ok(magic.startsWith("%%imagegen "), magic);
+  });
+
   test("the magic cell names the model and parameters and escapes template braces", () => {
     const code = Code.magicCode(item);
     const [first, ...body] = code.split("\n");
@@ -176,15 +238,17 @@ describe("copy as code", () => {
   });
 
   test("the magic cell carries variation, gateway options and an editing note", () => {
-    const code = Code.magicCode({
+    const parts = Code.codeFor({
       ...item,
       params: { negative_prompt: "blurry, dark", odd: `it's "x"` },
       variation: 2,
       inputs: 1,
       gateway: { gateway_id: "my gw", skip_cache: true, cache_ttl: 600, cache_key: "", request_timeout_ms: null },
     });
+    const code = `${parts.notes}\n${parts.magic}`;
     const lines = code.split("\n");
-    assert.ok(lines.includes("# odd holds both kinds of quote: set it in the Python call"), code);
+    assert.ok(parts.magic.startsWith("%%imagegen "), parts.magic); // a cell magic is the cell's first line
+    assert.ok(lines.includes("# odd cannot be written on this line: set it in the Python call"), code);
     assert.ok(lines.includes("# this image is the last of the 3 variations"), code);
     assert.ok(lines.includes("# gateway option cache_ttl has no magic flag: see the Python call"), code);
     assert.ok(lines.some((l) => l.startsWith("# editing: add --image PATH")), code);
@@ -205,7 +269,7 @@ describe("copy as code", () => {
     assert.ok(code.includes('images=["input-1.png", "input-2.png"]'));
     assert.ok(code.includes("variation=3"));
     assert.ok(code.includes('**{"odd-name": 1}'));
-    assert.deepEqual(Object.keys(Code.codeFor(item)), ["magic", "python"]);
+    assert.deepEqual(Object.keys(Code.codeFor(item)), ["magic", "notes", "python"]);
   });
 });
 

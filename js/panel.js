@@ -13,6 +13,18 @@ import { describeSpend } from "./text.js";
 
 const LISTS = ["jobs", "gallery"];
 
+// The kernel also saves a snapshot of the gallery beside the panel, for viewers without a kernel
+// (GitHub, nbviewer, nbconvert). While the panel is live it repeats the gallery, so once the
+// kernel has answered, a style rule hides it (a rule, not the element: the snapshot is re-rendered
+// each time the kernel updates it).
+function hideSnapshot(id) {
+  if (!id || document.querySelector(`style[data-jig-snapshot="${id}"]`)) return;
+  const style = document.createElement("style");
+  style.dataset.jigSnapshot = id;
+  style.textContent = `.jig-snapshot[data-snapshot="${id}"] { display: none; }`;
+  document.head.append(style);
+}
+
 function render({ model, el }) {
   const listeners = [];
   const on = (event, fn) => {
@@ -105,6 +117,7 @@ function render({ model, el }) {
     if (!LISTS.includes(trait)) on(`change:${trait}`, () => refresh(trait));
   }
   on("msg:custom", (msg, buffers) => {
+    if (msg?.type === "gallery" && msg.reset) hideSnapshot(model.get("snapshot_id"));
     if (LISTS.includes(msg?.type)) {
       // A gallery item's thumbnail is the buffer at its index.
       const items = (msg.items ?? []).map((item, i) => (msg.type === "gallery" ? { ...item, thumb: buffers?.[i] } : item));

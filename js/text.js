@@ -12,15 +12,30 @@ export function formatSeconds(seconds) {
   return `${minutes} min ${rest} s`;
 }
 
+/**
+ * Any value as text, never throwing: a schema or a synced trait may hold an object whose
+ * ``toString`` is not a function (``{"toString": 1}``), which ``String()`` cannot convert.
+ */
+export function asText(value) {
+  if (typeof value === "string") return value;
+  if (value === null || value === undefined) return "";
+  if (typeof value !== "object" && typeof value !== "function") return String(value);
+  try {
+    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 export function truncate(text, length) {
-  const s = String(text ?? "");
+  const s = asText(text);
   return s.length <= length ? s : `${s.slice(0, Math.max(0, length - 1))}…`;
 }
 
 /** "size 512x512 · quality low". */
 export function describeParams(params) {
   return Object.entries(params ?? {})
-    .map(([k, v]) => `${k} ${v}`)
+    .map(([k, v]) => `${k} ${asText(v)}`)
     .join(" · ");
 }
 

@@ -3,6 +3,7 @@
 // that goes back to the model's default. Changes go to ``setParam(name, value)``; null clears.
 import { shownValue } from "./controls.js";
 import { h } from "./dom.js";
+import { asText } from "./text.js";
 
 /** A number box's value, or null when it is empty (the model default). */
 export function numberOrNull(input) {
@@ -43,24 +44,29 @@ function controlWidget(control, value, isSet, id, setParam) {
       return h(
         "span",
         { class: "jig-toggles", role: "group", id, "aria-labelledby": `${id}-label` },
-        control.options.map((option) => {
+        control.options.map((option, i) => {
           const on = isSet && value === option;
           return h("button", {
             class: `jig-toggle${on ? " jig-on" : ""}`,
-            text: String(option),
+            text: control.labels[i],
             "aria-pressed": String(on),
             onclick: () => setParam(control.name, on ? null : option),
           });
         }),
       );
     case "select": {
+      // Options are told apart by position: a value need not be text (or even printable).
       const select = h(
         "select",
-        { id, onchange: (e) => setParam(control.name, e.target.value || null) },
+        {
+          id,
+          onchange: (e) => setParam(control.name, e.target.value === "" ? null : control.options[Number(e.target.value)]),
+        },
         h("option", { value: "", text: "(model default)" }),
-        control.options.map((o) => h("option", { value: String(o), text: String(o) })),
+        control.options.map((o, i) => h("option", { value: String(i), text: control.labels[i] })),
       );
-      select.value = isSet ? String(value) : "";
+      const chosen = isSet ? control.options.indexOf(value) : -1;
+      select.value = chosen >= 0 ? String(chosen) : "";
       return select;
     }
     case "checkbox": {
@@ -69,7 +75,7 @@ function controlWidget(control, value, isSet, id, setParam) {
       return box;
     }
     case "slider": {
-      const shown = h("output", { class: "jig-slider-value", text: isSet ? String(value) : "default" });
+      const shown = h("output", { class: "jig-slider-value", text: isSet ? asText(value) : "default" });
       const slider = h("input", {
         id,
         type: "range",
@@ -79,7 +85,7 @@ function controlWidget(control, value, isSet, id, setParam) {
         oninput: (e) => (shown.textContent = e.target.value),
         onchange: (e) => setParam(control.name, e.target.valueAsNumber),
       });
-      slider.value = String(value);
+      slider.value = asText(value);
       return h("span", { class: "jig-slider" }, slider, shown);
     }
     case "number": {
@@ -89,20 +95,20 @@ function controlWidget(control, value, isSet, id, setParam) {
         step: control.step,
         min: control.min ?? undefined,
         max: control.max ?? undefined,
-        placeholder: control.default !== null ? String(control.default) : "default",
+        placeholder: control.default !== null ? asText(control.default) : "default",
         onchange: (e) => setParam(control.name, numberOrNull(e.target)),
       });
-      box.value = isSet ? String(value) : "";
+      box.value = isSet ? asText(value) : "";
       return box;
     }
     default: {
       const box = h("input", {
         id,
         type: "text",
-        placeholder: control.default ?? "",
+        placeholder: asText(control.default),
         onchange: (e) => setParam(control.name, e.target.value),
       });
-      box.value = isSet ? String(value) : "";
+      box.value = isSet ? asText(value) : "";
       return box;
     }
   }

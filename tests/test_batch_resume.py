@@ -115,7 +115,9 @@ def test_an_image_saved_but_not_recorded_is_adopted_not_bought_again(
     assert len(emulator_env.requests) == 3 and "1 recovered from an interrupted run" in again.summary()
 
 
-def test_an_unrecorded_file_that_is_not_this_item_is_replaced(emulator_env: Emulator, tmp_path: Path) -> None:
+def test_an_unrecorded_file_that_is_not_this_item_is_kept_beside_the_new_one(
+    emulator_env: Emulator, tmp_path: Path
+) -> None:
     batch(prompts(3), tmp_path, **FAST)
     drop_line(tmp_path, 2)
     (tmp_path / "00002-a-fox-number-2.png").write_bytes(b"not an image at all")
@@ -123,8 +125,9 @@ def test_an_unrecorded_file_that_is_not_this_item_is_replaced(emulator_env: Emul
     drop_line(tmp_path, 1)
     again = batch(prompts(3), tmp_path, **FAST)
     assert (again.adopted, again.generated) == (1, 1)  # #1's png adopted, #2 made again
-    assert images(tmp_path) == [f"{i:05d}-a-fox-number-{i}.png" for i in range(3)]
-    assert not (tmp_path / "00001-a-fox-number-1.jpg").exists()  # one file per item, always
+    assert again.entries[2].file == "00002-a-fox-number-2-2.png"  # the batch did not write the other
+    assert (tmp_path / "00002-a-fox-number-2.png").read_bytes() == b"not an image at all"
+    assert (tmp_path / "00001-a-fox-number-1.jpg").exists()  # not the batch's: never deleted
     assert_consistent(tmp_path)
 
 
@@ -141,12 +144,12 @@ def test_a_torn_last_line_is_cut_off_and_a_stray_temp_file_removed(
     assert len(lines(tmp_path)) == 3
 
 
-def test_another_format_of_a_regenerated_item_is_removed(emulator_env: Emulator, tmp_path: Path) -> None:
+def test_another_format_the_batch_did_not_write_is_kept(emulator_env: Emulator, tmp_path: Path) -> None:
     stale = tmp_path / "00000-a-fox-number-0.jpg"
     tmp_path.mkdir(exist_ok=True)
     stale.write_bytes(b"\xff\xd8 an unreadable jpeg")
     result = batch(prompts(1), tmp_path, **FAST)
-    assert result.generated == 1 and not stale.exists()
+    assert result.generated == 1 and stale.exists()
     assert images(tmp_path) == ["00000-a-fox-number-0.png"]
 
 
@@ -179,7 +182,7 @@ def test_every_line_follows_its_image_to_the_disk_and_lines_share_their_fsyncs(
     from jupyter_imagegen.batches._manifest import Manifest
 
     events: list[tuple[str, str]] = []
-    real_fsync, real_replace, real_append = os.fsync, os.replace, Manifest.append
+    real_fsync, real_replace, real_link, real_append = os.fsync, os.replace, os.link, Manifest.append
 
     def fsync(fd: int) -> None:
         events.append(("fsync", os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))))
@@ -189,12 +192,17 @@ def test_every_line_follows_its_image_to_the_disk_and_lines_share_their_fsyncs(
         real_replace(src, dst)
         events.append((f"rename {os.path.basename(src)}", os.path.basename(dst)))
 
+    def link(src: Any, dst: Any) -> None:  # a new name is linked into place, never replaced
+        real_link(src, dst)
+        events.append((f"rename {os.path.basename(src)}", os.path.basename(dst)))
+
     def append(self: Manifest, entry: Any) -> None:
         events.append(("line", str(entry.file)))
         real_append(self, entry)
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "link", link)
     monkeypatch.setattr(Manifest, "append", append)
     result = batch(prompts(ITEMS), tmp_path, **FAST)
     assert result.generated == ITEMS and len(lines(tmp_path)) == ITEMS

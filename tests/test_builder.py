@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 
 import pytest
 
 import jupyter_imagegen as ig
-from catalog_support import NEW_MODEL
-from jupyter_imagegen import ImageGenWarning, ValidationError
+from catalog_support import NEW_MODEL, NEW_MODEL_FILE
+from jupyter_imagegen import ImageGenPanel, ImageGenWarning, ValidationError
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.runtime import build_call, build_requests, get_runtime, model_spec
+from panel_support import FrontEnd, fresh_history, until  # noqa: F401 (fresh_history: a fixture)
+from panel_support import run as run_panel
 
 GPT = "openai/gpt-image-1.5"
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
@@ -79,3 +82,31 @@ def test_the_catalog_step_has_its_own_time_limit(silent_catalog: socket.socket) 
     with pytest.warns(ImageGenWarning, match="sent unchecked"):
         (request,) = build_requests(get_runtime(), ["a fox"], model=NEW_MODEL, params={"any": 1}, wait=0.2)
     assert request.params == {"any": 1}
+
+
+@pytest.mark.usefixtures("fresh_history")
+def test_the_panel_never_waits_on_the_catalog_when_the_model_changes(
+    emulator_env: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario(server: socket.socket) -> None:
+        panel = ImageGenPanel()  # made against the emulator; then the catalog falls silent
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", f"http://127.0.0.1:{server.getsockname()[1]}/client/v4")
+        FrontEnd(panel).set(model=NEW_MODEL)  # returns while the catalog has not answered
+        assert panel.model == NEW_MODEL and not panel.model_info["known"]
+        server.settimeout(30)
+        connection, _ = server.accept()  # the read is under way, unanswered
+        with connection:
+            connection.recv(65536)  # the schema request
+            body = json.dumps({"success": True, "result": NEW_MODEL_FILE["schema"]}).encode()
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            connection.sendall(head.encode() + body)
+            # The controls follow the answer: had the switch waited for the catalog, the answer
+            # would have found nobody listening.
+            await until(lambda: panel.model_info["known"])
+        assert "palette" in panel.model_info["parameters"]
+        panel.close()
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        run_panel(scenario(server))

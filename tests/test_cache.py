@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from fetch_support import fetch
 from jupyter_imagegen import (
     AsyncClient,
     Client,
@@ -21,7 +22,7 @@ from jupyter_imagegen import (
     ImageRequest,
 )
 from jupyter_imagegen.emulator import Emulator
-from jupyter_imagegen.runtime import ImageCache, fetch, fetch_async, service_of
+from jupyter_imagegen.runtime import ImageCache, fetch_async, service_of
 from jupyter_imagegen.runtime import _cache as cache_module
 
 MODEL = "openai/gpt-image-1.5"

@@ -22,6 +22,8 @@ NOT_RUN_HERE = {
     "runs it in a fresh venv; test_main_job.py runs imagegen lab",
     'pip install -e ".[app]" && imagegen app': "installs, then serves until stopped: "
     "tests/browser/test_app_browser.py runs imagegen app",
+    'pip install -e ".[marimo]" && marimo edit notebooks/marimo_quickstart.py': "installs, then "
+    "serves until stopped: tests/browser/test_marimo_browser.py serves that notebook with marimo run",
     "bash .ci/test": "the whole check, this test included: it is what CI runs",
     'pip install -e ".[dev]"': "installs packages: .ci/test runs it",
     "python -m pytest": "the whole suite, this test included",

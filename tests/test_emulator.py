@@ -267,8 +267,10 @@ def test_missing_prompt_is_a_schema_failure_400_code_5006(
 
 
 def test_unknown_path_and_method(http: httpx.Client, emulator: Emulator) -> None:
-    assert error_of(http.post(f"{emulator.base_url}/accounts/x/ai/models"))[:2] == (404, 7000)
     auth = {"authorization": f"Bearer {emulator.token}"}
+    assert error_of(http.post(f"{emulator.base_url}/accounts/x/ai/models", headers=auth))[:2] == (404, 7000)
+    # Without the token nothing is routed: the token is checked first.
+    assert error_of(http.post(f"{emulator.base_url}/accounts/x/ai/models"))[:2] == (401, 10000)
     assert error_of(http.get(f"{emulator.base_url}/accounts/x/ai/run", headers=auth))[:2] == (405, 7001)
 
 

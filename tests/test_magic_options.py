@@ -107,7 +107,7 @@ def test_templating_fills_names_unescapes_and_refuses_an_unknown_name_before_sen
     assert "\n" not in str(ran.error) and len(emulator.requests) == sent
 
 
-def test_line_magic_prompt_is_the_rest_of_the_line_with_ipython_expansion(
+def test_line_magic_prompt_is_the_rest_of_the_line_filled_by_the_magic(
     shell: InteractiveShell, emulator: Emulator
 ) -> None:
     shell.user_ns["animal"] = "badger"

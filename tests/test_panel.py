@@ -206,8 +206,9 @@ def test_generate_again_gives_new_variations_and_copies_find_theirs(emulator_env
 
 
 def test_the_disk_cache_is_shared_and_can_be_bypassed(emulator_env: Emulator) -> None:
+    from fetch_support import fetch
     from jupyter_imagegen import Client
-    from jupyter_imagegen.runtime import ImageCache, fetch
+    from jupyter_imagegen.runtime import ImageCache
 
     with Client() as client:  # what an identical %%imagegen cell left in the cache
         fetch(client, client.prepare("a cached fox", size="256x256"), ImageCache.default())

@@ -99,6 +99,63 @@ def test_copied_code_makes_the_same_image(emulator_env: Emulator) -> None:
     assert api_requests(emulator_env)[-1].json == made.json
 
 
+LIGHTNING = "@cf/bytedance/stable-diffusion-xl-lightning"
+# Values a catalog enum or a user could hand the panel: each must reach the service as written,
+# and none may run as code when the copied cell runs.
+HOSTILE = [
+    "{__import__('pathlib').Path('touched').touch() or 'vivid'}",
+    "$(touch touched) $HOME ${x} $x",
+    "{{doubled}} and }{ and {x!r}",
+    'say "hi"',
+    "it's",
+    "back\\slash\\",
+    "-n 5 --refresh #not a comment",
+    "both ' and \"",
+    "new\nline",
+    "line\u2028separator",
+]
+
+
+def test_copied_code_reads_hostile_values_back_exactly_and_runs_none(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with ipython_shell() as shell:
+        shell.user_ns.update(x="EXPANDED", HOME="EXPANDED")
+        for value in HOSTILE:
+            item = {"model": LIGHTNING, "prompt": f"a fox, {value}", "params": {"negative_prompt": value}}
+            code = code_for(item)
+            ran = run_in_shell(shell, code["magic"])
+            assert ran.error is None, (code["magic"], ran.stderr)
+            sent = api_requests(emulator_env)[-1].json
+            assert sent["prompt"] == item["prompt"], code["magic"]
+            if "negative_prompt" in sent:
+                assert sent["negative_prompt"] == value, code["magic"]
+            else:  # only a value no magic line can hold is left to the Python call, with a note
+                assert "cannot be written on this line" in code["notes"]
+                assert "\n" in value or "\u2028" in value or ("'" in value and '"' in value)
+            namespace: dict[str, Any] = {}
+            exec(code["python"], namespace)
+            get_runtime().close()
+            sent = api_requests(emulator_env)[-1].json
+            assert (sent["prompt"], sent["negative_prompt"]) == (item["prompt"], value)
+    assert not (tmp_path / "touched").exists()
+
+
+def test_the_magic_expands_nothing_in_its_line_but_fills_the_prompt(
+    emulator_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with ipython_shell() as shell:
+        shell.user_ns["animal"] = "otter"
+        line = f"%imagegen -m {LIGHTNING} --param \"negative_prompt={{__import__('os').getcwd()}} $animal\" a {{animal}}"
+        ran = run_in_shell(shell, line)
+        assert ran.error is None, ran.stderr
+        sent = api_requests(emulator_env)[-1].json
+        assert sent["negative_prompt"] == "{__import__('os').getcwd()} $animal"
+        assert sent["prompt"] == "a otter"
+
+
 def test_the_wheel_carries_the_front_end(tmp_path: Path) -> None:
     """``pip install`` needs no npm step: the built module and CSS are package data."""
     subprocess.run(

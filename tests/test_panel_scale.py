@@ -151,9 +151,10 @@ def test_an_original_changed_on_disk_is_reported_not_shown(emulator_env: Emulato
     run(scenario())
 
 
-def test_a_killed_kernels_originals_are_removed_by_the_next(emulator_env: Emulator) -> None:
+def test_a_killed_kernels_originals_are_removed_by_the_next_a_live_ones_never(emulator_env: Emulator) -> None:
     import subprocess
     import sys
+    import textwrap
 
     from jupyter_imagegen.notebook._panel_originals import _HOST
 
@@ -161,21 +162,47 @@ def test_a_killed_kernels_originals_are_removed_by_the_next(emulator_env: Emulat
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
     cache = Path(ImageCache.default().directory)
-    abandoned = cache / f".panel-{ended.stdout.strip()}@{_HOST}-abc123"
-    elsewhere = cache / f".panel-{ended.stdout.strip()}@another.host-abc123"
-    for folder in (abandoned, elsewhere):
+    gone = ended.stdout.strip()
+    abandoned = cache / f".panel-{gone}@{_HOST}-abc123"  # its owner died: its lock is free
+    elsewhere = cache / f".panel-{gone}@another.host-abc123"
+    unlocked = cache / f".panel-{gone}@{_HOST}-nolock"  # no lock file: never presumed gone
+    # A kernel in another container with the same host name: its process id means nothing
+    # here (no such process on this side), but it holds its folder's lock.
+    live = cache / f".panel-{gone}@{_HOST}-live12"
+    for folder in (abandoned, elsewhere, unlocked, live):
         folder.mkdir(parents=True)
         (folder / "0123456789ab").write_bytes(b"an image")
+    for folder in (abandoned, elsewhere):
+        (folder / ".lock").write_bytes(b"")
+    holder = textwrap.dedent(
+        f"""
+        import fcntl, os, sys
+        fd = os.open({str(live / ".lock")!r}, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("locked", flush=True)
+        sys.stdin.read()
+        """
+    )
+    other_container = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert other_container.stdout is not None and other_container.stdout.readline() == "locked\n"
 
-    async def scenario() -> None:
-        panel = ImageGenPanel()
-        FrontEnd(panel).generate("a quay", params={"size": "256x256"})
-        await panel.wait()
-        assert Path(HISTORY.entries[0].original.path).parent.parent == cache
-        panel.close()
+        async def scenario() -> None:
+            panel = ImageGenPanel()
+            FrontEnd(panel).generate("a quay", params={"size": "256x256"})
+            await panel.wait()
+            own = Path(HISTORY.entries[0].original.path).parent
+            assert own.parent == cache
+            panel.close()
 
-    run(scenario())
+        run(scenario())
+    finally:
+        other_container.communicate("", timeout=30)
     assert not abandoned.exists()
+    assert (live / "0123456789ab").exists()  # its owner lives: never removed
+    assert (unlocked / "0123456789ab").exists()
     assert (elsewhere / "0123456789ab").exists()  # a cache shared with another machine keeps its images
 
 

@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from PIL import Image
 
+from fetch_support import fetch
 from jupyter_imagegen import GeneratedImage, ImageGenWarning, ImageRequest
 from jupyter_imagegen.client._files import read_provenance, safe_filename, write_atomic, write_new_file
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.notebook._session import save_all
-from jupyter_imagegen.runtime import ImageCache, fetch, service_of
+from jupyter_imagegen.runtime import ImageCache, service_of
 from magic_support import ipython_shell, run
 
 # Windows refuses these stems whatever the extension; COM¹ etc. too (NFKC folds ¹ to 1).
@@ -127,8 +128,8 @@ def test_writes_go_through_a_temp_file_renamed_into_place(
     image().save(target)
     write_atomic(str(tmp_path / "y.bin"), b"y")
     cache = ImageCache(tmp_path / "cache")
-    cache.put(request(), image())
-    assert len(moves) == 3
+    cache.put(request(), image())  # the entry, then the cache's size index (its first write)
+    assert len(moves) == 4
     for source, destination in moves:
         assert os.path.dirname(source) == os.path.dirname(destination)  # same file system
         assert os.path.basename(source).startswith(".tmp-") and source.endswith(".part")

@@ -25,10 +25,11 @@ from ipywidgets.embed import embed_data
 from nbclient import NotebookClient
 
 from fault_support import CAP, CASES, MODELS, TIMEOUT, TOKEN, WRONG, Scan, capture_logs, free_port
+from fetch_support import fetch
 from jupyter_imagegen import AsyncClient, Client, ImageGenError, ImageGenPanel, ServerError
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.notebook._panel_state import HISTORY
-from jupyter_imagegen.runtime import ImageCache, fetch
+from jupyter_imagegen.runtime import ImageCache
 from magic_support import Ran, ipython_shell, run
 from panel_support import FrontEnd
 from panel_support import run as run_panel

@@ -125,18 +125,22 @@ def __dir__() -> list[str]:
 
 
 def generate(prompt: str | ImageRequest, *, refresh: bool = False, **params: Any) -> GeneratedImage:
-    """One image from the process's client (configured by %config and the environment); see
-    Client.generate. A new sample each call unless the API cache is on (``api_cache``), then an
-    identical earlier request is reused; ``refresh=True`` always asks for a new one."""
+    """One image from the process's runtime (configured by %config and the environment); the
+    parameters are those of Client.generate. A new sample each call unless the API cache is on
+    (``api_cache``), then an identical earlier request is reused; ``refresh=True`` always asks
+    for a new one."""
     from .client import ImageRequest
-    from .runtime import build_call, fetch, get_runtime
+    from .runtime import build_call, get_runtime
 
     runtime = get_runtime()
-    client = runtime.client()
     request = build_call(runtime, prompt if isinstance(prompt, ImageRequest) else {"prompt": prompt}, params)
-    return fetch(
-        client, request, runtime.cache(api=True), refresh=refresh, spend=runtime.meter().reservation()
-    )
+    ran = runtime.run([request], refresh=refresh, api=True)
+    (outcome,) = ran.outcomes
+    if ran.interrupted or outcome is None:
+        raise KeyboardInterrupt("The image was cancelled before it arrived.")
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 def generate_many(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import signal
+import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -84,11 +87,43 @@ class Servers:
         raise AssertionError(f"no kernel started for {notebook} within {timeout} s")
 
     def emulator(self, action: str, payload: dict[str, Any]) -> None:
-        request = urllib.request.Request(
-            f"{self.emulator_url}/__emulator__/{action}",
-            data=json.dumps(payload).encode(),
-            headers={"content-type": "application/json", "authorization": f"Bearer {self.emulator_token}"},
-            method="POST",
-        )
-        with LOCAL.open(request, timeout=10) as answer:
-            assert answer.status == 200
+        control_emulator(self.emulator_url, self.emulator_token, action, payload)
+
+
+def control_emulator(url: str, token: str, action: str, payload: dict[str, Any]) -> None:
+    """One of the emulator's ``/__emulator__/`` control endpoints (latency, faults...)."""
+    request = urllib.request.Request(
+        f"{url}/__emulator__/{action}",
+        data=json.dumps(payload).encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
+        method="POST",
+    )
+    with LOCAL.open(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a server then shuts its kernels down), SIGKILL of the group if that hangs."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def wait_for_start(what: str, check: Any, process: subprocess.Popen[bytes], log: Path) -> Any:
+    """What ``check()`` returns once it is truthy; fails with the log if ``process`` exits first."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(Exception):
+            found = check()
+            if found:
+                return found
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not start within {STARTUP_TIMEOUT} s:\n{log.read_text()[-3000:]}")

@@ -13,10 +13,8 @@ import contextlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,10 +26,11 @@ from browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     LOCAL,
-    STARTUP_TIMEOUT,
     TOKEN,
     Servers,
     in_ci,
+    stop_process,
+    wait_for_start,
 )
 
 
@@ -43,32 +42,6 @@ def chromium() -> str:
             pytest.fail(reason + " and CI=true, so this is an error, not a skip.")
         pytest.skip(reason)
     return CHROMIUM
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (Jupyter then shuts its kernels down), SIGKILL of the group if that hangs."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def _wait_for(what: str, check: Any, process: subprocess.Popen[bytes], log: Path) -> Any:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(Exception):
-            found = check()
-            if found:
-                return found
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not start within {STARTUP_TIMEOUT} s:\n{log.read_text()[-3000:]}")
 
 
 def _user_settings(folder: Path) -> None:
@@ -119,7 +92,7 @@ def servers(
             found = re.search(r"API base URL: (http://\S+)", emulator_log.read_text())
             return found.group(1) if found else None
 
-        api = _wait_for("the emulator", emulator_url, emulator, emulator_log)
+        api = wait_for_start("the emulator", emulator_url, emulator, emulator_log)
         env_lines = dict(re.findall(r"export (\w+)=(\S+)", emulator_log.read_text()))
         dirs = {name: home / name.lower() for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR")}
         dirs |= {
@@ -171,12 +144,12 @@ def servers(
             with LOCAL.open(f"{url}/api/status?token={TOKEN}", timeout=5) as answer:
                 return url if answer.status == 200 else None
 
-        url = _wait_for("JupyterLab", lab_url, lab, lab_log)
+        url = wait_for_start("JupyterLab", lab_url, lab, lab_log)
         yield Servers(url, root, api.rsplit("/client/v4", 1)[0], env["CLOUDFLARE_API_TOKEN"])
     finally:
         if lab is not None:
-            _stop(lab)
-        _stop(emulator)
+            stop_process(lab)
+        stop_process(emulator)
         logs.close()
 
 

@@ -30,6 +30,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EMULATOR_TOKEN = inspect.signature(Emulator).parameters["token"].default
 
 
+APP_TOKEN = "app-login-token-for-the-browser-test"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -43,6 +46,7 @@ def app(chromium: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env[name] = str(tmp_path / name.lower())
     env |= {"JUPYTER_PLATFORM_DIRS": "1", "IMAGEGEN_CACHE_DIR": str(tmp_path / "cache")}
+    env["JUPYTER_TOKEN"] = APP_TOKEN  # the page needs Jupyter's login token, as the printed URL carries
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     port = free_port()
     log = tmp_path / "app.log"
@@ -63,7 +67,7 @@ def app(chromium: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    url = f"http://127.0.0.1:{port}/"
+    url = f"http://127.0.0.1:{port}/?token={APP_TOKEN}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:

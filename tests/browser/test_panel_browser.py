@@ -191,6 +191,13 @@ def test_generate_and_use_the_gallery_in_jupyterlab(page: Any, servers: Servers,
         for model in state["state"].values()
     )
     assert API_TOKEN not in notebook and servers.emulator_token == API_TOKEN
+    # Beside the panel, its snapshot for viewers without a kernel: saved with the newest images
+    # (updated as they arrived, from outside the cell), hidden while the panel is live.
+    outputs = json.loads(notebook)["cells"][0]["outputs"]
+    snapshots = ["".join(o["data"]["text/html"]) for o in outputs if "text/html" in o.get("data", {})]
+    assert len(snapshots) == 1 and snapshots[0].count("<img ") == 3
+    assert "the lighthouse, repainted" in snapshots[0]
+    expect(page.locator(".jig-snapshot")).to_be_hidden()
 
     # Reload the page: the panel asks the kernel for its lists once, and the gallery is back.
     page.reload()

@@ -10,7 +10,6 @@ and retries failures when asked; :mod:`._job` does one run.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 from collections.abc import Mapping
 from typing import Any, Literal, overload
@@ -105,20 +104,13 @@ def batch(
         return _dry_run(job)
     job.require_credentials()  # before a progress bar is drawn or the folder is made
     display = ProgressDisplay(progress)
-    # On the process runtime's event loop (the magic's and the CLI's), waited for in slices so
-    # Ctrl-C or a kernel interrupt reaches this thread.
-    future = asyncio.run_coroutine_threadsafe(job.run(), get_runtime().loop.loop())
+    # On the process runtime's event loop (the magic's and the CLI's), waited for as every
+    # blocking front end waits: Ctrl-C or a kernel interrupt cancels it once what is finished
+    # is recorded.
     try:
-        while not future.done():
-            concurrent.futures.wait([future], timeout=_TICK)
-            display.update(job.counters)
-    except KeyboardInterrupt:
-        job.cancel()
-        concurrent.futures.wait([future])
+        return get_runtime().loop.wait(job.run(), on_tick=lambda: display.update(job.counters), tick=_TICK)
+    finally:
         display.close(job.counters)
-        raise
-    display.close(job.counters)
-    return future.result()
 
 
 @overload

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import ValidationError
-from ..client import BaseClient, ImageRequest, coerce_param, safe_filename
+from ..client import (
+    MAX_PROMPT_CHARS,
+    BaseClient,
+    ImageRequest,
+    check_prompt_length,
+    coerce_param,
+    safe_filename,
+)
 from ..runtime import build_call, check_image_count, get_runtime, model_spec
 
 __all__ = ["BatchItem", "load_items"]
@@ -127,6 +134,11 @@ def _file_rows(path: str) -> Iterator[_Row]:
     with io.StringIO(_decode(data, name), newline="") as handle:
         if kind == "txt":
             for lineno, line in enumerate(handle, 1):
+                if len(line) > MAX_PROMPT_CHARS + 2:  # checked before the line is copied or kept
+                    try:
+                        check_prompt_length(line.rstrip("\r\n"))
+                    except ValidationError as exc:
+                        raise ValidationError(f"line {lineno} of {name}: {exc}") from None
                 if line.strip():
                     yield _Row(f"line {lineno} of {name}", {"prompt": line.strip()}, as_text=False)
         elif kind == "jsonl":
@@ -166,7 +178,7 @@ def _jsonl_rows(handle: Iterable[str], name: str) -> Iterator[_Row]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, object_pairs_hook=_one_of_each)
         except ValueError as exc:
             raise ValidationError(f"line {lineno} of {name} is not valid JSON: {exc}.") from None
         if isinstance(value, str):
@@ -174,6 +186,15 @@ def _jsonl_rows(handle: Iterable[str], name: str) -> Iterator[_Row]:
         if not isinstance(value, dict):
             raise ValidationError(f"line {lineno} of {name}: expected a JSON object with a 'prompt'.")
         yield _Row(f"line {lineno} of {name}", value, as_text=False)
+
+
+def _one_of_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys differ, ignoring case; ValueError naming the ones given twice."""
+    names = [key.lower() for key, _ in pairs]
+    twice = sorted({key for key in names if names.count(key) > 1})
+    if twice:
+        raise ValueError(f"it names {', '.join(twice)} more than once (names ignore case)")
+    return dict(pairs)
 
 
 def _csv_rows(handle: Any, name: str, tabs: bool) -> Iterator[_Row]:
@@ -193,6 +214,12 @@ def _csv_rows(handle: Any, name: str, tabs: bool) -> Iterator[_Row]:
             "columns, e.g. prompt,quality,size. For one prompt a line, use a .txt file."
         )
     delimiter, header = delimiters[found], headers[found]
+    twice = sorted({column for column in header if header.count(column) > 1 and column})
+    if twice:
+        raise ValidationError(
+            f"line 1 of {name} names the same column more than once ({', '.join(twice)}; names ignore "
+            "case): keep one column of each name."
+        )
     reader = csv.reader(handle, delimiter=delimiter)
     while True:
         try:
@@ -238,6 +265,7 @@ def _request(row: _Row, client: BaseClient, common: Mapping[str, Any]) -> tuple[
     if "__request__" in row.fields:
         request: ImageRequest = row.fields["__request__"]
         return request, {}
+    check_prompt_length(row.fields.get("prompt"))  # before anything is copied or built from it
     values = {
         k: (v.strip() if isinstance(v, str) else _plain(v)) for k, v in row.fields.items() if _present(v)
     }

@@ -34,7 +34,7 @@ from ..client import GeneratedImage, estimate_total, retry_delay
 from ._inputs import BatchItem
 from ._manifest import Manifest, ManifestEntry
 from ._outcomes import OutcomeRecorder
-from ._plan import adopt, clash, is_settled, scan_folder
+from ._plan import adopt, changed_since, clash, is_settled, recorded_files, scan_folder
 from ._progress import BatchCounters
 from ._ratelimit import RateLimiter
 from ._reserve import GroupedReservations
@@ -80,9 +80,8 @@ class BatchJob(OutcomeRecorder):
         self._final: dict[int, ManifestEntry] = {}
         self._made: list[int] = []  # indices generated (not from cache) by this run
         self._on_disk: dict[str, list[str]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[Any] | None = None
-        self._cancelled = False
+        self._replaceable: set[str] = set()
+        self._changed: list[str] = []  # recorded images changed since written: left alone
         self.meter, self.spend = meter, meter.reservation()
         self._reservations = GroupedReservations(self.spend)
         self.stopped: str | None = None  # why the run stopped before the end (the daily budget)
@@ -94,17 +93,8 @@ class BatchJob(OutcomeRecorder):
         options = {k: v for k, v in self.client_options.items() if k != "transport"}
         BaseClient(**options).settings.require_credentials()
 
-    def cancel(self) -> None:
-        """Stop the run from another thread; what is finished stays recorded."""
-        self._cancelled = True
-        loop, task = self._loop, self._task
-        if loop is not None and task is not None:
-            loop.call_soon_threadsafe(task.cancel)
-
     async def run(self) -> BatchResult:
-        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-        if self._cancelled:
-            raise asyncio.CancelledError
+        """The whole run; cancelling its task stops it, and what is finished stays recorded."""
         self.counters.started = time.monotonic()
         known = self.manifest.open()
         try:
@@ -119,6 +109,7 @@ class BatchJob(OutcomeRecorder):
     def _plan(self, known: Mapping[int, ManifestEntry]) -> list[BatchItem]:
         """The items to generate; records the ones found already made."""
         self._on_disk = scan_folder(self.out_dir)
+        self._replaceable = recorded_files(known, self.out_dir)
         todo = []
         for item in self.items:
             entry = known.get(item.index)
@@ -128,6 +119,9 @@ class BatchJob(OutcomeRecorder):
                 and is_settled(entry, item, self.out_dir, retry_failed=self.retry_failed)
             ):
                 self.counters.skipped += 1
+            elif self.resume and entry is not None and changed_since(entry, item, self.out_dir):
+                self.counters.skipped += 1
+                self._changed.append(str(entry.file))
             else:
                 entry = adopt(item, self._on_disk.get(item.stem, []), self.out_dir) if self.resume else None
                 if entry is None:
@@ -281,6 +275,7 @@ class BatchJob(OutcomeRecorder):
             cost_unknown=unknown,
             cost_basis=tuple(basis),
             stopped=self.stopped,
+            changed=tuple(self._changed),
         )
 
 

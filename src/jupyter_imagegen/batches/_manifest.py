@@ -19,11 +19,12 @@ import os
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import IO, Any
 
-from .._exceptions import ImageGenError
+from .._exceptions import ImageGenError, ImageGenWarning
 
 __all__ = ["MANIFEST_NAME", "Manifest", "ManifestEntry", "read_manifest"]
 
@@ -83,6 +84,22 @@ class ManifestEntry:
             return None
         return entry
 
+    @property
+    def confined(self) -> bool:
+        """Whether ``file`` names a file directly in the output folder (or nothing): an edited
+        line must never make a run read, replace or delete a file elsewhere."""
+        name = self.file
+        if name is None:
+            return True
+        return (
+            isinstance(name, str)
+            and name not in ("", ".", "..")
+            and "/" not in name
+            and "\\" not in name
+            and ":" not in name  # a Windows drive (C:x.png) or stream (x.png:y)
+            and "\x00" not in name
+        )
+
 
 _FIELD_NAMES = tuple(f.name for f in fields(ManifestEntry))
 _SHARED = ("status", "model", "error_type", "time")
@@ -96,16 +113,29 @@ def now_iso() -> str:
 def read_manifest(path: str | os.PathLike[str]) -> dict[int, ManifestEntry]:
     """The last entry of every index in a manifest file (empty when there is none)."""
     entries: dict[int, ManifestEntry] = {}
+    outside: list[str] = []
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if not line.endswith("\n"):
                     break  # torn by a crash mid-write: not a record
                 entry = ManifestEntry.from_json(line)
-                if entry is not None:
-                    entries[entry.index] = entry
+                if entry is None:
+                    continue
+                if not entry.confined:
+                    outside.append(repr(entry.file)[:80])
+                    continue
+                entries[entry.index] = entry
     except FileNotFoundError:
         pass
+    if outside:
+        more = f" and {len(outside) - 1} more" if len(outside) > 1 else ""
+        warnings.warn(
+            f"Ignoring {len(outside)} line(s) of {path} that name a file outside its folder "
+            f"({outside[0]}{more}): a manifest only names images beside it, so the line was edited.",
+            ImageGenWarning,
+            stacklevel=2,
+        )
     return entries
 
 

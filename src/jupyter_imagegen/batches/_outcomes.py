@@ -14,7 +14,7 @@ from .._exceptions import ImageGenError
 from ..client import GeneratedImage
 from ._inputs import BatchItem
 from ._manifest import Manifest, ManifestEntry
-from ._plan import entry_for, made_for_another
+from ._plan import entry_for
 from ._progress import BatchCounters
 
 __all__ = ["OutcomeRecorder"]
@@ -29,20 +29,23 @@ class OutcomeRecorder:
     _final: dict[int, ManifestEntry]  # the outcome of each index, for the result
     _made: list[int]
     _on_disk: dict[str, list[str]]
+    _replaceable: set[str]  # files this batch wrote, unchanged since (see _plan.recorded_files)
 
     def _remove_other_files(self, item: BatchItem, keep: str | None) -> None:
-        """Delete this item's files other than ``keep`` (an earlier run's copy in another format),
-        never an image that was made for another request."""
+        """Delete this item's files other than ``keep`` (an earlier run's image in another format),
+        only those the manifest says the batch wrote and that are unchanged since."""
         for name in self._on_disk.get(item.stem, []):
-            path = os.path.join(self.out_dir, name)
-            if name != keep and not made_for_another(item, path):
+            if name != keep and name in self._replaceable:
                 with contextlib.suppress(OSError):
-                    os.unlink(path)
+                    os.unlink(os.path.join(self.out_dir, name))
 
     def _save(self, item: BatchItem, image: GeneratedImage, attempts: int, elapsed: float) -> None:
         name = item.stem + image.extension
         path = os.path.join(self.out_dir, name)
-        image.save(path, overwrite=True)
+        if name in self._replaceable:
+            image.save(path, overwrite=True)
+        else:
+            name, path = self._save_new(item, image)
         for other in image.others:  # a model's further images for this request: name-2.png, ...
             other.save(
                 os.path.join(self.out_dir, f"{item.stem}-{other.answer_index + 1}{other.extension}"),
@@ -64,6 +67,19 @@ class OutcomeRecorder:
         self.counters.generated += 1
         if not image.cached:
             self._made.append(item.index)
+
+    def _save_new(self, item: BatchItem, image: GeneratedImage) -> tuple[str, str]:
+        """Save under the item's name, or the first free ``NAME-2``, ``NAME-3``...: a file there
+        that this batch did not write (or that changed since) is the user's, never replaced."""
+        for number in range(1, 10_000):
+            name = item.stem + (f"-{number}" if number > 1 else "") + image.extension
+            path = os.path.join(self.out_dir, name)
+            try:
+                image.save(path)
+            except FileExistsError:
+                continue
+            return name, path
+        raise ImageGenError(f"No free file name for item #{item.index} in {self.out_dir}.")
 
     def _fail(self, item: BatchItem, error: ImageGenError, attempts: int, elapsed: float) -> None:
         entry = entry_for(

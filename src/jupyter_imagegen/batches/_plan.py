@@ -7,7 +7,10 @@ not being retried. A changed input at an index is a new item.
 
 A rerun never destroys an earlier run's work: when an image already at an item's file name was
 made for another request (other parameters, another model), the run is refused before anything
-is sent (:func:`clash`).
+is sent (:func:`clash`). Nor does it destroy the user's: a recorded image whose size changed
+since the batch wrote it (retouched by hand) is reported as changed and left alone
+(:func:`changed_since`), and a file at an item's name that the batch did not write is kept, the
+new image going under another name (:func:`recorded_files` says which files a run may replace).
 """
 
 from __future__ import annotations
@@ -15,13 +18,23 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from ..client import read_provenance
 from ._inputs import BatchItem
 from ._manifest import ManifestEntry, now_iso
 
-__all__ = ["adopt", "clash", "entry_for", "is_settled", "made_for_another", "scan_folder"]
+__all__ = [
+    "adopt",
+    "changed_since",
+    "clash",
+    "entry_for",
+    "is_settled",
+    "made_for_another",
+    "recorded_files",
+    "scan_folder",
+]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bin")
 
@@ -72,6 +85,29 @@ def is_settled(entry: ManifestEntry, item: BatchItem, folder: str, *, retry_fail
     except OSError:
         return False  # deleted since: make it again
     return entry.bytes is None or size == entry.bytes
+
+
+def changed_since(entry: ManifestEntry, item: BatchItem, folder: str) -> bool:
+    """Whether the image this item's done entry names is on disk at another size than recorded:
+    changed by someone since the batch wrote it, so never replaced."""
+    if not entry.done or not entry.file or entry.bytes is None or entry.key != item.request.cache_key:
+        return False
+    try:
+        return os.path.getsize(os.path.join(folder, entry.file)) != entry.bytes
+    except OSError:
+        return False
+
+
+def recorded_files(known: Mapping[int, ManifestEntry], folder: str) -> set[str]:
+    """Names of the images the manifest says this batch wrote and that are still as written:
+    the only existing files a run may replace."""
+    names = set()
+    for entry in known.values():
+        if entry.done and entry.file and entry.bytes is not None:
+            with contextlib.suppress(OSError):
+                if os.path.getsize(os.path.join(folder, entry.file)) == entry.bytes:
+                    names.add(entry.file)
+    return names
 
 
 def _wanted(item: BatchItem) -> dict[str, Any]:

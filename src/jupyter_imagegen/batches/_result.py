@@ -34,6 +34,7 @@ class BatchResult:
     cost_unknown: int = 0  # images of this run with no estimate
     cost_basis: tuple[str, ...] = ()
     stopped: str | None = None  # why this run stopped before the end (a daily budget), if it did
+    changed: tuple[str, ...] = ()  # recorded images changed since the batch wrote them: left alone
 
     @property
     def done(self) -> list[ManifestEntry]:
@@ -75,6 +76,12 @@ class BatchResult:
             + (f", {self.rate_limited} refused with 429 and retried later" if self.rate_limited else "")
         )
         lines = [head, run, self._spend()]
+        if self.changed:
+            more = f" and {len(self.changed) - 1} more" if len(self.changed) > 1 else ""
+            lines.append(
+                f"{len(self.changed)} image(s) changed since this batch wrote them were left as they are "
+                f"({self.changed[0]}{more}); move them away to have them made again"
+            )
         for entry in self.failed[:_FAILURES_LISTED]:
             lines.append(f"  failed #{entry.index} ({entry.error_type}): {entry.error}")
         if failed > _FAILURES_LISTED:

@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from .._exceptions import ImageGenError
+from ..client import printable
 
-__all__ = ["main"]
+__all__ = ["main", "printable"]
 
 
 def _parser(model: str, model_help: str | None = None) -> argparse.ArgumentParser:
@@ -85,7 +86,8 @@ def _models(args: argparse.Namespace) -> int:
         params = ", ".join(spec.parameters) or "-"
         edits = f"up to {spec.max_images} images" if spec.max_images else "no"
         origin = "" if spec.origin == "shipped" else f" [{spec.origin}]"
-        print(f"{model_id:48} {spec.output_kind:12} {edits:16} {params}{origin}")
+        line = f"{model_id:48} {spec.output_kind:12} {edits:16} {params}{origin}"
+        print(printable(line))
     sys.stdout.flush()  # a closed pipe shows here, where main() handles it, not at exit
     return 0
 

@@ -3,20 +3,25 @@ write code (a workshop, a classroom).
 
 Voilà runs a one-cell notebook in a kernel of its own and shows only its outputs: the panel and,
 when images come from the local emulator, a banner saying so. The API token stays in the
-kernel's environment; the page gets the widget state, which never holds it.
+kernel's environment; the page gets the widget state, which never holds it. The page itself needs
+Jupyter's login token (``JUPYTER_TOKEN``, else a random one), printed in the URL that opens it, as
+``imagegen lab`` does: another user of the machine cannot generate on the owner's credentials.
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
+import secrets
 import subprocess
 import sys
 import tempfile
 from typing import Any
+from urllib.parse import quote
 
 from .._exceptions import ConfigurationError
 from ._foreground import check_port_free, emulator_unless_credentials, run_in_foreground
+from ._lab import wait_until_answering
 
 __all__ = ["APP_CELL", "offline_banner_html", "serve_app"]
 
@@ -102,11 +107,23 @@ def serve_app(*, port: int, open_browser: bool, theme: str) -> int:
         raise ConfigurationError("imagegen app needs Voilà: pip install 'jupyter-imagegen[app]'.")
     check_port_free(port)
     env = dict(os.environ)
+    # Through the environment, never the command line (which other users can read): with
+    # auto_token, Voilà's identity provider takes JUPYTER_TOKEN.
+    token = env.get("JUPYTER_TOKEN") or secrets.token_urlsafe(24)
+    env["JUPYTER_TOKEN"] = token
     emulator = emulator_unless_credentials(env)
     with tempfile.TemporaryDirectory(prefix="imagegen-app-") as folder:
         notebook = _notebook(pathlib.Path(folder))
         command = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", f"--theme={theme}"]
         command += _template_without_cdn(pathlib.Path(folder), env)
-        command += ["--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
+        command += ["--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--Voila.auto_token=True"]
         command += [] if open_browser else ["--no-browser"]
-        return run_in_foreground(subprocess.Popen(command, env=env, cwd=folder), emulator)
+        voila = subprocess.Popen(command, env=env, cwd=folder)
+
+        def started() -> None:
+            if wait_until_answering(voila, port, "/"):
+                url = f"http://127.0.0.1:{port}/?token={quote(token)}"
+                print(f"\nThe image generation page is running. Open it at:\n    {url}\n", flush=True)
+                print("Press Ctrl-C to stop.", flush=True)
+
+        return run_in_foreground(voila, emulator, started)

@@ -24,7 +24,14 @@ from urllib.parse import quote
 from .._exceptions import ConfigurationError
 from ._foreground import check_port_free, emulator_unless_credentials, run_in_foreground
 
-__all__ = ["SHIPPED_NOTEBOOKS", "default_workdir", "notebook_url", "run_lab", "working_copy"]
+__all__ = [
+    "SHIPPED_NOTEBOOKS",
+    "default_workdir",
+    "notebook_url",
+    "run_lab",
+    "wait_until_answering",
+    "working_copy",
+]
 
 DEFAULT_PORT = 8888
 # The examples a clone ships; the first is the one that opens.
@@ -99,14 +106,14 @@ def working_copy(workdir: Path) -> tuple[Path, list[str]]:
     return workdir / SHIPPED_NOTEBOOKS[0], copied
 
 
-def _wait_until_answering(lab: subprocess.Popen[bytes], port: int) -> bool:
-    """True once the server answers on ``port``; False if it exits or never answers."""
+def wait_until_answering(server: subprocess.Popen[bytes], port: int, path: str = "/api") -> bool:
+    """True once the server answers on ``port`` (any status); False if it exits or never answers."""
     import httpx
 
     deadline = time.monotonic() + STARTUP_SECONDS
-    while lab.poll() is None and time.monotonic() < deadline:
+    while server.poll() is None and time.monotonic() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/api", timeout=2)
+            httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2)
             return True
         except httpx.TransportError:
             time.sleep(0.3)
@@ -157,7 +164,7 @@ def run_lab(
     lab = subprocess.Popen(command, env=env)
 
     def started() -> None:
-        if _wait_until_answering(lab, port):
+        if wait_until_answering(lab, port):
             print(f"\nJupyterLab is running. Open the notebook at:\n    {notebook_url(port, path, token)}\n")
             print("Press Ctrl-C to stop.", flush=True)
 

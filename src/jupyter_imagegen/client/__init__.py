@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._async_client import AsyncClient
     from ._base_client import BaseClient
-    from ._catalog import catalog_model, models
+    from ._catalog import catalog_model, is_model_id, models
     from ._client import Client
     from ._cloudflare import MAX_IMAGES, MAX_VARIATIONS
     from ._config import Settings, environment_fingerprint
@@ -41,18 +41,25 @@ if TYPE_CHECKING:
     from ._models import DEFAULT_MODEL, ModelSpec, get_model, list_models, shipped_model
     from ._offline import emulator_banner, is_loopback_host, uses_local_service
     from ._pricing import estimate_cost, estimate_total
+    from ._redact import redact
     from ._request import NO_GATEWAY_OPTIONS, GatewayOptions, ImageRequest
     from ._result import GeneratedImage
     from ._results import GenerationResults
     from ._retry import retry_delay
     from ._svg import SVG_MIME, is_svg
-    from ._validation import coerce_param, schema_problems
+    from ._terminal import printable
+    from ._validation import MAX_PROMPT_CHARS, check_prompt_length, coerce_param, schema_problems
 
 _LAZY = {
     "AsyncClient": "._async_client",
     "BaseClient": "._base_client",
     "models": "._catalog",
     "catalog_model": "._catalog",
+    "is_model_id": "._catalog",
+    "redact": "._redact",
+    "printable": "._terminal",
+    "MAX_PROMPT_CHARS": "._validation",
+    "check_prompt_length": "._validation",
     "Client": "._client",
     "MAX_IMAGES": "._cloudflare",
     "MAX_VARIATIONS": "._cloudflare",
@@ -102,6 +109,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "DISPLAY_FORMATS",
     "MAX_IMAGES",
+    "MAX_PROMPT_CHARS",
     "MAX_VARIATIONS",
     "NO_GATEWAY_OPTIONS",
     "SVG_MIME",
@@ -116,6 +124,7 @@ __all__ = [
     "PreviewStore",
     "Settings",
     "catalog_model",
+    "check_prompt_length",
     "coerce_param",
     "describe_parameter",
     "emulator_banner",
@@ -129,13 +138,16 @@ __all__ = [
     "image_info",
     "image_source_bytes",
     "is_loopback_host",
+    "is_model_id",
     "is_svg",
     "is_url_source",
     "list_models",
     "models",
     "output_bundle",
+    "printable",
     "provenance_bytes",
     "read_provenance",
+    "redact",
     "retry_delay",
     "safe_filename",
     "schema_problems",
@@ -149,13 +161,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+def __getattr__(name: str) -> Any:  # each name's module is imported on first use
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)

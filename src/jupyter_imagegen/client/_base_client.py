@@ -44,6 +44,7 @@ from ._models import check_model_id, shipped_model
 from ._network import Network
 from ._offline import uses_local_service
 from ._pricing import estimate_cost
+from ._redact import redact
 from ._request import GatewayOptions, ImageRequest
 from ._request_body import request_body
 from ._response import Answer, error_from_response, parse_answer
@@ -240,12 +241,12 @@ class BaseClient(WireFailures):
     def _image(
         self, request: ImageRequest, data: bytes, answer: Answer, started: float, seed: int | None = None
     ) -> GeneratedImage:
+        # The log id is kept in provenance, manifests and notebooks: never with the token in it.
+        log_id = redact(answer.log_id, self._token()) if answer.log_id else answer.log_id
         try:
             mime, width, height = verify_image(data)
         except ValueError as exc:
-            raise APIResponseError(
-                f"{request.model} sent an unusable image: {exc}.", log_id=answer.log_id
-            ) from None
+            raise APIResponseError(f"{request.model} sent an unusable image: {exc}.", log_id=log_id) from None
         cached = (answer.cache_status or "").upper() == "HIT"  # the AI Gateway's cache: free
         usd = estimate_cost(request).usd
         each = None if usd is None else usd / max(request.expected_images, 1)
@@ -257,7 +258,7 @@ class BaseClient(WireFailures):
             params=dict(request.params),
             width=width,
             height=height,
-            log_id=answer.log_id,
+            log_id=log_id,
             elapsed=round(time.monotonic() - started, 3),
             cached=cached,
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -283,7 +284,10 @@ class BaseClient(WireFailures):
 
     def _scrub(self, error: ImageGenError) -> ImageGenError:
         """The same error with the API token removed from every text it carries."""
-        return scrub(error, self.settings.api_token.get() if self.settings.api_token else "")
+        return scrub(error, self._token())
+
+    def _token(self) -> str:
+        return self.settings.api_token.get() if self.settings.api_token else ""
 
 
 def hide_token(settings: dict[str, Any]) -> None:

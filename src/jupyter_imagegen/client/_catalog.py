@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import re
 import threading
 import time
@@ -29,13 +30,16 @@ from ._loop import run_blocking
 from ._model_schema import spec_from_schema
 from ._models import ModelSpec, OutputKind, forget_learned, learn_model, list_models
 from ._network import Network
+from ._redact import redact
 
 __all__ = ["CatalogUnavailable", "catalog_model", "forget", "learn_shape", "models"]
 
 DEFAULT_TASK = "Text-to-Image"
 PER_PAGE = 100
 MAX_PAGES = 50
-MAX_ANSWER_BYTES = 8 * 1024 * 1024
+# Bounds on one answer (documented in docs/RELIABILITY.md): a real schema is a few KB and a
+# search page of 100 models under 300 KB; a larger answer is refused, never parsed or saved.
+MAX_ANSWER_BYTES = {"schema": 512 * 1024, "search": 2 * 1024 * 1024}
 # Short: the catalog only adds checks and help, so waiting long for it would only delay images.
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 TOTAL_SECONDS = 30.0  # a whole read, however slowly a server trickles it
@@ -147,11 +151,18 @@ def _get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[
         raise CatalogUnavailable(_TOKEN_ADVICE)
     if status in (400, 404):
         raise _NotListed
-    if status != 200 or len(response.content) > MAX_ANSWER_BYTES:
+    if status != 200:
         raise CatalogUnavailable(f"the live model catalog answered HTTP {status}")
+    limit = MAX_ANSWER_BYTES[route]
+    if len(response.content) > limit:
+        raise CatalogUnavailable(
+            f"the live model catalog's {route} answer is over the {limit // 1024:,} KB limit and was not read"
+        )
     try:
-        payload = response.json()
-    except ValueError:
+        # Masked before it is parsed: names, descriptions and defaults are shown, synced to the
+        # panel (and saved in the notebook) and kept on disk, never with the token in them.
+        payload = json.loads(redact(response.content.decode("utf-8"), settings.api_token.get()))
+    except (ValueError, RecursionError):
         payload = None
     if not isinstance(payload, dict) or payload.get("success") is False:
         raise CatalogUnavailable("the live model catalog answered with malformed JSON")
@@ -161,12 +172,15 @@ def _get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[
 def search_models(client: CatalogConnection, task: str) -> list[str]:
     """Every model id the catalog lists for ``task``, all pages read, through a blocking client."""
     found: list[str] = []
+    refused = 0
     for page in range(1, MAX_PAGES + 1):
         payload = _get(client, "search", {"task": task, "page": page, "per_page": PER_PAGE})
         result = payload.get("result")
         if not isinstance(result, list):
             raise CatalogUnavailable("the live model catalog's search answer holds no list of models")
-        found += [m["name"] for m in result if isinstance(m, dict) and isinstance(m.get("name"), str)]
+        names = [m["name"] for m in result if isinstance(m, dict) and isinstance(m.get("name"), str)]
+        found += [name for name in names if is_model_id(name)]
+        refused += len(names) - len([name for name in names if is_model_id(name)])
         info = payload.get("result_info")
         info = info if isinstance(info, dict) else {}
         per_page = info.get("per_page")
@@ -174,7 +188,19 @@ def search_models(client: CatalogConnection, task: str) -> list[str]:
         total = info.get("total_count")
         if not result or len(result) < per_page or (isinstance(total, int) and page * per_page >= total):
             break
+    if refused:
+        warnings.warn(
+            f"Left out {refused} name(s) in the live model catalog that are not model ids "
+            "(control characters, spaces or other symbols).",
+            ImageGenWarning,
+            stacklevel=3,
+        )
     return list(dict.fromkeys(found))
+
+
+def is_model_id(text: str) -> bool:
+    """A model id the package sends and prints: no control characters, spaces, ``..`` or ``?``."""
+    return bool(_MODEL_ID.fullmatch(text)) and "/../" not in f"/{text}/" and "/./" not in f"/{text}/"
 
 
 def _service_key(client: HasSettings | CatalogConnection) -> tuple[str, str]:
@@ -183,7 +209,7 @@ def _service_key(client: HasSettings | CatalogConnection) -> tuple[str, str]:
 
 def _resolve(model_id: str, client: HasSettings | None) -> tuple[ModelSpec, float, tuple[str, str] | None]:
     """The spec for a model that is not shipped, how long to keep it, and whose catalog said so."""
-    if not _MODEL_ID.fullmatch(model_id) or "/../" in f"/{model_id}/" or "/./" in f"/{model_id}/":
+    if not is_model_id(model_id):
         return ModelSpec.unknown(model_id), float("inf"), None  # never sent with the token in a URL
     with _service(client) as service:
         if service is None:
@@ -300,4 +326,4 @@ def models(
                 warnings.warn(f"Listing shipped models only: {reason}.", ImageGenWarning, stacklevel=2)
                 live = list(saved[0]) if saved is not None else []
         live += store.saved_models()  # and models first used by id, whether listed or not
-    return shipped + sorted(set(live) - set(shipped))
+    return shipped + sorted({m for m in live if is_model_id(m)} - set(shipped))

@@ -22,6 +22,7 @@ from .._exceptions import (
     ImageGenError,
 )
 from ._network import Route
+from ._redact import redact
 
 __all__ = [
     "attempt_budget",
@@ -155,8 +156,10 @@ def scrub(error: ImageGenError, token: str) -> ImageGenError:
     """The same error with ``token`` removed from every text it carries."""
     if not token:
         return error
-    error.message = error.message.replace(token, "***")
-    error.args = tuple(a.replace(token, "***") if isinstance(a, str) else a for a in error.args)
+    error.message = redact(error.message, token)
+    error.args = tuple(redact(a, token) if isinstance(a, str) else a for a in error.args)
     if isinstance(error, APIStatusError) and error.service_message:
-        error.service_message = error.service_message.replace(token, "***")
+        error.service_message = redact(error.service_message, token)
+    if isinstance(error, (APIStatusError, APIResponseError)) and error.log_id:
+        error.log_id = redact(error.log_id, token)
     return error

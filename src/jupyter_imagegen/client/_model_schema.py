@@ -12,8 +12,23 @@ from typing import Any
 
 from ._image_inputs import image_input_of
 from ._models import Hosting, ModelSpec, OutputKind
+from ._schema_shape import schema_shape_problem
 
-__all__ = ["describe_parameter", "output_kind_of", "spec_from_schema"]
+__all__ = ["describe_parameter", "few_values", "output_kind_of", "spec_from_schema"]
+
+SHOWN_VALUES = 8  # allowed values a message or help line lists before it gives the count
+
+
+def few_values(values: list[Any], *, sep: str = ", ") -> str:
+    """The first few of ``values`` as text, and how many there are when that is not all."""
+    shown = sep.join(_short(v) for v in values[:SHOWN_VALUES])
+    more = len(values) - SHOWN_VALUES
+    return shown if more <= 0 else f"{shown}{sep}... ({len(values)} values in all)"
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def output_kind_of(output: Any, hosting: Hosting) -> tuple[OutputKind, str | None]:
@@ -48,6 +63,9 @@ def spec_from_schema(model_id: str, schema: Any) -> ModelSpec:
     if not isinstance(inputs, dict) or not isinstance(inputs.get("properties"), dict):
         raise ValueError("its input schema has no 'properties' object")
     props = inputs["properties"]
+    problem = schema_shape_problem(inputs)
+    if problem is not None:
+        raise ValueError(problem)
     hosting: Hosting = "hosted" if model_id.startswith("@cf/") else "proxied"
     kind, content_type = output_kind_of(schema.get("output"), hosting)
     output = schema.get("output")
@@ -92,8 +110,8 @@ def _is_multipart_wrapper(props: dict[str, Any]) -> bool:
 def describe_parameter(name: str, rule: dict[str, Any]) -> str:
     """One parameter as help text: ``steps: integer 1..8 (default 4)``."""
     kind = str(rule.get("type", "any"))
-    if "enum" in rule:
-        kind = "|".join(str(v) for v in rule["enum"])
+    if isinstance(rule.get("enum"), list):
+        kind = few_values(rule["enum"], sep="|")
     elif "minimum" in rule or "maximum" in rule:
         kind += f" {rule.get('minimum', '')}..{rule.get('maximum', '')}"
     default = f" (default {rule['default']})" if "default" in rule else ""

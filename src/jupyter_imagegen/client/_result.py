@@ -118,6 +118,16 @@ class GeneratedImage:
 
         return image_bundle(self)
 
+    def _mime_(self) -> tuple[str, str]:
+        """marimo's display protocol: the same compact preview, as a data URL. marimo asks for
+        this before ``_repr_mimebundle_``, and a list of images then shows as images too."""
+        import base64
+
+        from ._display import preview_bytes
+
+        mime, data = preview_bytes(self)
+        return mime, f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
     def __repr__(self) -> str:
         size = f"{self.width}x{self.height}" if self.width else "?"
         flag = ", cached" if self.cached else ""

@@ -15,10 +15,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import ValidationError
+from ._model_schema import few_values
 from ._models import ModelSpec
 
-__all__ = ["Problem", "coerce_param", "schema_problems", "validate_params"]
+__all__ = [
+    "MAX_PROMPT_CHARS",
+    "Problem",
+    "check_prompt_length",
+    "coerce_param",
+    "schema_problems",
+    "validate_params",
+]
 
+MAX_FUZZY_CHOICES = 1000
+# The longest prompt any front end sends: OpenAI documents 32,000 characters for its image models
+# (the longest of the models shipped); checked before anything else looks at the prompt.
+MAX_PROMPT_CHARS = 32_000
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
@@ -54,6 +66,8 @@ def nearest(value: Any, choices: list[Any]) -> Any | None:
     prefixed = [c for c in choices if str(c).lower().startswith(text)] if text else []
     if len(prefixed) >= 1:
         return prefixed[0]
+    if len(by_text) > MAX_FUZZY_CHOICES:
+        return None  # fuzzy matching a huge list would take seconds for a hint
     close = difflib.get_close_matches(text, list(by_text), n=1, cutoff=0.5)
     return by_text[close[0]] if close else None
 
@@ -81,7 +95,7 @@ def _field_problems(name: str, rule: dict[str, Any], value: Any) -> list[Problem
         return [Problem(name, f"expected {type_name}, got {_describe(value)}")]
     found: list[Problem] = []
     if "enum" in rule and value not in rule["enum"]:
-        allowed = ", ".join(str(v) for v in rule["enum"])
+        allowed = few_values(list(rule["enum"]))
         guess = nearest(value, list(rule["enum"]))
         hint = f"; did you mean {guess!r}?" if guess is not None else ""
         found.append(Problem(name, f"{_describe(value)} is not allowed (choose one of: {allowed}){hint}"))
@@ -129,19 +143,27 @@ def schema_problems(schema: dict[str, Any], instance: dict[str, Any]) -> list[Pr
         elif schema.get("additionalProperties", True) is False:
             guess = nearest(name, list(props))
             hint = f"; did you mean {guess!r}?" if guess is not None else ""
-            known = ", ".join(sorted(props))
+            known = few_values(sorted(props))
             found.append(Problem(name, f"is not a parameter of this model (it takes: {known}){hint}"))
     return found
 
 
+def check_prompt_length(prompt: object) -> None:
+    """Raise :class:`ValidationError` for a prompt over MAX_PROMPT_CHARS characters."""
+    if isinstance(prompt, str) and len(prompt) > MAX_PROMPT_CHARS:
+        raise ValidationError(
+            f"The prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,} "
+            "(as OpenAI documents for its image models): shorten it."
+        )
+
+
 def validate_params(spec: ModelSpec, instance: dict[str, Any]) -> None:
     """Raise :class:`ValidationError` listing every problem with ``instance`` for ``spec``."""
-    if not spec.known or spec.prompt_field == "prompt":
-        prompt = instance.get("prompt")
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise ValidationError(
-                "The prompt is empty: describe the image you want, e.g. 'a red fox in snow'."
-            )
+    prompt = instance.get("prompt")
+    check_prompt_length(prompt)
+    needs_prompt = not spec.known or spec.prompt_field == "prompt"
+    if needs_prompt and (not isinstance(prompt, str) or not prompt.strip()):
+        raise ValidationError("The prompt is empty: describe the image you want, e.g. 'a red fox in snow'.")
     if not spec.known:
         return
     found = spec.image_input

@@ -199,6 +199,8 @@ class Service:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ServiceError(400, 3003, "Incomplete request: the body is not valid JSON") from None
+        except RecursionError:
+            raise ServiceError(400, 3003, "Incomplete request: the JSON body is nested too deeply") from None
         spec, inputs = self._model_and_inputs(path_model, body, headers)
         if spec.request_format == "multipart":  # ours: the live answer to JSON here is undocumented
             raise ServiceError(

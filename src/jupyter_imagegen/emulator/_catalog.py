@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..client import ModelSpec, list_models, shipped_model, spec_from_schema
+from ..client import ModelSpec, is_model_id, list_models, shipped_model, spec_from_schema
 from ._inputs import ServiceError
 
 __all__ = ["CatalogEntry", "load_models_dir", "schema_result", "search_answer"]
@@ -104,6 +104,8 @@ def load_models_dir(directory: str | os.PathLike[str]) -> dict[str, CatalogEntry
             name = raw.get("name") or raw.get("model")
             if not isinstance(name, str):
                 raise ValueError("it has no 'name' (the model id)")
+            if not is_model_id(name):
+                raise ValueError(f"its name {ascii(name)[:80]} is not a model id (like @cf/acme/pixel-forge)")
             schema = raw.get("schema", {"input": raw.get("input"), "output": raw.get("output")})
             spec = spec_from_schema(name, schema)
             forced = raw.get("output_kind")  # emulator only: play a model whose schema says less
@@ -112,7 +114,9 @@ def load_models_dir(directory: str | os.PathLike[str]) -> dict[str, CatalogEntry
                     raise ValueError("'output_kind' must be url, url-array, base64-json or binary")
                 mime = raw.get("binary_content_type", "image/png") if forced == "binary" else None
                 spec = replace(spec, output_kind=forced, binary_content_type=mime)
-        except (OSError, ValueError, AttributeError) as exc:
+        except RecursionError:
+            raise ValueError(f"model file {path}: its JSON is nested too deeply") from None
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
             raise ValueError(f"model file {path}: {exc}") from None
         task = str(raw.get("task", _TASK))
         output = schema.get("output") if isinstance(schema.get("output"), dict) else _output_schema(spec)

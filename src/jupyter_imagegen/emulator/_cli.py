@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import secrets
 import shlex
 import signal
 import sys
@@ -11,10 +12,13 @@ import threading
 from types import FrameType
 from typing import get_args
 
+from ..client import is_loopback_host, printable
 from ._api import Envelope, ImageUrlStyle
 from ._server import Emulator
 
 __all__ = ["main"]
+
+DEFAULT_TOKEN = "emulator-token"  # published: fine on loopback, never for a classroom network
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -34,7 +38,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "--latency", type=float, default=0.0, metavar="S", help="seconds added to every API request"
     )
     parser.add_argument(
-        "--token", default="emulator-token", help="the API token to accept (default: %(default)s)"
+        "--token",
+        help=f"the API token to accept (default: {DEFAULT_TOKEN} on this machine; on any other "
+        "address a new random one, printed at start)",
     )
     parser.add_argument("--account", default="emulator-account", help="the account id (default: %(default)s)")
     parser.add_argument(
@@ -73,12 +79,17 @@ def banner(emulator: Emulator) -> str:
     """The startup notice: what this is, and the environment that points a client at it."""
     rule = "#" * 78
     exports = [f"##    export {name}={shlex.quote(value)}" for name, value in emulator.env.items()]
+    whose = (
+        "the emulator's token is not a secret"
+        if emulator.token == DEFAULT_TOKEN
+        else "share this token with your class only"
+    )
     return "\n".join(
         [
             rule,
             "##  CLOUDFLARE EMULATOR: a local test server, NOT the real Cloudflare service.",
             f"##  API base URL: {emulator.base_url}",
-            "##  Point a client at it (the emulator's token is not a secret):",
+            f"##  Point a client at it ({whose}):",
             *exports,
             "##  Every image is a labelled test pattern. Press Ctrl-C to stop.",
             rule,
@@ -95,12 +106,16 @@ def main(argv: list[str] | None = None, prog: str = "python -m jupyter_imagegen.
 
     ``prog`` is the command the user typed, so ``--help`` and usage errors name it."""
     args = _parser(prog).parse_args(argv)
+    token = args.token
+    if token is None:
+        # Beyond this machine the published default would let anyone on the network in.
+        token = DEFAULT_TOKEN if is_loopback_host(args.host) else f"classroom-{secrets.token_urlsafe(18)}"
     try:
         emulator = Emulator(
             host=args.host,
             port=args.port,
             account_id=args.account,
-            token=args.token,
+            token=token,
             latency=args.latency,
             url_ttl=args.url_ttl,
             single_use_urls=args.single_use_urls,
@@ -117,7 +132,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m jupyter_imagegen.
         )
         return 2
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None

@@ -10,6 +10,7 @@ from other machines.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -73,7 +74,7 @@ def _json_or_none(raw: bytes | None) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -181,6 +182,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, path: str, headers: dict[str, str], started: float, query: str = "") -> None:
         emulator = self._http.emulator
+        if headers.get("authorization", "") != f"Bearer {emulator.token}":
+            # Checked before anything is applied or kept: without the token a request can neither
+            # ask for, nor use up, a fault, and leaves nothing in the request log.
+            self._refuse_unauthenticated(path)
+            return
         try:
             raw: bytes | None = self._read_body()
         except _BodyTooLarge:
@@ -203,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
             fault=fault.describe() if fault else None,
             form=_form_or_none(headers, raw),
         )
-        emulator._requests.add(record)
+        emulator._requests.add(record, len(raw or b""))
         delay = fault["seconds"] if fault and fault.kind in (Fault.LATENCY, Fault.HANG) else 0.0
         if not (self._pause(emulator.latency) and self._pause(delay)):
             reply = Reply(0, reset=True)
@@ -220,6 +226,14 @@ class _Handler(BaseHTTPRequestHandler):
         emulator._log_line(
             f"{self.command} {path} -> {status or 'dropped'}" + (f" [{record.fault}]" if fault else "")
         )
+
+    def _refuse_unauthenticated(self, path: str) -> None:
+        # Read and dropped: unread bytes would reset the connection, losing the 401. One over the
+        # size limit is not read on: the connection closes instead.
+        with contextlib.suppress(_BodyTooLarge):
+            self._read_body()
+        self._send(Reply.error(401, 10000, "Authentication error"))
+        self._http.emulator._log_line(f"{self.command} {path} -> 401 (no token)")
 
     def _reached(self, headers: dict[str, str]) -> str | None:
         """``http://host:port`` as the client reached this server, when it listens on every
@@ -268,6 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         try:
             self.send_response(reply.status)
+            # Says what it is on every answer: its test patterns are never counted as spend.
+            self.send_header("x-imagegen-emulator", "test patterns")
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.send_header("content-length", str(reply.size))

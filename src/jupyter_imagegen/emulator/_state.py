@@ -39,23 +39,45 @@ class RecordedRequest:
 
 
 class RequestLog:
-    """Recorded requests; readers get copies, so a snapshot never changes under them."""
+    """Recorded requests; readers get copies, so a snapshot never changes under them.
+
+    Bounded: the newest MAX_ENTRIES requests whose bodies add up to at most MAX_BODY_BYTES (the
+    newest is always kept), so a long-running classroom emulator never grows without end."""
+
+    MAX_ENTRIES = 10_000
+    MAX_BODY_BYTES = 64 * 1024 * 1024
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._entries: list[RecordedRequest] = []
+        self._sizes: list[int] = []
+        self._body_bytes = 0
+        self._dropped = 0  # requests that arrived but are no longer kept
 
-    def add(self, entry: RecordedRequest) -> RecordedRequest:
+    def add(self, entry: RecordedRequest, size: int = 0) -> RecordedRequest:
+        """Record ``entry``, whose body was ``size`` bytes; the oldest go past the bounds."""
         with self._lock:
             self._entries.append(entry)
+            self._sizes.append(size)
+            self._body_bytes += size
+            excess = 0
+            kept = self._body_bytes
+            while len(self._entries) - excess > 1 and (
+                len(self._entries) - excess > self.MAX_ENTRIES or kept > self.MAX_BODY_BYTES
+            ):
+                kept -= self._sizes[excess]
+                excess += 1
+            if excess:
+                del self._entries[:excess], self._sizes[:excess]
+                self._body_bytes, self._dropped = kept, self._dropped + excess
             self._arrived.notify_all()
         return entry
 
     def wait_for(self, count: int, timeout: float) -> bool:
         """Block until ``count`` requests have arrived (True) or ``timeout`` passes (False)."""
         with self._lock:
-            return self._arrived.wait_for(lambda: len(self._entries) >= count, timeout)
+            return self._arrived.wait_for(lambda: self._dropped + len(self._entries) >= count, timeout)
 
     def finish(self, entry: RecordedRequest, status: int | None) -> None:
         with self._lock:
@@ -73,6 +95,8 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._sizes.clear()
+            self._body_bytes = self._dropped = 0
 
 
 class SampleCounter:

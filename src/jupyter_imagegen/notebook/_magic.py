@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import MagicArgumentParser
 
 from .._exceptions import ImageGenError
@@ -42,6 +42,7 @@ __all__ = ["ImageGenMagics", "load_ipython_extension", "unload_ipython_extension
 _F = TypeVar("_F", bound=Callable[..., Any])
 # IPython's decorator carries no annotations; this typed name keeps the magic's signature checked.
 _line_cell_magic = cast(Callable[[_F], _F], line_cell_magic)
+_no_var_expand = cast(Callable[[_F], _F], no_var_expand)
 
 
 @magics_class
@@ -59,7 +60,11 @@ class ImageGenMagics(Magics, ImageGenConfig):
         get_runtime().use_config(None)
         get_runtime().close()
 
+    # IPython would expand {expression} and $name in the line, running code written into it (a
+    # value copied from the panel, a catalog enum): the magic fills {name} in the prompt itself,
+    # without evaluating anything, and takes every option value literally.
     @_line_cell_magic
+    @_no_var_expand
     def imagegen(self, line: str, cell: str | None = None) -> None:
         """Generate images with Cloudflare Workers AI.
 
@@ -123,7 +128,7 @@ class ImageGenMagics(Magics, ImageGenConfig):
         if cell is None:
             if args.grid:
                 raise UsageError("--grid works in the cell form: %%imagegen --grid, prompt in the cell body.")
-            cells, axes = [GridCell(" ".join(args.prompt), ())], []
+            cells, axes = [GridCell(fill(" ".join(args.prompt), namespace), ())], []
         elif args.prompt:
             raise UsageError(
                 f"Unexpected words after the options: {' '.join(args.prompt)!r}; in %%imagegen the "
@@ -281,7 +286,9 @@ def _unquote(text: str) -> str:
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     from ..client import emulator_banner, uses_local_service
+    from ._warnings import show_warnings_on_one_line
 
+    show_warnings_on_one_line()
     magics = ImageGenMagics(shell=ipython)  # type: ignore[no-untyped-call]
     ipython.register_magics(magics)  # type: ignore[no-untyped-call]
     get_runtime().use_config(magics)

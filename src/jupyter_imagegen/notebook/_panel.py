@@ -27,7 +27,7 @@ import anywidget
 import traitlets
 
 from .._exceptions import ImageGenError, ImageGenWarning
-from ..client import DEFAULT_MODEL, models
+from ..client import DEFAULT_MODEL, models, redact
 from ..runtime import (
     build_requests,
     check_image_count,
@@ -40,6 +40,7 @@ from ._panel_actions import PanelActions
 from ._panel_catalog import follow_catalog
 from ._panel_changes import SentLists
 from ._panel_jobs import JobRunner, PanelJob
+from ._panel_snapshot import Snapshot, SnapshotDisplay
 from ._panel_state import (
     EMPTY_GATEWAY,
     HISTORY,
@@ -50,7 +51,9 @@ from ._panel_state import (
     gateway_kwargs,
     keep_params,
     model_info,
+    new_id,
 )
+from ._warnings import show_warnings_on_one_line
 
 if TYPE_CHECKING:
     from ..client import AsyncClient, GeneratedImage, ImageRequest
@@ -62,7 +65,7 @@ _FORM = ["prompt", "params", "variations", "gateway", "use_cache"]
 _log = logging.getLogger(__name__)
 
 
-class ImageGenPanel(PanelActions, anywidget.AnyWidget):
+class ImageGenPanel(PanelActions, SnapshotDisplay, anywidget.AnyWidget):
     """A panel to write prompts, pick a model and its settings, and browse what was generated.
 
     ``panel.images`` lists the gallery's images (newest first), ``panel.selected`` those marked
@@ -87,6 +90,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     selected_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     spend = traitlets.Dict().tag(sync=True)  # today's use from the usage ledger, for the header
+    snapshot_id = traitlets.Unicode("").tag(sync=True)  # the live view hides this saved snapshot
 
     def __init__(
         self,
@@ -98,12 +102,14 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         client: AsyncClient | None = None,
         **kwargs: Any,
     ) -> None:
+        show_warnings_on_one_line()  # the catalog's, read below, included
         self._runner = JobRunner(self._on_jobs, self._image_made, client=client)
         self._inputs: list[InputImage] = []
         self._params_by_model: dict[str, dict[str, Any]] = {}
         self._last_error: BaseException | None = None
         self._sent = SentLists([entry.id for entry in HISTORY.entries])  # a new view asks for these
         self._ended: frozenset[str] = frozenset()  # jobs that had ended when spend was last read
+        self._snapshot = Snapshot(f"jig-snapshot-{new_id()}")
         chosen = model or self._default_model()
         model_spec(get_runtime(), chosen)  # the catalog step: a new model's schema is read (and saved) here
         chosen_info = model_info(chosen)
@@ -118,6 +124,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
             limits={"max_variations": self._max_variations(), "max_images": get_runtime().max_images},
             gateway=dict(EMPTY_GATEWAY),
             use_cache=get_runtime().flag("cache", True),
+            snapshot_id=self._snapshot.display_id,
             **kwargs,
         )
         self.on_msg(self._on_message)
@@ -287,6 +294,7 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
         with self._reporting("Updating the gallery"):
             self._send_changes(reset=False)
             self._on_selection({})
+            self._update_snapshot()
 
     def _send_changes(self, *, reset: bool) -> None:
         """Tell the front end what changed since it was last told (everything when ``reset``)."""
@@ -323,4 +331,4 @@ class ImageGenPanel(PanelActions, anywidget.AnyWidget):
     def _scrub(text: str) -> str:
         """Belt and braces: the core already keeps the token out of its messages."""
         token = os.environ.get("CLOUDFLARE_API_TOKEN", "").strip()
-        return text.replace(token, "***") if len(token) >= 8 else text
+        return redact(text, token) if len(token) >= 8 else text

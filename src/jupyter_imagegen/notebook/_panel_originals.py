@@ -16,9 +16,12 @@ refresh replaces an entry with a new sample):
 
 A file is removed when its image leaves the kernel's history, and the folder when the kernel
 exits, so the folder never holds more than the history does. A kernel that was killed cannot
-remove its folder: the next kernel on the same machine removes folders whose process is gone
-(the folder's name holds the host and the process id, so a cache shared between machines never
-loses another machine's images). Reading checks the size and sha256
+remove its folder: the next kernel removes folders whose owner is gone. The owner is known by a
+lock, not by a process id (another container sharing the host name has its own process ids):
+each kernel holds an exclusive lock on its folder's ``.lock`` file for as long as it runs, and a
+folder is removed only by whoever takes that lock, which the system frees when its owner dies. A
+folder without a ``.lock`` is never removed, nor one named for another host (a cache shared
+between machines never loses another machine's images). Reading checks the size and sha256
 recorded when the image was made, so a damaged or replaced file is reported, never shown.
 """
 
@@ -32,6 +35,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -42,7 +46,9 @@ from ..client import write_atomic
 __all__ = ["Original", "keep_original"]
 
 _folders: dict[str, str] = {}  # parent directory ("" for the temp dir) -> this kernel's folder
+_owned: dict[str, int] = {}  # this kernel's folder -> the descriptor of its held .lock
 _lock = threading.Lock()
+LOCK_NAME = ".lock"
 _HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64]
 _NAME = re.compile(r"^\.panel-(\d+)@(.+?)-[^-]+$")
 _log = logging.getLogger(__name__)
@@ -91,24 +97,69 @@ def _folder(parent: str | None) -> str:
             if parent is not None:
                 os.makedirs(parent, exist_ok=True)
             folder = tempfile.mkdtemp(prefix=f".panel-{os.getpid()}@{_HOST}-", dir=parent)  # mode 0700
+            _own(folder)
             _folders[key] = folder
             _remove_abandoned(os.path.dirname(folder))
     return folder
 
 
+def _own(folder: str) -> None:
+    """Hold ``folder``'s lock for as long as this process runs. Locked under a temporary name and
+    then renamed: a ``.lock`` is never seen unlocked while its owner lives."""
+    temp = os.path.join(folder, f".lock-{os.getpid()}")
+    descriptor = os.open(temp, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if not _try_lock(descriptor):
+            raise OSError("could not lock a new folder's lock file")
+        os.replace(temp, os.path.join(folder, LOCK_NAME))
+    except OSError:
+        os.close(descriptor)
+        raise
+    _owned[folder] = descriptor
+
+
 def _remove_abandoned(parent: str) -> None:
-    """Remove the folders of kernels on this machine that ended without removing their own."""
+    """Remove the folders of kernels that ended without removing their own: those whose lock
+    can be taken (the system freed it when the owner died)."""
     with contextlib.suppress(OSError):
         for child in os.scandir(parent):
             match = _NAME.match(child.name)
             if not match or match[2] != _HOST or not child.is_dir(follow_symlinks=False):
                 continue
+            if child.path in _owned:
+                continue
             try:
-                os.kill(int(match[1]), 0)
-            except ProcessLookupError:
-                shutil.rmtree(child.path, ignore_errors=True)
+                descriptor = os.open(
+                    os.path.join(child.path, LOCK_NAME), os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
+                )
             except OSError:
-                pass  # alive, owned by another user
+                continue  # no lock: an owner that never took one is never presumed gone
+            try:
+                if _try_lock(descriptor):
+                    shutil.rmtree(child.path, ignore_errors=True)
+            finally:
+                os.close(descriptor)
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+else:
+    import fcntl
+
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
 
 
 def keep_original(image_id: str, data: bytes, cache_file: str | None) -> Original:
@@ -137,3 +188,6 @@ def keep_original(image_id: str, data: bytes, cache_file: str | None) -> Origina
 def _remove_folders() -> None:
     for folder in _folders.values():
         shutil.rmtree(folder, ignore_errors=True)
+    for descriptor in _owned.values():
+        with contextlib.suppress(OSError):
+            os.close(descriptor)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ._cache import ImageCache
     from ._cache_entry import service_of
     from ._compare import Matrix, compares, first_value, plan_requests, split_values
-    from ._fetch import expected_misses, fetch, fetch_async, reserve_misses
+    from ._fetch import expected_misses, fetch_async, reserve_misses
     from ._options import add_request_options, chosen_model, named_params, request_params
     from ._reservation import Charge, Reservation
     from ._runner import RunOutcome
@@ -41,7 +41,6 @@ _LAZY = {
     "ImageCache": "._cache",
     "service_of": "._cache_entry",
     "expected_misses": "._fetch",
-    "fetch": "._fetch",
     "fetch_async": "._fetch",
     "reserve_misses": "._fetch",
     "add_request_options": "._options",
@@ -82,7 +81,6 @@ __all__ = [
     "compares",
     "expand_grid",
     "expected_misses",
-    "fetch",
     "fetch_async",
     "fill",
     "first_value",
@@ -100,13 +98,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+def __getattr__(name: str) -> Any:  # each name's module is imported on first use
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name], __name__), name)

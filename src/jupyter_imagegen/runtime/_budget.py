@@ -9,8 +9,9 @@ cost back (it stays counted as a request); one answered from a cache gives back 
 the request and counts as a cache hit. Cache hits never use the budget.
 
 With a USD budget set, a request whose price is unknown is refused: its cost cannot be counted.
-A damaged ledger is set aside and started again only when no budget is set; with a budget it
-refuses (today's use is unknown), never counts from zero.
+A damaged ledger (not JSON, not numbers, or counts that are negative, infinite or NaN) is set
+aside and started again only when no budget is set; with a budget it refuses (today's use is
+unknown), never counts from zero. A give-back never takes a count below zero.
 """
 
 from __future__ import annotations
@@ -107,11 +108,9 @@ class Meter:
         self.ledger, self.budget = ledger, budget
 
     def usage(self) -> Usage:
-        """The ledger's figures; raises ConfigurationError for a damaged ledger."""
-        try:
-            days = self.ledger.read()
-        except LedgerDamagedError as exc:
-            raise self._damaged(exc) from None
+        """The ledger's figures; a damaged ledger is set aside with a warning, or with a budget
+        set, a ConfigurationError."""
+        days = self._read()
         budget, emulator = self.budget, self.ledger.emulator
         return Usage(self.ledger.path, today(), rows_of(days), budget.max_images, budget.max_usd, emulator)
 

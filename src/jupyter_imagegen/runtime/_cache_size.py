@@ -70,7 +70,8 @@ class SizeIndex:
         """A listing found ``total`` bytes: the base, and an empty log. Replaced whole (a reader
         sees the old base or the new), not synced to disk: after a power cut a lost index costs
         one listing."""
-        temp = f"{self._base}.{os.getpid()}.{threading.get_ident()}.tmp"
+        folder, name = os.path.split(self._base)
+        temp = os.path.join(folder, f".tmp-{name}-{os.getpid()}-{threading.get_ident()}.part")
         with contextlib.suppress(OSError):
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NO_LINKS, 0o600)
             try:

@@ -16,12 +16,12 @@ from ._cache_entry import service_of
 from ._reservation import Charge
 
 if TYPE_CHECKING:
-    from ..client import AsyncClient, BaseClient, Client, GeneratedImage, ImageRequest
+    from ..client import AsyncClient, BaseClient, GeneratedImage, ImageRequest
     from ._budget import Meter
     from ._cache import ImageCache
     from ._reservation import Reservation
 
-__all__ = ["expected_misses", "fetch", "fetch_async", "reserve_misses"]
+__all__ = ["expected_misses", "fetch_async", "reserve_misses"]
 
 
 def _slot(service: str, index: int) -> str:
@@ -101,40 +101,6 @@ def expected_misses(
     return [r for r in requests if cache is None or refresh or not os.path.exists(cache.path_for(r, service))]
 
 
-def fetch(
-    client: Client,
-    request: ImageRequest,
-    cache: ImageCache | None,
-    *,
-    refresh: bool = False,
-    spend: Reservation | None = None,
-) -> GeneratedImage:
-    """The cached image for ``request``, else a new one from ``client`` (then cached).
-
-    ``refresh=True`` skips the lookup and replaces the entry with a new sample. Every front end
-    comes through here or :func:`fetch_async`: with a reservation (``spend``, on the runtime's
-    meter) a cache hit is counted in the usage ledger as free, and a request is reserved against
-    the daily budgets before it is sent and given back if it brings no image.
-    """
-    ledger = _spending(spend)
-    service = service_of(client)
-    if cache is not None and not refresh:
-        hit = _cached(cache, request, service)
-        if hit is not None:
-            ledger.hit(request)
-            return hit
-    charge = ledger.begin(request)
-    try:
-        image = client.generate(request)
-    except BaseException as exc:
-        ledger.failed(charge, exc)
-        raise
-    ledger.settle(charge, image)
-    if cache is not None:
-        _store(cache, request, image, service)
-    return image
-
-
 async def fetch_async(
     client: AsyncClient,
     request: ImageRequest,
@@ -143,7 +109,14 @@ async def fetch_async(
     refresh: bool = False,
     spend: Reservation | None = None,
 ) -> GeneratedImage:
-    """:func:`fetch` for the async client; file I/O runs in a worker thread."""
+    """The cached image for ``request``, else a new one from ``client`` (then cached); the one
+    fetch of the package, for every front end. File I/O runs in a worker thread.
+
+    ``refresh=True`` skips the lookup and replaces the entry with a new sample. With a
+    reservation (``spend``, on the runtime's meter) a cache hit is counted in the usage ledger as
+    free, and a request is reserved against the daily budgets before it is sent and given back if
+    it brings no image.
+    """
     ledger = _spending(spend)
     service = service_of(client)
     if cache is not None and not refresh:

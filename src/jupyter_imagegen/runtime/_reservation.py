@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from .._exceptions import BudgetExceededError, ConfigurationError, ValidationError
+from ._usage import today
 
 if TYPE_CHECKING:
     from ..client import GeneratedImage, ImageRequest
@@ -57,12 +58,16 @@ class Reservation:
             self._unused.setdefault(key, []).append(charge)
 
     def begin(self, request: ImageRequest) -> Charge:
-        """The charge for sending ``request``: one reserved for it, else a new reservation
-        (BudgetExceededError when it does not fit)."""
+        """The charge for sending ``request``: one reserved for it today, else a new reservation
+        (BudgetExceededError when it does not fit). A reservation made before 00:00 UTC goes back
+        to its day and is made again: an image counts on the day its request is sent."""
         with self._lock:
             reserved = self._unused.get(request.cache_key)
-            if reserved:
-                return reserved.pop()
+            charge = reserved.pop() if reserved else None
+        if charge is not None:
+            if charge.day == today():
+                return charge
+            self._meter.give_back([charge], sent=False)
         return self._meter.reserve([request])._take()
 
     def begin_all(self, requests: Sequence[ImageRequest]) -> list[Charge | BudgetExceededError]:

@@ -110,6 +110,51 @@ class LoopThread:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(_CANCEL_GRACE)
 
+    def wait(
+        self,
+        coroutine: Coroutine[Any, Any, T],
+        *,
+        on_tick: Callable[[], None] | None = None,
+        tick: float = 0.2,
+        grace: float | None = None,
+    ) -> T:
+        """Run ``coroutine`` on the loop and wait for it on the calling thread in slices of
+        ``tick`` seconds (calling ``on_tick`` after each), so a KeyboardInterrupt (Ctrl-C, a kernel
+        interrupt) reaches this thread. On one, the coroutine is cancelled, its cleanup waited for
+        (at most ``grace`` seconds; None: until it ends) and the KeyboardInterrupt raised again.
+        The one wait-and-interrupt loop of the package: :meth:`run` and ``batch()`` use it."""
+        stop, settled = threading.Event(), threading.Event()
+        running: list[asyncio.Task[Any]] = []
+
+        async def guarded() -> T:
+            try:
+                task = asyncio.current_task()
+                running.extend([task] if task is not None else [])
+                if stop.is_set():  # interrupted before it began: it never begins
+                    coroutine.close()
+                    raise asyncio.CancelledError
+                return await coroutine
+            finally:
+                settled.set()
+
+        loop = self.loop()
+        future = asyncio.run_coroutine_threadsafe(guarded(), loop)
+        try:
+            while not settled.wait(tick) and not future.done():  # done unsettled: the loop stopped
+                if on_tick is not None:
+                    on_tick()
+        except KeyboardInterrupt:
+            stop.set()  # then read `running`: guarded() records its task before it reads `stop`
+            for task in running:
+                with contextlib.suppress(RuntimeError):  # the loop already closed
+                    loop.call_soon_threadsafe(task.cancel)
+            ends = None if grace is None else time.monotonic() + grace
+            while not settled.wait(0.1) and not future.done():  # its cleanup runs on the loop
+                if ends is not None and time.monotonic() > ends:
+                    break
+            raise
+        return future.result()
+
     def run(
         self,
         factories: Sequence[Callable[[], Awaitable[T]]],
@@ -127,7 +172,6 @@ class LoopThread:
         what is still running and returns the batch with ``interrupted=True``.
         """
         outcomes: list[T | BaseException | None] = [None] * len(factories)
-        settled = threading.Event()
         started = time.monotonic()
 
         async def one(index: int, gate: asyncio.Semaphore) -> None:
@@ -148,22 +192,18 @@ class LoopThread:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
-                settled.set()
 
-        future = asyncio.run_coroutine_threadsafe(batch(), self.loop())
+        def progress() -> None:
+            if on_progress is not None:
+                on_progress(_count(outcomes), len(outcomes), time.monotonic() - started)
+            if on_outcomes is not None:
+                on_outcomes(list(outcomes))
+
         interrupted = False
         try:
-            while not settled.wait(tick):
-                if on_progress is not None:
-                    on_progress(_count(outcomes), len(outcomes), time.monotonic() - started)
-                if on_outcomes is not None:
-                    on_outcomes(list(outcomes))
+            self.wait(batch(), on_tick=progress, tick=tick, grace=_CANCEL_GRACE)
         except KeyboardInterrupt:
             interrupted = True
-            future.cancel()
-            settled.wait(_CANCEL_GRACE)
-        if not interrupted and future.done() and not future.cancelled():
-            future.result()
         return RunOutcome(list(outcomes), interrupted, time.monotonic() - started)
 
 

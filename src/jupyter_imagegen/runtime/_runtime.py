@@ -100,13 +100,14 @@ class Runtime:
     def meter(self, max_images_per_day: int | None = None, max_usd_per_day: float | None = None) -> Meter:
         """The usage ledger beside the cache folder and the daily budgets (keyword > %config >
         environment > none), through which every front end reserves before sending."""
-        from ..client import uses_local_service
         from ._budget import Budget, Meter
+        from ._emulator_probe import answers_as_emulator
         from ._usage import UsageLedger, ledger_path_for
 
         images = self.value("max_images_per_day", max_images_per_day)
         budget = Budget.read(images, self.value("max_usd_per_day", max_usd_per_day))
-        emulator = uses_local_service()  # the emulator keeps a ledger of its own
+        # The emulator keeps a ledger of its own; it is known by what it answers.
+        emulator = answers_as_emulator(os.environ.get("CLOUDFLARE_BASE_URL", "").strip())
         path = ledger_path_for(self.value("cache_dir"), emulator=emulator)
         return Meter(UsageLedger(path, emulator=emulator), budget)
 
@@ -114,12 +115,12 @@ class Runtime:
         """The usage table of the service in use, and the other ledger's too when it holds
         anything: someone on the emulator asking without its settings (a terminal with no
         credentials) still sees what the emulator made, labelled as not billed."""
-        from ..client import uses_local_service
         from ._budget import Budget, Meter
         from ._usage import UsageLedger, ledger_path_for
 
-        tables = [self.meter().usage().table()]
-        other = not uses_local_service()
+        meter = self.meter()
+        tables = [meter.usage().table()]
+        other = not meter.ledger.emulator
         other_ledger = UsageLedger(ledger_path_for(self.value("cache_dir"), emulator=other), emulator=other)
         with contextlib.suppress(ImageGenError):
             usage = Meter(other_ledger, Budget.read(None, None)).usage()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import math
 import os
 import sys
 import threading
@@ -161,16 +162,22 @@ class UsageLedger:
         except FileNotFoundError:
             return {}
         try:
-            document = json.loads(raw.decode("utf-8"))
+            # Infinity and NaN are valid to Python's json, never to a ledger: they would lift a
+            # budget (NaN compares false) or crash the sums.
+            document = json.loads(raw.decode("utf-8"), parse_constant=_not_a_count)
             days = document["days"]
             if document.get("version") != _VERSION or not isinstance(days, dict):
                 raise ValueError("not a version 1 ledger")
             numbers = (int, float)
+            isfinite = math.isfinite
             for models in days.values():
                 for counts in models.values():
                     for name in COUNTS:  # plain loops: a year's ledger is read on every update
-                        if not isinstance(counts.get(name, 0), numbers):
+                        value = counts.get(name, 0)
+                        if not isinstance(value, numbers) or isinstance(value, bool):
                             raise ValueError("a count is not a number")
+                        if value < 0 or not isfinite(value):
+                            raise ValueError(f"a count is {value!r}, not a finite number of 0 or more")
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
             raise LedgerDamagedError(f"{self.path} is not a readable usage ledger ({exc})") from None
         return days
@@ -214,6 +221,10 @@ class UsageLedger:
                 os.close(descriptor)  # closing also releases the lock
 
 
+def _not_a_count(name: str) -> float:
+    raise ValueError(f"a count is {name}, not a finite number")
+
+
 def _encode(days: Days) -> bytes:
     """The ledger document, one day per line. Each day goes through json's C encoder: an indented
     dump takes the pure-Python one, about 10 ms for a full year's ledger, paid on every update."""
@@ -222,10 +233,11 @@ def _encode(days: Days) -> bytes:
 
 
 def add(days: Days, day: str, model: str, **deltas: float) -> None:
-    """Add ``deltas`` to one day's model figures (negative to give back a reservation)."""
+    """Add ``deltas`` to one day's model figures (negative to give back a reservation); a count
+    never goes below 0 (a give-back for a day another process already rebuilt)."""
     counts = days.setdefault(day, {}).setdefault(model, {})
     for name, delta in deltas.items():
-        value = counts.get(name, 0) + delta
+        value = max(counts.get(name, 0) + delta, 0)
         counts[name] = round(value, 9) if isinstance(value, float) else value
 
 

@@ -46,6 +46,47 @@ function flash(button, text) {
   setTimeout(() => button.textContent = before, 1200);
 }
 
+// text.js
+function formatSeconds(seconds) {
+  if (seconds === null || seconds === void 0 || !Number.isFinite(seconds)) return "";
+  const s = Math.max(0, seconds);
+  if (s < 10) return `${(Math.floor(s * 10) / 10).toFixed(1)} s`;
+  if (s < 60) return `${Math.floor(s)} s`;
+  const minutes = Math.floor(s / 60);
+  const rest = String(Math.floor(s % 60)).padStart(2, "0");
+  return `${minutes} min ${rest} s`;
+}
+function asText(value) {
+  if (typeof value === "string") return value;
+  if (value === null || value === void 0) return "";
+  if (typeof value !== "object" && typeof value !== "function") return String(value);
+  try {
+    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+function truncate(text, length) {
+  const s = asText(text);
+  return s.length <= length ? s : `${s.slice(0, Math.max(0, length - 1))}…`;
+}
+function describeParams(params) {
+  return Object.entries(params ?? {}).map(([k, v]) => `${k} ${asText(v)}`).join(" · ");
+}
+function describeSpend(spend, cancelledAfterSending2 = 0) {
+  if (!spend || typeof spend.images !== "number") return "";
+  const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
+  const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
+  const limits = [];
+  if (typeof spend.max_images === "number") limits.push(`${spend.max_images} images`);
+  if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
+  const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
+  const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
+  const day = spend.emulator ? "Today (UTC) on the emulator, not billed" : "Today (UTC)";
+  const cancelled = cancelledAfterSending2 ? ` · ${cancelledAfterSending2} cancelled after sending, counted (may be billed)` : "";
+  return `${day}: ${images}, ${usd}${unpriced}${budget}${cancelled}`;
+}
+
 // controls.js
 var TOGGLE_MAX_OPTIONS = 4;
 var TOGGLE_MAX_LABEL = 10;
@@ -68,14 +109,15 @@ function controlFor(name, rule) {
   const base = {
     name,
     label: labelFor(name),
-    help: r.description ?? "",
+    help: asText(r.description),
     default: r.default ?? null
   };
   if (Array.isArray(r.enum)) {
     const options = r.enum.slice();
-    const short = options.every((o) => String(o).length <= TOGGLE_MAX_LABEL);
+    const labels = options.map(asText);
+    const short = labels.every((label) => label.length <= TOGGLE_MAX_LABEL);
     const kind = options.length <= TOGGLE_MAX_OPTIONS && short ? "toggle" : "select";
-    return { ...base, kind, options };
+    return { ...base, kind, options, labels };
   }
   switch (r.type) {
     case "boolean":
@@ -101,7 +143,14 @@ function controlFor(name, rule) {
 }
 function controlsFor(parameters, required = []) {
   const needed = new Set(required ?? []);
-  return Object.entries(parameters ?? {}).map(([name, rule]) => controlFor(name, rule)).filter((control) => control.kind !== "unsupported").map(
+  const described = [];
+  for (const [name, rule] of Object.entries(parameters ?? {})) {
+    try {
+      described.push(controlFor(name, rule));
+    } catch {
+    }
+  }
+  return described.filter((control) => control.kind !== "unsupported").map(
     (control) => needed.has(control.name) ? { ...control, required: true, label: `${control.label} (required)` } : control
   );
 }
@@ -135,37 +184,6 @@ function validityView(validity) {
   const valid = Boolean(validity?.valid);
   if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
   return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
-}
-
-// text.js
-function formatSeconds(seconds) {
-  if (seconds === null || seconds === void 0 || !Number.isFinite(seconds)) return "";
-  const s = Math.max(0, seconds);
-  if (s < 10) return `${(Math.floor(s * 10) / 10).toFixed(1)} s`;
-  if (s < 60) return `${Math.floor(s)} s`;
-  const minutes = Math.floor(s / 60);
-  const rest = String(Math.floor(s % 60)).padStart(2, "0");
-  return `${minutes} min ${rest} s`;
-}
-function truncate(text, length) {
-  const s = String(text ?? "");
-  return s.length <= length ? s : `${s.slice(0, Math.max(0, length - 1))}…`;
-}
-function describeParams(params) {
-  return Object.entries(params ?? {}).map(([k, v]) => `${k} ${v}`).join(" · ");
-}
-function describeSpend(spend, cancelledAfterSending2 = 0) {
-  if (!spend || typeof spend.images !== "number") return "";
-  const usd = `~$${(spend.usd ?? 0).toFixed(4)} estimated`;
-  const unpriced = spend.unpriced ? ` (+${spend.unpriced} of unknown price)` : "";
-  const limits = [];
-  if (typeof spend.max_images === "number") limits.push(`${spend.max_images} images`);
-  if (typeof spend.max_usd === "number") limits.push(`$${spend.max_usd.toFixed(2)}`);
-  const budget = limits.length ? ` · daily budget ${limits.join(" and ")}` : "";
-  const images = `${spend.images} image${spend.images === 1 ? "" : "s"}`;
-  const day = spend.emulator ? "Today (UTC) on the emulator, not billed" : "Today (UTC)";
-  const cancelled = cancelledAfterSending2 ? ` · ${cancelledAfterSending2} cancelled after sending, counted (may be billed)` : "";
-  return `${day}: ${images}, ${usd}${unpriced}${budget}${cancelled}`;
 }
 
 // jobs.js
@@ -275,11 +293,11 @@ function controlWidget(control, value, isSet, id, setParam2) {
       return h(
         "span",
         { class: "jig-toggles", role: "group", id, "aria-labelledby": `${id}-label` },
-        control.options.map((option) => {
+        control.options.map((option, i) => {
           const on = isSet && value === option;
           return h("button", {
             class: `jig-toggle${on ? " jig-on" : ""}`,
-            text: String(option),
+            text: control.labels[i],
             "aria-pressed": String(on),
             onclick: () => setParam2(control.name, on ? null : option)
           });
@@ -288,11 +306,15 @@ function controlWidget(control, value, isSet, id, setParam2) {
     case "select": {
       const select = h(
         "select",
-        { id, onchange: (e) => setParam2(control.name, e.target.value || null) },
+        {
+          id,
+          onchange: (e) => setParam2(control.name, e.target.value === "" ? null : control.options[Number(e.target.value)])
+        },
         h("option", { value: "", text: "(model default)" }),
-        control.options.map((o) => h("option", { value: String(o), text: String(o) }))
+        control.options.map((o, i) => h("option", { value: String(i), text: control.labels[i] }))
       );
-      select.value = isSet ? String(value) : "";
+      const chosen = isSet ? control.options.indexOf(value) : -1;
+      select.value = chosen >= 0 ? String(chosen) : "";
       return select;
     }
     case "checkbox": {
@@ -301,7 +323,7 @@ function controlWidget(control, value, isSet, id, setParam2) {
       return box;
     }
     case "slider": {
-      const shown = h("output", { class: "jig-slider-value", text: isSet ? String(value) : "default" });
+      const shown = h("output", { class: "jig-slider-value", text: isSet ? asText(value) : "default" });
       const slider = h("input", {
         id,
         type: "range",
@@ -311,7 +333,7 @@ function controlWidget(control, value, isSet, id, setParam2) {
         oninput: (e) => shown.textContent = e.target.value,
         onchange: (e) => setParam2(control.name, e.target.valueAsNumber)
       });
-      slider.value = String(value);
+      slider.value = asText(value);
       return h("span", { class: "jig-slider" }, slider, shown);
     }
     case "number": {
@@ -321,20 +343,20 @@ function controlWidget(control, value, isSet, id, setParam2) {
         step: control.step,
         min: control.min ?? void 0,
         max: control.max ?? void 0,
-        placeholder: control.default !== null ? String(control.default) : "default",
+        placeholder: control.default !== null ? asText(control.default) : "default",
         onchange: (e) => setParam2(control.name, numberOrNull(e.target))
       });
-      box.value = isSet ? String(value) : "";
+      box.value = isSet ? asText(value) : "";
       return box;
     }
     default: {
       const box = h("input", {
         id,
         type: "text",
-        placeholder: control.default ?? "",
+        placeholder: asText(control.default),
         onchange: (e) => setParam2(control.name, e.target.value)
       });
-      box.value = isSet ? String(value) : "";
+      box.value = isSet ? asText(value) : "";
       return box;
     }
   }
@@ -400,9 +422,13 @@ function createForm({ model, list, send, setState, uid }) {
   function showControls() {
     const info = model.get("model_info") ?? {};
     const params = model.get("params") ?? {};
-    const rows = controlsFor(info.parameters, info.required).map(
-      (control) => controlRow(control, params, uid, setParam2)
-    );
+    const rows = controlsFor(info.parameters, info.required).map((control) => {
+      try {
+        return controlRow(control, params, uid, setParam2);
+      } catch {
+        return h("div", { class: "jig-control", text: `${control.label}: cannot be shown (left to the model's default)` });
+      }
+    });
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
     if (focused) document.getElementById(focused)?.focus();
@@ -543,12 +569,25 @@ function pyLiteral(value) {
   const items = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pyLiteral(v)}`);
   return `{${items.join(", ")}}`;
 }
+var LINE_BREAKING = /[\x00-\x1f\x7f\x85\u2028\u2029]/;
 function magicQuote(text) {
   const s = String(text);
-  if (/^[^\s'"]+$/.test(s)) return s;
+  if (LINE_BREAKING.test(s)) return null;
+  if (/^[A-Za-z0-9_@./:=+-]+$/.test(s)) return s;
   if (!s.includes('"')) return `"${s}"`;
   if (!s.includes("'")) return `'${s}'`;
   return null;
+}
+function magicParam(name, value) {
+  if (value === null || value === void 0 || typeof value === "object") return null;
+  const key = String(name);
+  if (key === "" || key.includes("=") || value === "") return null;
+  return magicQuote(`${key}=${value}`);
+}
+function commentName(name) {
+  const s = String(name);
+  if (/^[A-Za-z0-9_.-]+$/.test(s)) return s;
+  return JSON.stringify(s).replace(/[\x7f\x85\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 function isIdentifier(name) {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
@@ -563,12 +602,15 @@ function gatewayEntries(gateway) {
   if (typeof g.request_timeout_ms === "number") entries.push(["request_timeout_ms", g.request_timeout_ms]);
   return entries;
 }
-function magicCode(item) {
-  const words = ["%%imagegen", "--model", magicQuote(item.model)];
+function magicParts(item) {
+  const words = ["%%imagegen"];
   const notes = [];
+  const model = magicQuote(item.model);
+  if (model === null) notes.push("# the model id cannot be written on this line: see the Python call");
+  else words.push("--model", model);
   for (const [name, value] of Object.entries(item.params ?? {})) {
-    const word = magicQuote(`${name}=${value}`);
-    if (word === null) notes.push(`# ${name} holds both kinds of quote: set it in the Python call`);
+    const word = magicParam(name, value);
+    if (word === null) notes.push(`# ${commentName(name)} cannot be written on this line: set it in the Python call`);
     else words.push("--param", word);
   }
   if (item.variation) {
@@ -584,7 +626,7 @@ function magicCode(item) {
     notes.push(`# editing: add --image PATH (or a variable name) for each of the ${item.inputs} input image(s)`);
   }
   const body = String(item.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
-  return [...notes, words.join(" "), body].join("\n");
+  return { cell: [words.join(" "), body].join("\n"), notes };
 }
 function pythonCode(item) {
   const args = [pyLiteral(item.prompt ?? ""), `model=${pyLiteral(item.model)}`];
@@ -609,7 +651,8 @@ function pythonCode(item) {
   return lines.join("\n");
 }
 function codeFor(item) {
-  return { magic: magicCode(item), python: pythonCode(item) };
+  const { cell, notes } = magicParts(item);
+  return { magic: cell, notes: notes.join("\n"), python: pythonCode(item) };
 }
 
 // lists.js
@@ -781,18 +824,19 @@ function createResults({ model, list, send, setState }) {
   }
   function showCode(item) {
     const code = codeFor(item);
-    const block = (title, text) => {
+    const block = (title, text, notes = "") => {
       const copy = h("button", { text: "Copy" });
       copy.addEventListener("click", async () => flash(copy, await copyText(text) ? "Copied" : "Copy failed"));
       return h(
         "div",
         { class: "jig-code" },
         h("div", { class: "jig-code-head" }, h("b", { text: title }), copy),
+        ...notes ? [h("pre", { class: "jig-code-notes", text: notes })] : [],
         h("pre", { text })
       );
     };
     shown = null;
-    openOverlay("Copy as code", block("Notebook cell", code.magic), block("Python", code.python));
+    openOverlay("Copy as code", block("Notebook cell", code.magic, code.notes), block("Python", code.python));
     overlay.firstChild.classList.add("jig-code-dialog");
     copyText(`${code.magic}
 
@@ -913,6 +957,13 @@ ${code.python}`);
 
 // panel.js
 var LISTS = ["jobs", "gallery"];
+function hideSnapshot(id) {
+  if (!id || document.querySelector(`style[data-jig-snapshot="${id}"]`)) return;
+  const style = document.createElement("style");
+  style.dataset.jigSnapshot = id;
+  style.textContent = `.jig-snapshot[data-snapshot="${id}"] { display: none; }`;
+  document.head.append(style);
+}
 function render({ model, el }) {
   const listeners = [];
   const on = (event, fn) => {
@@ -1000,6 +1051,7 @@ function render({ model, el }) {
     if (!LISTS.includes(trait)) on(`change:${trait}`, () => refresh(trait));
   }
   on("msg:custom", (msg, buffers) => {
+    if (msg?.type === "gallery" && msg.reset) hideSnapshot(model.get("snapshot_id"));
     if (LISTS.includes(msg?.type)) {
       const items = (msg.items ?? []).map((item, i) => msg.type === "gallery" ? { ...item, thumb: buffers?.[i] } : item);
       lists[msg.type] = mergeById(lists[msg.type], { ...msg, items });
