@@ -78,14 +78,18 @@ def test_image_url_is_fetched_once_without_credentials(client: Client, emulator:
     assert emulator.requests[0].headers["authorization"] == f"Bearer {emulator.token}"
 
 
-def test_wrong_token_is_an_authentication_error_without_the_token(emulator: Emulator) -> None:
+def test_wrong_token_is_an_authentication_error_without_the_token() -> None:
     secret = "wrong-token-QX81"
-    client = Client(account_id=emulator.account_id, api_token=secret, base_url=emulator.base_url)
-    with client, pytest.raises(AuthenticationError) as info:
-        client.generate("a fox")
+    answered: list[str] = []
+    with Emulator(log=answered.append) as emulator:
+        client = Client(account_id=emulator.account_id, api_token=secret, base_url=emulator.base_url)
+        with client, pytest.raises(AuthenticationError) as info:
+            client.generate("a fox")
     assert info.value.code == 10000 and info.value.status_code == 401
     assert secret not in str(info.value) and secret not in repr(info.value)
-    assert len(emulator.requests) == 1  # not retried
+    # Not retried; and not kept in the request log (the token is checked before anything is kept).
+    assert [line for line in answered if "401" in line] == [answered[0]] and len(answered) == 1
+    assert emulator.requests == []
 
 
 def test_a_model_the_catalog_does_not_list_is_refused_and_the_services_answer_explained(
