@@ -157,7 +157,8 @@ def parts(model: str) -> dict[str, Any]:
     model_id, params, _ = MODELS[model]
     client, bare = Client(), httpx.Client(timeout=60)
     request = client.prepare("fox", **{"model": model_id, **params})
-    url, headers, body, credentials = client._api_call(request)
+    url, headers, wire, credentials = client._api_call(request)
+    body = wire["json"]
     ours = client._async
     baseline = _bare(model, bare)
 

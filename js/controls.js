@@ -68,9 +68,13 @@ export function controlFor(name, rule) {
   }
 }
 
-/** The controls for a model's parameters, in schema order, editable ones only: a rule that
- * cannot be described leaves out its own control, never the others. */
-export function controlsFor(parameters) {
+/**
+ * The controls for a model's parameters, in schema order, editable ones only: a rule that cannot
+ * be described leaves out its own control, never the others. Those the model requires besides
+ * the prompt (``required``) say so in their label.
+ */
+export function controlsFor(parameters, required = []) {
+  const needed = new Set(required ?? []);
   const described = [];
   for (const [name, rule] of Object.entries(parameters ?? {})) {
     try {
@@ -79,7 +83,11 @@ export function controlsFor(parameters) {
       // an unreadable rule: that parameter is left to the model's default
     }
   }
-  return described.filter((control) => control.kind !== "unsupported");
+  return described
+    .filter((control) => control.kind !== "unsupported")
+    .map((control) =>
+      needed.has(control.name) ? { ...control, required: true, label: `${control.label} (required)` } : control,
+    );
 }
 
 /** The value a control shows: what the user set, else the schema default, else empty. */

@@ -84,7 +84,7 @@ export function createForm({ model, list, send, setState, uid }) {
   function showControls() {
     const info = model.get("model_info") ?? {};
     const params = model.get("params") ?? {};
-    const rows = controlsFor(info.parameters).map((control) => {
+    const rows = controlsFor(info.parameters, info.required).map((control) => {
       try {
         return controlRow(control, params, uid, setParam, compareFor(control.name, control.options, params[control.name]));
       } catch {
@@ -96,9 +96,11 @@ export function createForm({ model, list, send, setState, uid }) {
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
     if (focused) document.getElementById(focused)?.focus();
-    inputsNote.textContent = info.edits
-      ? `up to ${info.max_images} image(s) to edit`
-      : "this model does not take input images";
+    inputsNote.textContent = !info.edits
+      ? "this model does not take input images"
+      : info.url_only
+        ? "this model takes reference images as https:// URLs only: pass them from Python (images=[url])"
+        : `up to ${info.max_images} image(s) to edit`;
   }
 
   // --- input images ----------------------------------------------------------------------

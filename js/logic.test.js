@@ -81,6 +81,18 @@ describe("controls from a schema", () => {
     assert.deepEqual(Controls.controlsFor(undefined), []);
   });
 
+  test("a parameter the model requires says so in its label", () => {
+    const kling = { resolution: { enum: ["1k", "2k"], default: "1k" }, negative_prompt: { type: "string" } };
+    const controls = Controls.controlsFor(kling, ["resolution"]);
+    assert.deepEqual(
+      controls.map((c) => [c.name, c.label, c.required ?? false]),
+      [
+        ["resolution", "Resolution (required)", true],
+        ["negative_prompt", "Negative prompt", false],
+      ],
+    );
+  });
+
   test("any enum value, description or default is shown as text and one bad rule hides no other", () => {
     const hostile = { toString: 1 }; // String(hostile) throws
     const controls = Controls.controlsFor({

@@ -112,6 +112,7 @@ def test_params_are_converted_for_the_model(
         == 0
     )
     (sent,) = emulator.requests
+    assert isinstance(sent.json.pop("seed"), int)  # picked by the client, recorded on the image
     assert sent.json == {
         "prompt": "a fox number 0",
         "num_steps": 4,

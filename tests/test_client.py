@@ -50,8 +50,9 @@ def connect(emulator: Emulator, **kw: object) -> Client:
     return Client(account_id=emulator.account_id, api_token=emulator.token, base_url=emulator.base_url, **kw)  # type: ignore[arg-type]
 
 
-def test_every_registered_model_works_end_to_end(client: Client, emulator: Emulator) -> None:
-    assert sorted(SMALL) == sorted(list_models())
+def test_the_first_three_shapes_work_end_to_end(client: Client, emulator: Emulator) -> None:
+    # Every other shipped model generates in test_catalog_shapes.py.
+    assert set(SMALL) <= set(list_models())
     for model, params in SMALL.items():
         image = client.generate("a lighthouse at dusk", model=model, **params)
         with Image.open(io.BytesIO(image.data)) as im:

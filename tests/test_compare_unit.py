@@ -172,8 +172,16 @@ def test_a_comparison_result_is_indexed_by_its_values(emulator_env: Emulator) ->
 
 def test_every_shipped_model_can_be_compared(emulator_env: Emulator) -> None:
     from jupyter_imagegen import list_models
+    from jupyter_imagegen.client import get_model
 
-    models = list_models()
+    # The models a prompt alone is enough for (others require a size, a resolution or an image).
+    def prompt_alone(model: str) -> bool:
+        spec = get_model(model)
+        found = spec.image_input
+        needs_image = found is not None and found.field in spec.input_schema.get("required", [])
+        return not spec.required and spec.prompt_field == "prompt" and not needs_image
+
+    models = [m for m in list_models() if prompt_alone(m)]
     matrix = plan_requests(get_runtime(), _args("-m", ",".join(models)), [GridCell("a fox", ())])
     assert [r.model for r in matrix.requests] == models and matrix.labels == [tuple(models)]
     assert matrix.cost_text().startswith("~$") and "of unknown cost" in matrix.cost_text()

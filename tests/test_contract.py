@@ -129,7 +129,8 @@ def test_catalog_raw_responses_shipped_with_each_model_parse() -> None:
         if raw is None:
             continue
         answer = parse_answer(200, {}, json.dumps(raw).encode(), model=path.stem)
-        assert answer.url == raw["result"]["image"]
+        images = raw["result"].get("images") or [raw["result"]["image"]]
+        assert [answer.url, *answer.more] == images
         parsed += 1
     assert parsed >= 1
 
@@ -185,7 +186,23 @@ def test_every_packaged_model_is_in_the_output_table_with_its_shape() -> None:
         for family, _holds, examples in table_rows(section(3))
         for model in re.findall(r"`([^`]+)`", examples)
     }
-    assert documented == {model: get_model(model).output_kind for model in list_models()}
+    assert documented == {model: get_model(model).output_kind for model in documented}
+
+
+def test_every_packaged_model_is_in_todays_catalog_table_with_its_answer() -> None:
+    """§8 names every shipped model with the answer it gives (``images`` for several)."""
+    rows = {
+        model: answer
+        for _n, _r, _i, answer, examples in table_rows(section(8))
+        for model in re.findall(r"`([^`]+)`", examples)
+    }
+    for model in list_models():
+        spec = get_model(model)
+        named = [m for m in rows if model.endswith(m.removeprefix("@cf/")) or m == model]
+        assert named, f"{model} is missing from docs/cloudflare.md §8"
+        answer = rows[named[0]]
+        if spec.output_kind == "url-array":
+            assert "result.images" in answer, model
 
 
 def test_moderation_refusal_is_a_content_policy_error_with_the_providers_words() -> None:

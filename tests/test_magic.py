@@ -188,6 +188,9 @@ def test_interrupt_cancels_in_flight_requests_and_keeps_finished_images(
     shell: InteractiveShell, emulator: Emulator
 ) -> None:
     run(shell, "%%imagegen -q low -n 2\na fox\n")  # variations 1 and 2 are now cached
+    # Two at a time, in order: the cached pair is finished before the other two are sent, so the
+    # interrupt below always finds them done, however slow the cache reads are on a busy machine.
+    run(shell, "%config ImageGenMagics.concurrency = 2")
     emulator.inject("hang", times=2, seconds=30)
 
     def interrupt_when_both_hang() -> None:

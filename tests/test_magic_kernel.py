@@ -66,6 +66,13 @@ def test_kernel_interrupt_cancels_requests_and_keeps_finished_images(
     msg_id = client.execute("%%imagegen -q low -n 4 -o foxes\na fox", stop_on_error=False)
     assert emulator_env.wait_for_requests(4, timeout=60)  # both uncached requests are hanging
     assert len(emulator_env.requests) == 4
+    # And both cached images are in: the cell's progress line says so (on a busy machine the
+    # cache reads can finish after the requests were sent).
+    while True:
+        msg = client.get_iopub_msg(timeout=60)
+        text = msg["content"].get("data", {}).get("text/plain", "")
+        if msg["parent_header"].get("msg_id") == msg_id and text.startswith("generating 2/4"):
+            break
     manager.interrupt_kernel()
     # The reply comes long before the hung requests would end: they were cancelled, not awaited.
     reply = client.get_shell_msg(timeout=20)

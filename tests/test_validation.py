@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from importlib import resources
 
 import pytest
 from PIL import Image
@@ -28,10 +29,11 @@ def png_bytes(size: tuple[int, int] = (8, 8), mode: str = "RGB") -> bytes:
 def test_registry_knows_every_shipped_model_default_first() -> None:
     models = list_models()
     assert models[0] == "openai/gpt-image-1.5"
-    assert len(models) == 10
+    shipped = resources.files("jupyter_imagegen.client") / "models"
+    assert len(models) == len([f for f in shipped.iterdir() if f.name.endswith(".json")]) >= 13
     assert get_model(FLUX).hosting == "hosted" and get_model(FLUX).output_kind == "base64-json"
     assert get_model(SDXL).output_kind == "binary"
-    assert get_model("openai/gpt-image-1.5").image_field == ("images", True)
+    assert get_model("openai/gpt-image-1.5").image_input.field == "images"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("prompt", ["", "   ", "\n"])
@@ -103,6 +105,8 @@ def test_input_images_are_checked_and_encoded_for_the_model() -> None:
         make(images=[png_bytes()] * 17)
     with pytest.raises(ValidationError, match="not a PNG, JPEG, WebP or GIF"):
         make(images=b"definitely not an image")
+    with pytest.raises(ValidationError, match="is an SVG"):
+        make(images=b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>')
     with pytest.raises(ValidationError, match="No image file"):
         make(images="no/such/file.png")
     with pytest.raises(ValidationError, match="Cannot use a dict"):

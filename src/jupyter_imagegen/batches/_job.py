@@ -214,7 +214,7 @@ class BatchJob(OutcomeRecorder):
             raise
         if image is None:
             await asyncio.to_thread(spend.failed, charge)
-        elif image.cached:  # settling writes the ledger only to give a gateway-cached answer back
+        elif image.cached or len(image.images) < charge.images:  # settling gives back what went unused
             await asyncio.to_thread(spend.settle, charge, image)
         return record
 

@@ -46,6 +46,11 @@ class OutcomeRecorder:
             image.save(path, overwrite=True)
         else:
             name, path = self._save_new(item, image)
+        for other in image.others:  # a model's further images for this request: name-2.png, ...
+            other.save(
+                os.path.join(self.out_dir, f"{item.stem}-{other.answer_index + 1}{other.extension}"),
+                overwrite=True,
+            )
         entry = entry_for(
             item,
             "done",

@@ -121,7 +121,10 @@ def _model_help(argv: list[str]) -> str | None:
         why = f" ({spec.note})" if spec.note else ""
         return f"{model}: not a known model{why}; its parameters are sent unchecked."
     lines = [f"parameters of {model} (pass with -p NAME=VALUE):"]
-    lines += [f"  {describe_parameter(name, rule)}" for name, rule in spec.parameters.items()]
+    lines += [
+        f"  {describe_parameter(name, rule)}" + (" required" if name in spec.required else "")
+        for name, rule in spec.parameters.items()
+    ]
     return "\n".join(lines)
 
 

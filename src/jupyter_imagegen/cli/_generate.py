@@ -43,7 +43,12 @@ def add_parser(commands: Any, model: str, epilog: str | None = None) -> None:
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    gen.add_argument("prompt", help="what the image should show")
+    gen.add_argument(
+        "prompt",
+        nargs="?",
+        default="",
+        help="what the image should show (none for a model that takes only images)",
+    )
     add_request_options(gen, model, get_runtime())
     gen.add_argument(
         "-o",
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         args,
         [GridCell(args.prompt, ())],
         images=args.image or None,
+        mask=args.mask,
         skip_cache=args.refresh,
         command=_command_line(getattr(args, "words", sys.argv[1:])),
     )
@@ -96,9 +102,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: image {index + 1}: {outcome}", file=sys.stderr)
             failed += 1
             continue
-        path = _write(outcome, target, args.prompt, args.n, args.overwrite)
-        how = "cached" if outcome.cached else f"{outcome.elapsed:.1f} s"
-        print(f"{path}  ({outcome.width}x{outcome.height}, {outcome.model}, {how})")
+        for image in outcome.images:  # a model may answer several images to one request
+            path = _write(image, target, args.prompt, args.n * image.answer_count, args.overwrite)
+            how = "cached" if image.cached else f"{image.elapsed:.1f} s"
+            print(f"{path}  ({image.width}x{image.height}, {image.model}, {how})")
     return 2 if failed else 0
 
 

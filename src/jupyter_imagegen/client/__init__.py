@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         write_atomic,
         write_new_file,
     )
+    from ._image_inputs import is_url_source
     from ._imagebytes import image_source_bytes, sniff_mime
     from ._model_schema import describe_parameter, spec_from_schema
     from ._models import DEFAULT_MODEL, ModelSpec, get_model, list_models, shipped_model
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from ._result import GeneratedImage
     from ._results import GenerationResults
     from ._retry import retry_delay
+    from ._svg import SVG_MIME, is_svg
     from ._terminal import printable
     from ._validation import MAX_PROMPT_CHARS, check_prompt_length, coerce_param, schema_problems
 
@@ -76,6 +78,7 @@ _LAZY = {
     "unique_path": "._files",
     "write_atomic": "._files",
     "write_new_file": "._files",
+    "is_url_source": "._image_inputs",
     "image_source_bytes": "._imagebytes",
     "sniff_mime": "._imagebytes",
     "describe_parameter": "._model_schema",
@@ -96,6 +99,8 @@ _LAZY = {
     "GeneratedImage": "._result",
     "GenerationResults": "._results",
     "retry_delay": "._retry",
+    "SVG_MIME": "._svg",
+    "is_svg": "._svg",
     "coerce_param": "._validation",
     "schema_problems": "._validation",
 }
@@ -107,6 +112,7 @@ __all__ = [
     "MAX_PROMPT_CHARS",
     "MAX_VARIATIONS",
     "NO_GATEWAY_OPTIONS",
+    "SVG_MIME",
     "AsyncClient",
     "BaseClient",
     "Client",
@@ -133,6 +139,8 @@ __all__ = [
     "image_source_bytes",
     "is_loopback_host",
     "is_model_id",
+    "is_svg",
+    "is_url_source",
     "list_models",
     "models",
     "output_bundle",

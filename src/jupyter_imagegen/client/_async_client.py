@@ -23,6 +23,7 @@ from ._base_client import IDENTITY, MAX_HOPS, REDIRECTS, BaseClient, RequestLike
 from ._imagehost import Target, download_failed, download_retry_delay, redirect_target, refuse_encoded
 from ._network import DEFAULT_CONNECTIONS
 from ._request import ImageRequest
+from ._request_body import pick_seed
 from ._response import Answer
 from ._result import GeneratedImage
 from ._results import GenerationResults
@@ -134,7 +135,8 @@ class AsyncClient(BaseClient):
         return GenerationResults(requests, list(outcomes))
 
     async def _attempt(self, request: ImageRequest, started: float) -> GeneratedImage:
-        url, headers, body, auth = self._api_call(request)
+        seed = pick_seed(request)
+        url, headers, body, auth = self._api_call(request, seed)
         deadline = self._deadline()
         try:
             answer = await _by(deadline, self._post(request, url, headers, body, auth, deadline))
@@ -148,13 +150,18 @@ class AsyncClient(BaseClient):
             # Raised outside the handler, with no context: the HTTP library's frames hold the
             # request headers, the token among them, and debuggers show a context's locals.
             raise failure
-        if answer.image is not None:
-            data = answer.image
-        else:
-            image_url = answer.url
-            assert image_url is not None
-            data = await self._retrying(lambda: self._download(image_url), self._download_delay)
-        return self._image(request, data, answer, started)
+        assert answer.url is not None or answer.image is not None
+        items: list[bytes | str] = [answer.image if answer.image is not None else answer.url or ""]
+        images = []
+        for item in [*items, *answer.more]:  # a model may answer several images to one request
+            data = item if isinstance(item, bytes) else await self._fetch_image(item)
+            images.append(self._image(request, data, answer, started, seed))
+        return self._with_others(images[0], images[1:])
+
+    async def _fetch_image(self, url: str) -> bytes:
+        """The image behind an answer's URL, fetched again (never generated again) when the
+        image host fails in a way that may pass."""
+        return await self._retrying(lambda: self._download(url), self._download_delay)
 
     async def _post(
         self,
@@ -165,7 +172,7 @@ class AsyncClient(BaseClient):
         auth: httpx.Auth,
         deadline: float,
     ) -> Answer:
-        async with self._http.stream("POST", url, headers=headers, json=body, auth=auth) as response:
+        async with self._http.stream("POST", url, headers=headers, auth=auth, **body) as response:
             return self._answer(request, response, await self._read(response, deadline))
 
     async def _read(self, response: httpx.Response, deadline: float, image_host: str | None = None) -> bytes:

@@ -5,6 +5,7 @@ failed transfer ends with are worded in :mod:`._failures`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -45,6 +46,7 @@ from ._offline import uses_local_service
 from ._pricing import estimate_cost
 from ._redact import redact
 from ._request import GatewayOptions, ImageRequest
+from ._request_body import request_body
 from ._response import Answer, error_from_response, parse_answer
 from ._result import GeneratedImage
 from ._retry import retry_delay
@@ -61,9 +63,16 @@ _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]+")
 def _learn_shape(model: str, answer: Answer, content_type: str | None) -> None:
     mime = (content_type or "").split(";")[0].strip().lower()
     if answer.url is not None:
-        learn_shape(model, "url", None)
+        learn_shape(model, "url-array" if answer.more else "url", None)
     else:
         learn_shape(model, "binary" if mime.startswith("image/") else "base64-json", mime or None)
+
+
+def _seed_of(request: ImageRequest, picked: int | None) -> int | None:
+    given = request.params.get("seed")
+    if isinstance(given, (int, float)) and not isinstance(given, bool):
+        return int(given)
+    return picked
 
 
 class BaseClient(WireFailures):
@@ -153,8 +162,11 @@ class BaseClient(WireFailures):
             items = [items]
         return [self._to_request(item, common) for item in items]
 
-    def _api_call(self, request: ImageRequest) -> tuple[str, dict[str, str], dict[str, Any], httpx.Auth]:
-        """URL, headers, JSON body and credentials of the API call (docs/cloudflare.md §1).
+    def _api_call(
+        self, request: ImageRequest, seed: int | None = None
+    ) -> tuple[str, dict[str, str], dict[str, Any], httpx.Auth]:
+        """URL, headers, body (httpx's ``json=``, or ``data=``/``files=`` for a multipart model,
+        see :mod:`._wire`) and credentials of the API call (docs/cloudflare.md §1).
 
         The token travels in an :class:`httpx.Auth`, never in the headers dict: tracebacks that
         show local variables (``%xmode Verbose``, an interrupted cell) must not print it.
@@ -178,10 +190,9 @@ class BaseClient(WireFailures):
             **request.gateway.headers(self.settings.gateway_id),
         }
         auth = BearerToken(self.settings.api_token)
-        inputs = request.model_inputs()
-        if request.spec.hosting == "hosted":
-            return f"{base}/{model}", headers, inputs, auth
-        return base, headers, {"model": request.model, "input": inputs}, auth
+        body = request_body(request, seed)
+        hosted = request.spec.hosting == "hosted"
+        return (f"{base}/{model}" if hosted else base), headers, body, auth
 
     def _answer(self, request: ImageRequest, response: httpx.Response, body: bytes) -> Answer:
         status, headers = response.status_code, response.headers
@@ -227,7 +238,9 @@ class BaseClient(WireFailures):
             return check_proxied(url, unresolved[0], addresses)
         return pin(url, *unresolved, resolver=lambda host, port: addresses)
 
-    def _image(self, request: ImageRequest, data: bytes, answer: Answer, started: float) -> GeneratedImage:
+    def _image(
+        self, request: ImageRequest, data: bytes, answer: Answer, started: float, seed: int | None = None
+    ) -> GeneratedImage:
         # The log id is kept in provenance, manifests and notebooks: never with the token in it.
         log_id = redact(answer.log_id, self._token()) if answer.log_id else answer.log_id
         try:
@@ -235,6 +248,8 @@ class BaseClient(WireFailures):
         except ValueError as exc:
             raise APIResponseError(f"{request.model} sent an unusable image: {exc}.", log_id=log_id) from None
         cached = (answer.cache_status or "").upper() == "HIT"  # the AI Gateway's cache: free
+        usd = estimate_cost(request).usd
+        each = None if usd is None else usd / max(request.expected_images, 1)
         return GeneratedImage(
             data=data,
             mime_type=mime,
@@ -249,8 +264,17 @@ class BaseClient(WireFailures):
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             variation=request.variation,
             input_images=request.image_hashes,
-            estimated_cost_usd=0.0 if cached else estimate_cost(request).usd,
+            estimated_cost_usd=0.0 if cached else each,
+            seed=answer.seed if answer.seed is not None else _seed_of(request, seed),
+            answer_count=answer.count,
         )
+
+    def _with_others(self, first: GeneratedImage, others: list[GeneratedImage]) -> GeneratedImage:
+        """The first image of an answer, holding the others (each with its place in the answer)."""
+        if not others:
+            return first
+        placed = tuple(dataclasses.replace(image, answer_index=i) for i, image in enumerate(others, 1))
+        return dataclasses.replace(first, others=placed)
 
     def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
         return retry_delay(error, attempt, self.settings.max_retries)

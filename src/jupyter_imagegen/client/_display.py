@@ -81,6 +81,8 @@ def preview_bytes(img: ShownImage, fmt: str = "auto") -> tuple[str, bytes]:
     """``(mime, bytes)`` of the image as it should be embedded in a notebook."""
     if fmt not in DISPLAY_FORMATS:
         raise ValueError(f"display format must be one of {', '.join(DISPLAY_FORMATS)}, got {fmt!r}")
+    if img.mime_type == "image/svg+xml":  # vector: shown as sent, never rasterised
+        return img.mime_type, img.data
     if fmt == "png" and img.mime_type == "image/png":
         return img.mime_type, img.data
     if fmt == "auto" and img.mime_type == "image/jpeg" and len(img.data) <= PREVIEW_BUDGET:
@@ -132,7 +134,11 @@ def output_bundle(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The one shape of an image output: ``(data, metadata)`` with a single image MIME type, its
     text form, and what it shows under ``jupyter_imagegen`` in the metadata."""
-    return {mime: base64.b64encode(data).decode("ascii"), "text/plain": text}, {"jupyter_imagegen": info}
+    # SVG is a text MIME type in notebooks: stored as its text, not base64.
+    value = (
+        data.decode("utf-8", "replace") if mime == "image/svg+xml" else base64.b64encode(data).decode("ascii")
+    )
+    return {mime: value, "text/plain": text}, {"jupyter_imagegen": info}
 
 
 def cached_preview(img: ShownImage, fmt: str, cache: PreviewStore | None) -> tuple[str, bytes]:

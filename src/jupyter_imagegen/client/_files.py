@@ -10,9 +10,12 @@ import contextlib
 import errno
 import json
 import os
+import re
 import struct
 import zlib
 from typing import Any
+
+from ._svg import SVG_MIME, is_svg, with_comment
 
 __all__ = [
     "provenance_bytes",
@@ -50,6 +53,8 @@ def provenance_bytes(data: bytes, mime_type: str, provenance: dict[str, Any]) ->
         comment = ("jupyter_imagegen " + as_json).encode("utf-8")[:65000]
         segment = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
         return data[:2] + segment + data[2:]
+    if mime_type == SVG_MIME:
+        return with_comment(data, "jupyter_imagegen " + as_json)
     return data
 
 
@@ -57,6 +62,11 @@ def read_provenance(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The provenance a saved image holds, or None."""
     from PIL import Image
 
+    with open(os.fspath(path), "rb") as handle:
+        head = handle.read(1 << 20)
+    if is_svg(head):
+        found = re.search(rb"<!-- jupyter_imagegen (.*?) -->", head, re.DOTALL)
+        return json.loads(found.group(1).decode("utf-8")) if found else None
     with Image.open(os.fspath(path)) as im:
         text = im.info.get("jupyter_imagegen")
         if text is None and isinstance(im.info.get("comment"), bytes):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ValidationError
 from ._imageheader import jpeg_size, png_size
+from ._svg import SVG_MIME, is_svg, svg_size
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -44,6 +45,8 @@ def sniff_mime(data: bytes) -> str | None:
             return mime
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
+    if is_svg(data):
+        return SVG_MIME
     return None
 
 
@@ -51,8 +54,10 @@ def verify_image(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, int, i
     """``(mime, width, height)`` of ``data``, or ValueError when it is not a safe, whole image."""
     mime = sniff_mime(data)
     if mime is None:
-        raise ValueError("the bytes are not a PNG, JPEG, WebP or GIF image")
-    if mime == "image/png":
+        raise ValueError("the bytes are not a PNG, JPEG, WebP or GIF image (nor an SVG)")
+    if mime == SVG_MIME:
+        width, height = svg_size(data)
+    elif mime == "image/png":
         width, height = png_size(data)  # its header's CRC checked: a damaged size is damage
         _check_pixels(width, height, max_pixels)
         _check_png_chunks(data)
@@ -209,6 +214,8 @@ def image_source_bytes(source: Any) -> bytes:
         mime, _, _ = verify_image(data)
     except ValueError as exc:
         raise ValidationError(f"The input image cannot be used: {exc}.") from None
+    if mime == SVG_MIME:
+        raise ValidationError("The input image is an SVG; models take PNG, JPEG or WebP: convert it first.")
     if mime == "image/gif":  # models take PNG, JPEG and WebP
         from PIL import Image
 

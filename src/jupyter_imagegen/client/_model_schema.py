@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._image_inputs import image_input_of
 from ._models import Hosting, ModelSpec, OutputKind
 from ._schema_shape import schema_shape_problem
 
@@ -38,9 +39,12 @@ def output_kind_of(output: Any, hosting: Hosting) -> tuple[OutputKind, str | Non
             return "binary", content_type if content_type.startswith("image/") else "image/png"
         if output.get("type") == "string":  # the body itself is the image
             return "binary", "image/png"
-        image = (
-            output.get("properties", {}).get("image") if isinstance(output.get("properties"), dict) else None
-        )
+        listed = output.get("properties")
+        found: dict[str, Any] = listed if isinstance(listed, dict) else {}
+        images = found.get("images")
+        if isinstance(images, dict) and images.get("type") == "array":
+            return "url-array", None
+        image = found.get("image")
         if isinstance(image, dict):
             said = f"{image.get('format', '')} {image.get('description', '')}".lower()
             if "uri" in said or "url" in said:
@@ -59,14 +63,48 @@ def spec_from_schema(model_id: str, schema: Any) -> ModelSpec:
     if not isinstance(inputs, dict) or not isinstance(inputs.get("properties"), dict):
         raise ValueError("its input schema has no 'properties' object")
     props = inputs["properties"]
-    if not isinstance(props.get("prompt"), dict):
-        raise ValueError("its input schema has no 'prompt' property (not a text-to-image model?)")
     problem = schema_shape_problem(inputs)
     if problem is not None:
         raise ValueError(problem)
     hosting: Hosting = "hosted" if model_id.startswith("@cf/") else "proxied"
     kind, content_type = output_kind_of(schema.get("output"), hosting)
-    return ModelSpec(model_id, hosting, kind, inputs, binary_content_type=content_type, origin="catalog")
+    output = schema.get("output")
+    seeded = isinstance(output, dict) and "seed" in (output.get("properties") or {})
+    if _is_multipart_wrapper(props):
+        # The catalog shows only the Workers binding's {multipart: {body, contentType}}; the form
+        # itself is the documented one of the hosted FLUX.2 models (docs/cloudflare.md §1).
+        return ModelSpec(
+            model_id, hosting, kind, MULTIPART_FORM, origin="catalog", request_format="multipart"
+        )
+    if not all(isinstance(rule, dict) for rule in props.values()):
+        raise ValueError("a property of its input schema is not a JSON object")
+    if not isinstance(props.get("prompt"), dict) and image_input_of(props) is None:
+        raise ValueError("its input schema has no 'prompt' property and no input image (not an image model?)")
+    return ModelSpec(
+        model_id,
+        hosting,
+        kind,
+        inputs,
+        binary_content_type=content_type,
+        origin="catalog",
+        answers_seed=seeded,
+    )
+
+
+# The form of a multipart model whose catalog schema is only the binding's wrapper.
+MULTIPART_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "prompt": {"type": "string", "minLength": 1},
+        **{f"input_image_{i}": {"format": "binary"} for i in range(4)},
+    },
+    "required": ["prompt"],
+}
+
+
+def _is_multipart_wrapper(props: dict[str, Any]) -> bool:
+    wrapper = props.get("multipart")
+    return isinstance(wrapper, dict) and "body" in (wrapper.get("properties") or {})
 
 
 def describe_parameter(name: str, rule: dict[str, Any]) -> str:

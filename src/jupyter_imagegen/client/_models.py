@@ -12,11 +12,13 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
 from .._exceptions import ValidationError
+from ._image_inputs import ImageInput, image_input_of, mask_input_of
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -36,14 +38,12 @@ DEFAULT_MODEL = "openai/gpt-image-1.5"
 _MODEL_ID = re.compile(r"(@cf/)?[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+")
 
 Hosting = Literal["proxied", "hosted"]
-OutputKind = Literal["url", "base64-json", "binary"]
-
-# Where a model takes the images it edits, and whether it wants one string or a list.
-_IMAGE_FIELDS: dict[str, tuple[str, bool]] = {
-    "images": ("images", True),
-    "image_input": ("image_input", True),
-    "image_b64": ("image_b64", False),
-}
+OutputKind = Literal["url", "base64-json", "binary", "url-array"]
+RequestFormat = Literal["json", "multipart"]
+# A model's own images-per-request parameters (the package's ``n`` means variations instead).
+IMAGES_PER_REQUEST = ("max_images", "num_images", "n")
+# What a model that takes no ``prompt`` calls its text, if anything (Bria FIBO Edit).
+_PROMPT_FIELDS = ("prompt", "instruction")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,10 @@ class ModelSpec:
     origin: str = "shipped"
     # Why a model is unknown when the live catalog could not say (shown with the warning).
     note: str | None = field(default=None, compare=False)
+    # JSON (top level for @cf models, {model, input} for others) or multipart/form-data.
+    request_format: RequestFormat = "json"
+    # True when the answer reports the seed it used (Bria's FIBO models).
+    answers_seed: bool = False
 
     @property
     def properties(self) -> dict[str, dict[str, Any]]:
@@ -70,8 +74,9 @@ class ModelSpec:
 
     @property
     def parameters(self) -> dict[str, dict[str, Any]]:
-        """The schema's properties other than the prompt and the input images."""
-        skip = {"prompt", *_IMAGE_FIELDS, "image", "mask"}
+        """The schema's properties other than the prompt, the input images and the mask."""
+        found = self.image_input
+        skip = {*_PROMPT_FIELDS, "mask", "image", "images", *(found.names if found else ())}
         return {k: v for k, v in self.properties.items() if k not in skip}
 
     @property
@@ -80,22 +85,46 @@ class ModelSpec:
         return self.input_schema.get("additionalProperties", True) is False
 
     @property
-    def image_field(self) -> tuple[str, bool] | None:
-        """``(name, is_list)`` of the field that carries input images, if the model edits."""
-        for name, spec in _IMAGE_FIELDS.items():
-            if name in self.properties:
-                return spec
-        return None
+    def image_input(self) -> ImageInput | None:
+        """The field and form the model takes input images in, if it edits."""
+        return image_input_of(self.properties)
+
+    @property
+    def mask_input(self) -> ImageInput | None:
+        return mask_input_of(self.properties)
 
     @property
     def max_images(self) -> int:
-        found = self.image_field
-        if found is None:
-            return 0
-        name, is_list = found
-        if not is_list:
-            return 1
-        return int(self.properties[name].get("maxItems", 16))
+        found = self.image_input
+        return 0 if found is None else found.max
+
+    @property
+    def prompt_field(self) -> str | None:
+        """Where the prompt goes: ``prompt``, else ``instruction``; None for a model without text
+        input (background removal). An unknown model is sent a ``prompt``."""
+        return next((name for name in _PROMPT_FIELDS if name in self.properties), None)
+
+    @property
+    def required(self) -> list[str]:
+        """Required parameters besides the prompt and the images (Qwen's ``size``, ...)."""
+        names = self.input_schema.get("required", [])
+        return [n for n in names if isinstance(n, str) and n in self.parameters]
+
+    @property
+    def takes_seed(self) -> bool:
+        return "seed" in self.properties
+
+    def images_per_request(self, params: Mapping[str, Any]) -> int:
+        """How many images one request may bring back: the model's own count parameter as
+        given, else its default, else one."""
+        for name in IMAGES_PER_REQUEST:
+            rule = self.properties.get(name)
+            if rule is None or rule.get("const") == 1:
+                continue
+            value = params.get(name, rule.get("default", 1))
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+        return 1
 
     @classmethod
     def unknown(cls, model_id: str, note: str | None = None) -> ModelSpec:
@@ -103,6 +132,20 @@ class ModelSpec:
         schema: dict[str, Any] = {"type": "object", "properties": {"prompt": {"type": "string"}}}
         kind: OutputKind = "base64-json" if hosting == "hosted" else "url"
         return cls(model_id, hosting, kind, schema, known=False, origin="unknown", note=note)
+
+    @classmethod
+    def from_file(cls, raw: dict[str, Any]) -> ModelSpec:
+        """The spec a shipped (or ``--models DIR``) JSON file describes."""
+        return cls(
+            id=raw["model"],
+            hosting=raw["hosting"],
+            output_kind=raw["output_kind"],
+            input_schema=raw["input_schema"],
+            binary_content_type=raw.get("binary_content_type"),
+            pricing=raw.get("pricing"),
+            request_format=raw.get("request_format", "json"),
+            answers_seed="seed" in (raw.get("output_schema") or {}).get("properties", {}),
+        )
 
 
 @functools.cache
@@ -113,14 +156,7 @@ def _registry() -> dict[str, ModelSpec]:
         if not entry.name.endswith(".json"):
             continue
         raw = json.loads(entry.read_text(encoding="utf-8"))
-        models[raw["model"]] = ModelSpec(
-            id=raw["model"],
-            hosting=raw["hosting"],
-            output_kind=raw["output_kind"],
-            input_schema=raw["input_schema"],
-            binary_content_type=raw.get("binary_content_type"),
-            pricing=raw.get("pricing"),
-        )
+        models[raw["model"]] = ModelSpec.from_file(raw)
     return models
 
 

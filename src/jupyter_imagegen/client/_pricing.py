@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ._pricing_units import estimate_units
 from ._request import ImageRequest
 
 __all__ = ["CostEstimate", "estimate_cost", "estimate_total"]
@@ -78,31 +79,17 @@ def _nano_banana(request: ImageRequest, pricing: Any) -> CostEstimate:
     return CostEstimate(usd, basis + ("; input images not counted" if request.images else ""))
 
 
-def _tiles_and_steps(request: ImageRequest, pricing: list[Any]) -> CostEstimate:
-    units = {str(p.get("unit")): p.get("price") for p in pricing if isinstance(p, dict)}
-    props = request.spec.properties
-    usd = 0.0
-    for unit, price in units.items():
-        if not isinstance(price, (int, float)):
-            return CostEstimate(None, f"{request.model}: unreadable catalog price {unit!r}")
-        if "tile" in unit:
-            width = request.params.get("width", props.get("width", {}).get("default"))
-            height = request.params.get("height", props.get("height", {}).get("default"))
-            if not isinstance(width, int) or not isinstance(height, int):
-                return CostEstimate(None, f"{request.model}: image size unknown")
-            usd += math.ceil(width / 512) * math.ceil(height / 512) * price
-        elif "step" in unit:
-            steps = None
-            for name in ("num_steps", "steps"):
-                steps = request.params.get(name, props.get(name, {}).get("default"))
-                if steps is not None:
-                    break
-            if price and not isinstance(steps, int):
-                return CostEstimate(None, f"{request.model}: number of steps unknown (set num_steps)")
-            usd += (steps or 0) * price
-        else:
-            return CostEstimate(None, f"{request.model}: unknown price unit {unit!r}")
-    return CostEstimate(usd, "catalog price per 512x512 tile and per step")
+def _per_unit(request: ImageRequest, pricing: Any) -> CostEstimate:
+    if isinstance(pricing, list):
+        units = {str(p.get("unit")): p.get("price") for p in pricing if isinstance(p, dict)}
+    else:
+        units = dict(pricing)
+    if any("token" in unit.lower() for unit in units):
+        return CostEstimate(
+            None, f"{request.model}: priced per token, and there is no published token count per image"
+        )
+    usd, basis = estimate_units(request, units)
+    return CostEstimate(usd, basis)
 
 
 def estimate_cost(request: ImageRequest) -> CostEstimate:
@@ -114,9 +101,9 @@ def estimate_cost(request: ImageRequest) -> CostEstimate:
         return _gpt_image(request, pricing)
     if request.model == "google/nano-banana":
         return _nano_banana(request, pricing)
-    if isinstance(pricing, list):
-        return _tiles_and_steps(request, pricing)
-    return CostEstimate(None, f"{request.model}: no published token count per image")
+    if isinstance(pricing, (list, dict)):
+        return _per_unit(request, pricing)
+    return CostEstimate(None, f"{request.model}: unreadable catalog pricing")
 
 
 def estimate_total(requests: Iterable[ImageRequest]) -> tuple[float, int, list[str]]:

@@ -6,7 +6,7 @@ fix-it message and no network call. ``cache_key`` identifies the image it asks f
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import hashlib
 import json
 import warnings
@@ -16,8 +16,8 @@ from typing import Any
 
 from .._exceptions import ImageGenWarning, ValidationError
 from ._cloudflare import GATEWAY_HEADERS
-from ._imagebytes import image_source_bytes, sniff_mime
 from ._models import ModelSpec, check_model_id, get_model, list_models
+from ._request_images import collect_images, collect_mask, wire_inputs, with_placeholders
 from ._validation import validate_params
 
 __all__ = ["GatewayOptions", "ImageRequest"]
@@ -78,14 +78,19 @@ NO_GATEWAY_OPTIONS = GatewayOptions()  # immutable: one shared by every request 
 # Slots: a batch holds one request per input row, and each then needs no instance dict.
 @dataclass(frozen=True, slots=True)
 class ImageRequest:
-    """A prompt, a model, its parameters and input images, checked against the model's schema."""
+    """A prompt, a model, its parameters and input images, checked against the model's schema.
+
+    ``images`` holds each input image's bytes, or an ``https://`` URL for a model that takes URLs;
+    ``mask`` likewise, for a model that takes one (``mask_image=`` when building; a ``mask``
+    parameter is the model's own field, sent as given)."""
 
     prompt: str
     model: str
     params: Mapping[str, Any] = field(default_factory=dict)
-    images: tuple[bytes, ...] = field(default=(), repr=False)
+    images: tuple[bytes | str, ...] = field(default=(), repr=False)
     gateway: GatewayOptions = NO_GATEWAY_OPTIONS
     variation: int = 0
+    mask: bytes | str | None = field(default=None, repr=False)
 
     @classmethod
     def create(
@@ -96,6 +101,7 @@ class ImageRequest:
         images: Any = None,
         gateway: GatewayOptions | None = None,
         variation: int = 0,
+        mask_image: Any = None,
         **params: Any,
     ) -> ImageRequest:
         """Validate and build; raises :class:`ValidationError` naming the fix."""
@@ -120,21 +126,21 @@ class ImageRequest:
                     f"{name}={clean[name]!r}: one call makes one image; for variations use "
                     f"generate_many([prompt] * {clean[name]!r}) in Python, or -n in %%imagegen and imagegen."
                 )
-        for reserved in ("prompt", "images", "image", "image_input", "image_b64"):
-            if reserved in clean:
-                raise ValidationError(
-                    f"Pass input images with images=..., not as the {reserved!r} parameter."
-                    if reserved != "prompt"
-                    else "Pass the prompt once, as the first argument."
-                )
-        image_bytes = _collect_images(images, spec)
-        candidate = dict(clean, prompt=prompt)
-        if image_bytes:  # placeholders: the schema checks count and type, not content
-            name, is_list = spec.image_field or ("images", True)
-            candidate[name] = ["<image>"] * len(image_bytes) if is_list else "<image>"
-        validate_params(spec, candidate)
+        reserved = {"prompt", "images", "image", "image_input", "image_b64"}
+        found = spec.image_input
+        reserved.update(found.names if found else ())
+        for name in sorted(reserved & set(clean)):
+            raise ValidationError(
+                "Pass the prompt once, as the first argument."
+                if name == "prompt"
+                else f"Pass input images with images=..., not as the {name!r} parameter."
+            )
+        image_sources = collect_images(images, spec)
+        mask_source = collect_mask(mask_image, spec)
+        validate_params(spec, with_placeholders(spec, prompt, clean, image_sources, mask_source))
         _warn_unlisted_params(spec, clean)
-        return cls(prompt, model, clean, image_bytes, gateway or NO_GATEWAY_OPTIONS, variation)
+        gateway = gateway or NO_GATEWAY_OPTIONS
+        return cls(prompt, model, clean, image_sources, gateway, variation, mask_source)
 
     @property
     def spec(self) -> ModelSpec:
@@ -142,30 +148,39 @@ class ImageRequest:
 
     @property
     def image_hashes(self) -> tuple[str, ...]:
-        return tuple(hashlib.sha256(data).hexdigest() for data in self.images)
+        return tuple(_digest(source) for source in self.images)
+
+    @property
+    def expected_images(self) -> int:
+        """How many images this request may bring back (a model's own count parameter)."""
+        return self.spec.images_per_request(self.params)
 
     @property
     def cache_key(self) -> str:
         """A stable id for the image this request asks for: never includes credentials."""
-        identity = {
+        identity: dict[str, Any] = {
             "model": self.model,
             "prompt": self.prompt,
             "params": dict(sorted(self.params.items())),
             "images": list(self.image_hashes),
             "variation": self.variation,
         }
+        if self.mask is not None:  # absent otherwise: keys of earlier entries stay the same
+            identity["mask"] = _digest(self.mask)
         text = json.dumps(identity, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def model_inputs(self) -> dict[str, Any]:
-        """The model's input object as it goes on the wire."""
-        inputs: dict[str, Any] = {"prompt": self.prompt, **self.params}
-        if self.images:
-            inputs.update(_image_field(self.spec, self.images))
-        return inputs
+    def model_inputs(self, seed: int | None = None) -> dict[str, Any]:
+        """The model's inputs as they go on the wire (file parts as bytes), with ``seed`` when
+        the client picked one."""
+        return wire_inputs(self.spec, self.prompt, self.params, self.images, self.mask, seed)
 
     def with_variation(self, variation: int) -> ImageRequest:
-        return ImageRequest(self.prompt, self.model, self.params, self.images, self.gateway, variation)
+        return dataclasses.replace(self, variation=variation)
+
+
+def _digest(source: bytes | str) -> str:
+    return hashlib.sha256(source if isinstance(source, bytes) else source.encode("utf-8")).hexdigest()
 
 
 def _unlisted_message(model: str) -> str:
@@ -194,34 +209,3 @@ def _warn_unlisted_params(spec: ModelSpec, params: Mapping[str, Any]) -> None:
             ImageGenWarning,
             stacklevel=4,
         )
-
-
-def _collect_images(images: Any, spec: ModelSpec) -> tuple[bytes, ...]:
-    if images is None:
-        return ()
-    many = isinstance(images, (list, tuple))
-    sources = list(images) if many else [images]
-    if not sources:
-        return ()
-    if spec.known and spec.image_field is None:
-        editors = [m for m in list_models() if get_model(m).image_field is not None]
-        raise ValidationError(
-            f"{spec.id} does not take input images; models that edit images: {', '.join(editors)}."
-        )
-    if spec.known and len(sources) > spec.max_images:
-        raise ValidationError(
-            f"{spec.id} takes at most {spec.max_images} input image(s); {len(sources)} were given."
-        )
-    return tuple(image_source_bytes(source) for source in sources)
-
-
-def _image_field(spec: ModelSpec, images: tuple[bytes, ...]) -> dict[str, Any]:
-    name, is_list = spec.image_field or ("images", True)
-    if not is_list:
-        return {name: base64.b64encode(images[0]).decode("ascii")}
-    return {name: [_data_uri(data) for data in images]}
-
-
-def _data_uri(data: bytes) -> str:
-    mime = sniff_mime(data) or "image/png"
-    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")

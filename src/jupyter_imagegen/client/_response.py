@@ -31,18 +31,27 @@ from ._imagebytes import decode_base64_image, sniff_mime
 __all__ = ["Answer", "error_from_response", "parse_answer", "parse_retry_after"]
 
 MAX_RETRY_AFTER = 60.0
+MAX_ANSWER_IMAGES = 32
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _MODERATION_MARKERS = ("moderation_blocked", "safety system", "content_policy_violation", "content policy")
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What a successful call gave: image bytes, or a URL the bytes must be fetched from."""
+    """What a successful call gave: image bytes, or a URL the bytes must be fetched from; for an
+    answer with several images (``result.images``), the others in ``more``, each bytes or a URL;
+    and the seed the answer reports it used, if any."""
 
     image: bytes | None
     url: str | None
     log_id: str | None
     cache_status: str | None
+    more: tuple[bytes | str, ...] = ()
+    seed: int | None = None
+
+    @property
+    def count(self) -> int:
+        return 1 + len(self.more)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -151,16 +160,29 @@ def error_from_response(
     )
 
 
-def _find_image(payload: Any, status: int, headers: Mapping[str, str], body: bytes, model: str) -> str:
+def _find_images(
+    payload: Any, status: int, headers: Mapping[str, str], body: bytes, model: str
+) -> tuple[list[str], int | None]:
+    """The image strings of a JSON answer (``result.image`` or ``result.images``) and its seed."""
     # Unwrap up to three layers: the v4 envelope, the run-style envelope, or both nested.
     for _ in range(4):
         if not isinstance(payload, dict):
             break
         if payload.get("success") is False or str(payload.get("state", "")).lower() == "failed":
             raise error_from_response(status, headers, json.dumps(payload).encode(), model=model)
-        image = payload.get("image")
+        seed = payload.get("seed")
+        seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+        image, images = payload.get("image"), payload.get("images")
         if isinstance(image, str):
-            return image
+            return [image], seed
+        if isinstance(images, list) and images and all(isinstance(i, str) for i in images):
+            if len(images) > MAX_ANSWER_IMAGES:  # each is a download: a runaway answer is refused
+                raise APIResponseError(
+                    f"{model} answered {len(images)} images to one request; at most "
+                    f"{MAX_ANSWER_IMAGES} are read (the catalog's largest count is 15).",
+                    log_id=headers.get(GATEWAY_HEADERS["log_id"]),
+                )
+            return list(images), seed
         if "result" not in payload:
             break
         payload = payload["result"]
@@ -169,6 +191,15 @@ def _find_image(payload: Any, status: int, headers: Mapping[str, str], body: byt
         "this may be a model the package does not know yet: please report it.",
         log_id=headers.get(GATEWAY_HEADERS["log_id"]),
     )
+
+
+def _image_or_url(image: str, model: str, log_id: str | None) -> bytes | str:
+    if _URL_SCHEME.match(image):  # any scheme: unsafe ones are refused, with a reason, at download
+        return image
+    try:
+        return decode_base64_image(image)
+    except ValueError as exc:
+        raise APIResponseError(f"{model} answered with an unusable image: {exc}.", log_id=log_id) from None
 
 
 def parse_answer(status: int, headers: Mapping[str, str], body: bytes, *, model: str) -> Answer:
@@ -191,10 +222,9 @@ def parse_answer(status: int, headers: Mapping[str, str], body: bytes, *, model:
             f"(content-type {content_type or 'missing'}, {len(body)} bytes); try again.",
             log_id=log_id,
         ) from None
-    image = _find_image(payload, status, headers, body, model)
-    if _URL_SCHEME.match(image):  # any scheme: unsafe ones are refused, with a reason, at download
-        return Answer(None, image, log_id, cache_status)
-    try:
-        return Answer(decode_base64_image(image), None, log_id, cache_status)
-    except ValueError as exc:
-        raise APIResponseError(f"{model} answered with an unusable image: {exc}.", log_id=log_id) from None
+    images, seed = _find_images(payload, status, headers, body, model)
+    found = [_image_or_url(image, model, log_id) for image in images]
+    first, more = found[0], tuple(found[1:])
+    if isinstance(first, str):
+        return Answer(None, first, log_id, cache_status, more, seed)
+    return Answer(first, None, log_id, cache_status, more, seed)

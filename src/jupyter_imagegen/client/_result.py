@@ -17,7 +17,13 @@ if TYPE_CHECKING:
 
 __all__ = ["GeneratedImage"]
 
-_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}
+_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/svg+xml": ".svg",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +49,19 @@ class GeneratedImage:
     input_images: tuple[str, ...] = ()  # sha256 of each input image, for provenance and caching
     # An estimate from published prices (see _pricing); 0.0 when cached (free), None when unknown.
     estimated_cost_usd: float | None = None
+    # The seed the image was made with (the user's, the one the client picked, or the one the
+    # answer reported); None for a model that takes no seed, whose image cannot be made again.
+    seed: int | None = None
+    # Where the image stands in its answer: a model may return several images for one request.
+    answer_index: int = 0
+    answer_count: int = 1
+    # The answer's other images (on the first image only): see :attr:`images`.
+    others: tuple[GeneratedImage, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def images(self) -> list[GeneratedImage]:
+        """Every image the request's answer held, this one first (one for most models)."""
+        return [self, *self.others]
 
     @property
     def extension(self) -> str:
@@ -59,6 +78,13 @@ class GeneratedImage:
             "variation": self.variation,
             "created": self.created,
             "log_id": self.log_id,
+            "seed": self.seed,
+            "reproducible": self.seed is not None,
+            **(
+                {"answer_image": f"{self.answer_index + 1} of {self.answer_count}"}
+                if self.answer_count > 1
+                else {}
+            ),
             "generator": f"jupyter-imagegen {__version__}",
         }
 
@@ -105,6 +131,8 @@ class GeneratedImage:
     def __repr__(self) -> str:
         size = f"{self.width}x{self.height}" if self.width else "?"
         flag = ", cached" if self.cached else ""
+        if self.others:
+            flag += f", +{len(self.others)} more in .images"
         if not self.cached and self.estimated_cost_usd is not None:
             flag += f", ~${self.estimated_cost_usd:.4f} estimated"
         prompt = self.prompt if len(self.prompt) <= 40 else self.prompt[:37] + "..."

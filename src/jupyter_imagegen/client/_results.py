@@ -31,8 +31,8 @@ class GenerationResults(list[GeneratedImage | BaseException]):
 
     @property
     def images(self) -> list[GeneratedImage]:
-        """The successful images, in input order."""
-        return [item for item in self if isinstance(item, GeneratedImage)]
+        """The successful images, in input order (every image of an answer that held several)."""
+        return [image for item in self if isinstance(item, GeneratedImage) for image in item.images]
 
     @property
     def errors(self) -> list[tuple[int, BaseException]]:

@@ -120,11 +120,22 @@ def _field_problems(name: str, rule: dict[str, Any], value: Any) -> list[Problem
     return found
 
 
+def _choices(rule: Any) -> str:
+    if isinstance(rule, dict) and isinstance(rule.get("enum"), list):
+        return f" (choose one of: {', '.join(str(v) for v in rule['enum'])})"
+    if isinstance(rule, dict) and "pattern" in rule:
+        example = f", e.g. {rule['default']}" if "default" in rule else ""
+        return f" (matching {rule['pattern']}{example})"
+    return ""
+
+
 def schema_problems(schema: dict[str, Any], instance: dict[str, Any]) -> list[Problem]:
     """Everything wrong with ``instance`` under ``schema``; empty when it is valid."""
     props: dict[str, dict[str, Any]] = schema.get("properties", {})
     found = [
-        Problem(name, "is required") for name in schema.get("required", []) if instance.get(name) is None
+        Problem(name, "is required" + _choices(props.get(name)))
+        for name in schema.get("required", [])
+        if instance.get(name) is None
     ]
     for name, value in instance.items():
         if name in props:
@@ -150,10 +161,18 @@ def validate_params(spec: ModelSpec, instance: dict[str, Any]) -> None:
     """Raise :class:`ValidationError` listing every problem with ``instance`` for ``spec``."""
     prompt = instance.get("prompt")
     check_prompt_length(prompt)
-    if not isinstance(prompt, str) or not prompt.strip():
+    needs_prompt = not spec.known or spec.prompt_field == "prompt"
+    if needs_prompt and (not isinstance(prompt, str) or not prompt.strip()):
         raise ValidationError("The prompt is empty: describe the image you want, e.g. 'a red fox in snow'.")
     if not spec.known:
         return
+    found = spec.image_input
+    if (
+        found is not None
+        and found.field in spec.input_schema.get("required", [])
+        and found.field not in instance
+    ):
+        raise ValidationError(f"{spec.id} needs an input image: give one with -i SRC (images=... in Python).")
     problems = schema_problems(spec.input_schema, instance)
     if problems:
         listed = "; ".join(str(p) for p in problems)

@@ -26,12 +26,13 @@ import re
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
 from ..client import ModelSpec, shipped_model
+from ._answers import answer_seed, base64_answer, binary_answer, wants_data_uri
 from ._catalog import CatalogEntry, schema_result, search_answer
 from ._faults import (
     BAD_IMAGE_STRING,
@@ -42,6 +43,7 @@ from ._faults import (
     oversize_chunks,
     spoiled_image,
 )
+from ._form import is_multipart, parse_form, typed_form
 from ._inputs import Job, ServiceError, check_request
 from ._render import render_image
 from ._reply import Reply, fault_reply, log_id, v4
@@ -54,16 +56,6 @@ ImageUrlStyle = Literal["url", "data-uri"]
 
 _ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/run(?:/(.+))?")
 _CATALOG_ROUTE = re.compile(r"/client/v4/accounts/([^/]+)/ai/models/(search|schema)")
-
-
-def _base64_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        whole = len(pending) - len(pending) % 3  # only whole 3-byte groups concatenate cleanly
-        yield base64.b64encode(pending[:whole])
-        pending = pending[whole:]
-    yield base64.b64encode(pending)
 
 
 _REQUEST = threading.local()
@@ -163,30 +155,58 @@ class Service:
         early = fault_reply(fault, self.envelope)
         if early is not None:
             return early
+        spec, inputs = self._read_inputs(route.group(2), headers, raw)
+        job = check_request(spec, inputs)
+        count = spec.images_per_request(inputs) if spec.output_kind == "url-array" else 1
+        images = [self._render(job) for _ in range(count)]
+        seed = answer_seed(spec, inputs)
+        if spec.output_kind in ("url", "url-array"):
+            return self._url_answer(job, images, fault, seed)
+        if spec.output_kind == "base64-json":
+            return base64_answer(images[0], fault, seed)
+        return binary_answer(job, images[0], fault)
+
+    def _render(self, job: Job) -> bytes:
+        return render_image(
+            model=job.spec.id,
+            prompt=job.prompt,
+            request_key=job.request_key,
+            sample=self.samples.next(job.request_key),
+            size=job.size,
+            fmt=job.fmt,
+            edit_source=job.edit_source,
+            edit_count=job.edit_count,
+        )
+
+    def _read_inputs(
+        self, path_model: str | None, headers: dict[str, str], raw: bytes
+    ) -> tuple[ModelSpec, Any]:
+        """The model and its inputs from a JSON body, or from a multipart form for a model that
+        takes one (docs/cloudflare.md, "Request formats"); each format is refused for the other."""
+        if is_multipart(headers):
+            model = unquote(path_model) if path_model is not None else None
+            spec = self.model(model) if model is not None else None
+            if spec is None or spec.request_format != "multipart":
+                raise ServiceError(400, 3003, "Incomplete request: the body is not valid JSON")
+            try:
+                fields = parse_form(headers["content-type"], raw)
+            except ValueError as exc:
+                raise ServiceError(
+                    400, 3003, f"Incomplete request: unreadable multipart body ({exc})"
+                ) from None
+            return self._model_and_inputs(path_model, typed_form(spec, fields), headers)
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ServiceError(400, 3003, "Incomplete request: the body is not valid JSON") from None
         except RecursionError:
             raise ServiceError(400, 3003, "Incomplete request: the JSON body is nested too deeply") from None
-        spec, inputs = self._model_and_inputs(route.group(2), body, headers)
-        job = check_request(spec, inputs)
-        sample = self.samples.next(job.request_key)
-        data = render_image(
-            model=spec.id,
-            prompt=job.prompt,
-            request_key=job.request_key,
-            sample=sample,
-            size=job.size,
-            fmt=job.fmt,
-            edit_source=job.edit_source,
-            edit_count=job.edit_count,
-        )
-        if spec.output_kind == "url":
-            return self._url_answer(job, data, fault)
-        if spec.output_kind == "base64-json":
-            return self._base64_answer(data, fault)
-        return self._binary_answer(job, data, fault)
+        spec, inputs = self._model_and_inputs(path_model, body, headers)
+        if spec.request_format == "multipart":  # ours: the live answer to JSON here is undocumented
+            raise ServiceError(
+                400, 5006, f"AiError: Bad input: {spec.id} takes multipart/form-data, not JSON", result={}
+            )
+        return spec, inputs
 
     def _model_and_inputs(
         self, path_model: str | None, body: Any, headers: dict[str, str]
@@ -221,45 +241,31 @@ class Service:
     def file_url(self, name: str) -> str:
         return f"{getattr(_REQUEST, 'file_base', None) or self.file_base}/files/{name}"
 
-    def _url_answer(self, job: Job, data: bytes, fault: FaultSpec | None) -> Reply:
-        kind = fault.kind if fault else None
-        if kind is Fault.BAD_IMAGE_STRING:
-            image = BAD_IMAGE_STRING
-        elif kind is Fault.EXPIRED_URL:
-            image = self.file_url(self.files.new_name(job.fmt.extension))  # never stored
-        elif self.image_url_style == "data-uri" and kind not in URL_ONLY_FAULTS:
-            image = f"data:{job.fmt.mime};base64,{base64.b64encode(spoiled_image(fault, data)).decode()}"
-        else:
-            name = self.files.new_name(job.fmt.extension)
-            kept = fault if kind in IMAGE_FAULTS else None  # recorded with the download
-            expires = time.monotonic() + self.url_ttl
-            self.files.put(name, StoredFile(spoiled_image(fault, data), job.fmt.mime, expires, kept))
-            image = self.file_url(name)
-        run = {"state": "Completed", "result": {"image": image}, "gatewayMetadata": {"keySource": "Unified"}}
+    def _url_answer(self, job: Job, images: list[bytes], fault: FaultSpec | None, seed: int | None) -> Reply:
+        strings = [self._image_string(job, data, fault) for data in images]
+        answer: dict[str, Any] = (
+            {"images": strings} if job.spec.output_kind == "url-array" else {"image": strings[0]}
+        )
+        if seed is not None:
+            answer["seed"] = seed
+        run = {"state": "Completed", "result": answer, "gatewayMetadata": {"keySource": "Unified"}}
         if self.envelope == "v4":
-            return Reply.json(200, v4({"image": image}))
+            return Reply.json(200, v4(answer))
         return Reply.json(200, run if self.envelope == "run" else v4(run))
 
-    def _base64_answer(self, data: bytes, fault: FaultSpec | None) -> Reply:
-        if fault is not None and fault.kind is Fault.OVERSIZE:
-            total = fault["bytes"]
-            head = b'{"success": true, "errors": [], "messages": [], "result": {"image": "'
-            tail = b'"}}'
-            chunks = [[head], _base64_stream(oversize_chunks(total)), [tail]]
-            length = len(head) + 4 * ((total + 2) // 3) + len(tail)
-            body = (piece for part in chunks for piece in part)
-            return Reply(200, {"content-type": "application/json"}, body, length=length)
-        if fault is not None and fault.kind is Fault.BAD_IMAGE_STRING:
-            image = BAD_IMAGE_STRING
-        else:
-            image = base64.b64encode(spoiled_image(fault, data)).decode()
-        return Reply.json(200, v4({"image": image}))
-
-    def _binary_answer(self, job: Job, data: bytes, fault: FaultSpec | None) -> Reply:
-        headers = {"content-type": job.fmt.mime}
-        if fault is not None and fault.kind is Fault.OVERSIZE:
-            return Reply(200, headers, oversize_chunks(fault["bytes"]), length=fault["bytes"])
-        return Reply(200, headers, spoiled_image(fault, data))
+    def _image_string(self, job: Job, data: bytes, fault: FaultSpec | None) -> str:
+        kind = fault.kind if fault else None
+        if kind is Fault.BAD_IMAGE_STRING:
+            return BAD_IMAGE_STRING
+        if kind is Fault.EXPIRED_URL:
+            return self.file_url(self.files.new_name(job.fmt.extension))  # never stored
+        if (self.image_url_style == "data-uri" or wants_data_uri(job)) and kind not in URL_ONLY_FAULTS:
+            return f"data:{job.fmt.mime};base64,{base64.b64encode(spoiled_image(fault, data)).decode()}"
+        name = self.files.new_name(job.fmt.extension)
+        kept = fault if kind in IMAGE_FAULTS else None  # recorded with the download
+        expires = time.monotonic() + self.url_ttl
+        self.files.put(name, StoredFile(spoiled_image(fault, data), job.fmt.mime, expires, kept))
+        return self.file_url(name)
 
     def serve_file(self, name: str) -> tuple[Reply, FaultSpec | None]:
         """The file route's answer for ``name`` and the fault it carries, if any."""

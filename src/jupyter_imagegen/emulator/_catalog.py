@@ -10,7 +10,7 @@ not (ours). A model file is one JSON object::
 (``schema`` may also be spread at the top level as ``input`` and ``output``). The output schema
 decides the answer's shape exactly as the client reads it (``_model_schema``): a string with an
 image ``contentType`` is a binary answer, an object with an ``image`` URL or base64 string is JSON.
-An emulator-only ``"output_kind"`` (``url``, ``base64-json`` or ``binary``) overrides it, to play a
+An emulator-only ``"output_kind"`` (``url``, ``url-array``, ``base64-json`` or ``binary``) overrides it, to play a
 model whose output schema is vague or wrong.
 """
 
@@ -69,6 +69,9 @@ def _output_schema(spec: ModelSpec) -> dict[str, Any]:
             "format": "binary",
             "description": "The generated image",
         }
+    if spec.output_kind == "url-array":
+        images = {"type": "array", "minItems": 1, "items": {"type": "string", "format": "uri"}}
+        return {"type": "object", "contentType": "application/json", "properties": {"images": images}}
     words = (
         "URL of the generated image" if spec.output_kind == "url" else "The generated image in Base64 format."
     )
@@ -107,8 +110,8 @@ def load_models_dir(directory: str | os.PathLike[str]) -> dict[str, CatalogEntry
             spec = spec_from_schema(name, schema)
             forced = raw.get("output_kind")  # emulator only: play a model whose schema says less
             if forced is not None:
-                if forced not in ("url", "base64-json", "binary"):
-                    raise ValueError("'output_kind' must be url, base64-json or binary")
+                if forced not in ("url", "url-array", "base64-json", "binary"):
+                    raise ValueError("'output_kind' must be url, url-array, base64-json or binary")
                 mime = raw.get("binary_content_type", "image/png") if forced == "binary" else None
                 spec = replace(spec, output_kind=forced, binary_content_type=mime)
         except RecursionError:
@@ -161,4 +164,20 @@ def schema_result(added: dict[str, CatalogEntry], query_string: str) -> dict[str
     entry = next((e for e in _entries(added) if e.spec.id == model), None)
     if entry is None:
         raise ServiceError(400, 5007, f"No such model {model} or task")
+    if entry.spec.request_format == "multipart":
+        # As the live catalog shows multipart models: only the Workers binding's wrapper.
+        return {"input": MULTIPART_WRAPPER, "output": entry.output}
     return {"input": entry.spec.input_schema, "output": entry.output}
+
+
+MULTIPART_WRAPPER: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "multipart": {
+            "type": "object",
+            "properties": {"body": {"type": "object"}, "contentType": {"type": "string"}},
+            "required": ["body", "contentType"],
+        }
+    },
+    "required": ["multipart"],
+}

@@ -25,6 +25,7 @@ from ._api import files_served_from
 from ._connections import BoundedHTTPServer
 from ._control import control_reply
 from ._faults import FAULT_HEADER, Fault, FaultSpec, parse_fault_header
+from ._form import is_multipart, parse_form
 from ._reply import Reply
 from ._state import RecordedRequest
 
@@ -57,6 +58,15 @@ class EmulatorHTTPServer(BoundedHTTPServer):
 
 def _chunks(body: bytes | Iterable[bytes]) -> Iterable[bytes]:
     return [body] if isinstance(body, bytes) else body
+
+
+def _form_or_none(headers: dict[str, str], raw: bytes | None) -> dict[str, Any] | None:
+    if not raw or not is_multipart(headers):
+        return None
+    try:
+        return {part.name: part.value for part in parse_form(headers["content-type"], raw)}
+    except ValueError:
+        return None
 
 
 def _json_or_none(raw: bytes | None) -> Any:
@@ -197,6 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
             _json_or_none(raw),
             started,
             fault=fault.describe() if fault else None,
+            form=_form_or_none(headers, raw),
         )
         emulator._requests.add(record, len(raw or b""))
         delay = fault["seconds"] if fault and fault.kind in (Fault.LATENCY, Fault.HANG) else 0.0

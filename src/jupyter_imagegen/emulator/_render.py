@@ -9,6 +9,7 @@ output: a 1024x1024 PNG is about 1.7 MB.
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import random
 import textwrap
@@ -37,8 +38,15 @@ _FORMATS = {
     "png": ImageFormat("PNG", "image/png", "png"),
     "jpeg": ImageFormat("JPEG", "image/jpeg", "jpg"),
     "webp": ImageFormat("WEBP", "image/webp", "webp"),
+    "svg": ImageFormat("SVG", "image/svg+xml", "svg"),
 }
-_ALIASES = {"jpg": "jpeg", "image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
+_ALIASES = {
+    "jpg": "jpeg",
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "image/webp": "webp",
+    "image/svg+xml": "svg",
+}
 
 
 def image_format(name: str) -> ImageFormat:
@@ -109,6 +117,23 @@ def _prompt_block(draw: ImageDraw.ImageDraw, prompt: str, width: int, height: in
     )
 
 
+def _svg(model: str, prompt: str, sample: int, digest: bytes, size: tuple[int, int]) -> bytes:
+    """A vector test pattern: two colours from the request's hash, the prompt and a banner."""
+    width, height = size
+    first, second, _ = _palette(digest)
+    words = html.escape(textwrap.shorten(prompt, 80) or "(no prompt)")
+    label = html.escape(f"CLOUDFLARE EMULATOR · {model} · sample {sample} · test pattern")
+    text = f"""<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">
+<defs><linearGradient id="g"><stop offset="0" stop-color="rgb{first}"/><stop offset="1" stop-color="rgb{second}"/></linearGradient></defs>
+<rect width="{width}" height="{height}" fill="url(#g)"/>
+<text x="12" y="28" font-family="sans-serif" font-size="18" fill="white">{label}</text>
+<text x="12" y="{height // 2}" font-family="sans-serif" font-size="24" fill="white">{words}</text>
+</svg>
+"""
+    return text.encode("utf-8")
+
+
 def render_image(
     *,
     model: str,
@@ -123,6 +148,8 @@ def render_image(
     """The encoded image for one sample of one request; the same arguments give the same bytes."""
     digest = hashlib.sha256(f"{request_key}\n{sample}".encode()).digest()
     width, height = size
+    if fmt.pillow == "SVG":
+        return _svg(model, prompt, sample, digest, size)
     canvas = _background(digest, size)
     if edit_source is not None:
         fitted = ImageOps.fit(edit_source.convert("RGB"), size, Image.Resampling.BILINEAR)

@@ -34,6 +34,8 @@ class RecordedRequest:
     finished: float | None = None
     fault: str | None = None
     status: int | None = None
+    # A multipart/form-data body's parts by name: text as str, file parts as bytes.
+    form: dict[str, Any] | None = None
 
 
 class RequestLog:

@@ -65,6 +65,8 @@ def thumbnail(image: GeneratedImage, cell: int = 384) -> Image.Image:
     than the decode itself)."""
     from PIL import Image
 
+    if image.mime_type == "image/svg+xml":  # never rasterised: a plain tile stands in for it
+        return Image.new("RGB", (cell, cell), (235, 235, 235))
     picture = Image.open(io.BytesIO(image.data))
     picture.draft("RGB", (cell, cell))
     scale = min(1.0, cell / max(picture.size))

@@ -162,7 +162,7 @@ class ImageGenMagics(Magics, ImageGenConfig):
     def _job(
         self, args: Any, cells: list[GridCell], axes: list[Axis], namespace: dict[str, Any], command: str
     ) -> CellJob:
-        from ..client import image_source_bytes
+        from ..client import image_source_bytes, is_url_source
         from ..runtime import plan_requests
         from ._session import CellJob
 
@@ -170,13 +170,15 @@ class ImageGenMagics(Magics, ImageGenConfig):
         sources = [self._image_source(src, namespace) for src in args.image]
         # A variable holding a list (say, the -o of an earlier -n 4 cell) gives all its images.
         flat = [item for s in sources for item in (s if isinstance(s, (list, tuple)) else [s])]
-        images = [image_source_bytes(source) for source in flat]
+        images = [s if is_url_source(s) else image_source_bytes(s) for s in flat]
+        mask = None if args.mask is None else self._image_source(args.mask, namespace)
         matrix = plan_requests(  # the one place a request option's several values are expanded
             runtime,
             args,
             cells,
             axes,
             images=images,
+            mask=mask,
             gateway_id=args.gateway,
             skip_cache=args.skip_gateway_cache or args.refresh,
             command=command,
@@ -207,7 +209,7 @@ class ImageGenMagics(Magics, ImageGenConfig):
         else:
             outcome = run_cell(self.runtime, job)
             if outcome.images:
-                single = len(job.requests) == 1 and not job.grid
+                single = len(job.requests) == 1 and not job.grid and len(outcome.images) == 1
                 result = outcome.images[0] if single else outcome.images
         if out is not None and self.shell is not None and outcome.images:  # a failure keeps the old value
             self.shell.user_ns[out] = result
@@ -222,6 +224,8 @@ class ImageGenMagics(Magics, ImageGenConfig):
     def _image_source(source: str, namespace: dict[str, Any]) -> Any:
         if source.isidentifier() and source in namespace:
             return namespace[source]
+        if source.lower().startswith("https://"):  # for models that take URLs; checked per model
+            return source
         if not os.path.exists(source):
             raise UsageError(
                 f"--image {source}: no such file (relative to {os.getcwd()}) and no variable of that name."

@@ -21,6 +21,12 @@ def help_with_models(doc: str) -> str:
     lines += [f"  ({warning.message})" for warning in caught]
     for model_id in offered:
         spec = model_spec(get_runtime(), model_id)
-        params = "; ".join(describe_parameter(n, r) for n, r in spec.parameters.items()) or "-"
+        params = (
+            "; ".join(
+                describe_parameter(n, r) + (" required" if n in spec.required else "")
+                for n, r in spec.parameters.items()
+            )
+            or "-"
+        )
         lines.append(f"  {model_id}: {params}")
     return "\n".join(lines)

@@ -50,6 +50,7 @@ from ._panel_state import (
     MAX_VARIATIONS,
     Entry,
     InputImage,
+    form_params,
     gateway_kwargs,
     keep_params,
     model_info,
@@ -178,6 +179,7 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
         """The form as a validated request (variation 0), and any warning the core gave."""
         check_image_count(self.variations, self._max_variations(), what="Variations")
         images = [item.data for item in self._inputs] or None
+        params = form_params(self.model, self.params)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ImageGenWarning)
             # What is known of the model now: the catalog step runs when the model is chosen.
@@ -185,7 +187,7 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
                 get_runtime(),
                 [self.prompt],
                 model=self.model,
-                params=self.params,
+                params=params,
                 images=images,
                 gateway=gateway_kwargs(self.gateway),
                 defaults=False,  # the form shows them already, filled in when it opened

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ImageGenError, ValidationError
-from ._panel_state import HISTORY, Entry, InputImage, gateway_fields
+from ._panel_state import HISTORY, Entry, InputImage, gateway_fields, with_seed
 
 __all__ = ["PanelActions"]
 
@@ -86,12 +86,14 @@ class PanelActions:
         self._set_inputs([*self._inputs, InputImage.create(entry.filename, entry.image.data)])
 
     def _msg_reuse(self, content: dict[str, Any], buffers: list[Any]) -> None:
-        request = self._entry(content).request
-        inputs = [InputImage.create(f"input-{i + 1}", data) for i, data in enumerate(request.images)]
+        entry = self._entry(content)
+        request = entry.request
+        local = [data for data in request.images if isinstance(data, bytes)]  # URLs are not uploads
+        inputs = [InputImage.create(f"input-{i + 1}", data) for i, data in enumerate(local)]
         with self.hold_sync():
             self.compare = {}  # one image's settings: a comparison's cell reused is compared no more
             self.model = request.model
-            self.params = dict(request.params)
+            self.params = with_seed(request.params, entry.info.seed)
             self.prompt = request.prompt
             self.gateway = gateway_fields(request.gateway)
             self._set_inputs(inputs)

@@ -189,7 +189,9 @@ class JobRunner:
                 spend = get_runtime().meter().reservation()
                 image = await fetch_async(client, job.request, cache, refresh=refresh, spend=spend)
                 cache_file = None if cache is None else cache.path_for(job.request, service_of(client))
-                entry = await asyncio.to_thread(gallery_entry, job.request, image, cache_file)
+                entries = [await asyncio.to_thread(gallery_entry, job.request, image, cache_file)]
+                for other in image.others:  # a model's further images: each its own gallery entry
+                    entries.append(await asyncio.to_thread(gallery_entry, job.request, other, None))
             except ImageGenError as exc:
                 self._fail(job, str(exc))
                 return
@@ -199,7 +201,8 @@ class JobRunner:
                 return
         job.state, job.cached = "done", image.cached
         job.elapsed = round(time.time() - (job.started or time.time()), 3)
-        self._on_image(job, entry)
+        for entry in entries:
+            self._on_image(job, entry)
 
     def _fail(self, job: PanelJob, message: str) -> None:
         job.state, job.message = "failed", message

@@ -20,11 +20,13 @@ from PIL import Image
 from .._exceptions import ValidationError
 from ..client import (
     MAX_VARIATIONS,
+    SVG_MIME,
     GatewayOptions,
     GeneratedImage,
     ImageRequest,
     get_model,
     has_transparency,
+    is_svg,
     safe_filename,
     schema_problems,
 )
@@ -64,10 +66,22 @@ def model_info(model_id: str) -> dict[str, Any]:
     return {
         "id": spec.id,
         "parameters": spec.parameters,
-        "edits": spec.image_field is not None,
+        "edits": spec.image_input is not None,
         "max_images": spec.max_images,
+        "required": spec.required,
+        "url_only": spec.image_input is not None and spec.image_input.url_only,
+        "prompt": spec.prompt_field is not None or not spec.known,
         "known": spec.known,
     }
+
+
+def form_params(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's parameters; a required one left at the default its control shows is sent with
+    that default (Kling requires ``resolution`` although its schema gives one)."""
+    spec = get_model(model_id)
+    rules = spec.parameters
+    shown = {name: rules[name]["default"] for name in spec.required if "default" in rules[name]}
+    return {**shown, **params}
 
 
 def keep_params(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,7 +130,10 @@ def gateway_fields(options: GatewayOptions) -> dict[str, Any]:
 
 
 def thumbnail(data: bytes, size: int = GALLERY_THUMBNAIL) -> tuple[str, bytes]:
-    """``(mime, bytes)`` of a small preview: JPEG, or PNG when the image has transparency."""
+    """``(mime, bytes)`` of a small preview: JPEG, or PNG when the image has transparency; an
+    SVG is its own preview (the browser scales it)."""
+    if is_svg(data):
+        return SVG_MIME, data
     with Image.open(io.BytesIO(data)) as source:
         source.draft("RGB", (size, size))  # JPEG decodes at a reduced scale: much faster
         picture = source.copy()
@@ -170,7 +187,9 @@ class Entry:
             "id": self.id,
             "prompt": image.prompt,
             "model": image.model,
-            "params": dict(image.params),
+            # With the seed the image was made with: "restore settings" and "copy as code" make it again.
+            "params": with_seed(image.params, image.seed),
+            "seed": image.seed,
             "variation": image.variation,
             "width": image.width,
             "height": image.height,
@@ -183,6 +202,11 @@ class Entry:
             "thumb": self.thumb,
             "thumb_mime": self.thumb_mime,
         }
+
+
+def with_seed(params: Mapping[str, Any], seed: int | None) -> dict[str, Any]:
+    """``params`` with the seed an image was made with, when the user had not set one."""
+    return dict(params) if seed is None or "seed" in params else {**params, "seed": seed}
 
 
 @dataclass(frozen=True)

@@ -125,8 +125,9 @@ def show_image(outcome: CellOutcome, fmt: str, cache: ImageCache | None = None) 
 
     only = outcome.outcomes[0]
     if isinstance(only, GeneratedImage):
-        bundle, metadata = image_bundle(only, fmt, cache)
-        display(bundle, raw=True, metadata=metadata)
+        for image in only.images:  # a model may answer several images to one request
+            bundle, metadata = image_bundle(image, fmt, cache)
+            display(bundle, raw=True, metadata=metadata)
 
 
 def status_line(outcome: CellOutcome, total: int) -> str:
@@ -141,6 +142,8 @@ def status_line(outcome: CellOutcome, total: int) -> str:
             f"{only.width}x{only.height}",
             "cached" if only.cached else f"{only.elapsed:.1f} s",
         ]
+        if only.seed is not None:  # --param seed=N makes it again
+            parts.append(f"seed {only.seed}")
     else:
         count = f"{total} images" if len(images) == total else f"{len(images)} of {total} images"
         models = sorted({image.model for image in images})

@@ -71,7 +71,7 @@ class Budget:
 
     def check(self, used_images: int, used_usd: float, charges: Sequence[Charge]) -> None:
         """Raise BudgetExceededError when ``charges`` on top of today's use pass a limit."""
-        wanted = len(charges)
+        wanted = sum(c.images for c in charges)
         if self.max_images is not None and used_images + wanted > self.max_images:
             left = max(0, self.max_images - used_images)
             raise BudgetExceededError(
@@ -95,6 +95,10 @@ class Budget:
                 f"estimated), this asks for ~${cost:.4f} more; nothing was sent. Raise it with "
                 f"{_RAISE['usd']}, or wait until 00:00 UTC."
             )
+
+
+def _charge(day: str, request: ImageRequest) -> Charge:
+    return Charge(day, request.model, estimate_cost(request).usd, images=request.expected_images)
 
 
 class Meter:
@@ -121,7 +125,7 @@ class Meter:
     def charge(self, requests: Sequence[ImageRequest]) -> list[Charge]:
         """Reserve every request at once, or none; their charges, in order, in one ledger update."""
         day = today()
-        charges = [Charge(day, r.model, estimate_cost(r).usd) for r in requests]
+        charges = [_charge(day, r) for r in requests]
         return self._apply(day, charges) if charges else charges
 
     def check(self, requests: Sequence[ImageRequest]) -> None:
@@ -132,7 +136,7 @@ class Meter:
         days = self._read()
         models = days.get(day, {}).values()
         used = int(sum(m.get("images", 0) for m in models)), float(sum(m.get("usd", 0.0) for m in models))
-        self.budget.check(*used, [Charge(day, r.model, estimate_cost(r).usd) for r in requests])
+        self.budget.check(*used, [_charge(day, r) for r in requests])
 
     def hits(self, models: Sequence[str]) -> None:
         """Count images served from the disk cache (free), one per model named."""
@@ -152,12 +156,28 @@ class Meter:
         def change(days: Days) -> None:
             for c in charges:
                 usd, unpriced = (0.0, -1) if c.usd is None else (-c.usd, 0)
-                add(days, c.day, c.model, images=-1, requests=0 if sent else -1, usd=usd, unpriced=unpriced)
+                add(
+                    days,
+                    c.day,
+                    c.model,
+                    images=-c.images,
+                    requests=0 if sent else -1,
+                    usd=usd,
+                    unpriced=unpriced,
+                )
                 if cached:
                     add(days, c.day, c.model, cache_hits=1)
 
         if charges:
             self._update(change)
+
+    def give_back_unused(self, charge: Charge, received: int) -> None:
+        """The answer held ``received`` images of the ``charge.images`` reserved: the rest go back."""
+        unused = charge.images - received
+        if unused <= 0 or not charge.recorded:
+            return
+        usd = 0.0 if charge.usd is None else -charge.usd * unused / charge.images
+        self._update(lambda days: add(days, charge.day, charge.model, images=-unused, usd=usd))
 
     def _apply(self, day: str, charges: list[Charge]) -> list[Charge]:
         def change(days: Days) -> None:
@@ -166,7 +186,7 @@ class Meter:
             self.budget.check(used_images, float(sum(m.get("usd", 0.0) for m in models)), charges)
             for c in charges:
                 usd, unpriced = (0.0, 1) if c.usd is None else (c.usd, 0)
-                add(days, day, c.model, images=1, requests=1, usd=usd, unpriced=unpriced)
+                add(days, day, c.model, images=c.images, requests=1, usd=usd, unpriced=unpriced)
 
         if self._update(change, reserving=True):
             return charges

@@ -90,6 +90,7 @@ def build_requests(
     params: Mapping[str, Any] | None = None,
     param_texts: Sequence[str] = (),
     images: Any = None,
+    mask: Any = None,
     variations: int = 1,
     first_variation: int = 0,
     gateway: Mapping[str, Any] | None = None,
@@ -116,6 +117,7 @@ def build_requests(
             prompt,
             model=chosen_model,
             images=images,
+            mask_image=mask,
             gateway=options,
             variation=first_variation + i,
             **values,
@@ -141,9 +143,10 @@ def build_call(
     else:
         raise TypeError(f"Expected a prompt, a dict or an ImageRequest, got {type(item).__name__}.")
     prompt = fields.pop("prompt")
-    model, images, variation = (
+    model, images, mask, variation = (
         fields.pop("model", None),
         fields.pop("images", None),
+        fields.pop("mask", None),
         fields.pop("variation", 0),
     )
     gateway = {key: fields.pop(key) for key in GATEWAY_KEYS if key in fields}
@@ -153,6 +156,7 @@ def build_call(
         model=model,
         params=fields,
         images=images,
+        mask=mask,
         first_variation=variation,
         gateway={key: value for key, value in gateway.items() if value is not None},
         planner=planner,

@@ -23,7 +23,7 @@ __all__ = ["decode_entry", "encode_entry", "entry_key", "service_of"]
 _MAGIC = b"JIGCACHE1\n"
 # The GeneratedImage fields an entry stores; ``data`` travels after the header, and ``cached`` and
 # the cost (nothing: a hit is free) are decided on read.
-_ON_READ = ("data", "cached", "estimated_cost_usd")
+_ON_READ = ("data", "cached", "estimated_cost_usd", "others")
 _FIELDS = tuple(f.name for f in dataclasses.fields(GeneratedImage) if f.name not in _ON_READ)
 
 

@@ -214,7 +214,8 @@ def plan_requests(
     cells: Sequence[GridCell],
     prompt_axes: Sequence[Axis] = (),
     *,
-    images: list[bytes] | None = None,
+    images: list[Any] | None = None,
+    mask: Any = None,
     gateway_id: str | None = None,
     skip_cache: bool = False,
     gateway: Mapping[str, Any] | None = None,
@@ -254,6 +255,7 @@ def plan_requests(
             params={**form.get(model, {}), **{n: text for n, text in chosen.items() if n in MODEL_DEFAULTS}},
             param_texts=[f"{name}={text}" for name, text in chosen.items() if name not in MODEL_DEFAULTS],
             images=images or None,
+            mask=mask,
             variations=n,
             gateway=gateway,
         )

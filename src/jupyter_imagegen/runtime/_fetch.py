@@ -5,6 +5,7 @@ else the service, with the request reserved against the daily budgets before it 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import warnings
 from collections.abc import Sequence
@@ -23,10 +24,29 @@ if TYPE_CHECKING:
 __all__ = ["expected_misses", "fetch_async", "reserve_misses"]
 
 
+def _slot(service: str, index: int) -> str:
+    """The cache's service key for image ``index`` of an answer (0: the request's own entry)."""
+    return service if index == 0 else f"{service}\n#{index}"
+
+
+def _cached(cache: ImageCache, request: ImageRequest, service: str) -> GeneratedImage | None:
+    """The cached answer to ``request``: its first image holding the others, or None when any
+    of them is missing (the request is then sent again)."""
+    hit = cache.get(request, service)
+    if hit is None or hit.answer_count <= 1:
+        return hit
+    others = [cache.get(request, _slot(service, i)) for i in range(1, hit.answer_count)]
+    if any(other is None for other in others):
+        return None
+    return dataclasses.replace(hit, others=tuple(o for o in others if o is not None))
+
+
 def _store(cache: ImageCache, request: ImageRequest, image: GeneratedImage, service: str) -> None:
-    """Write to the cache; a full or read-only disk costs the cache, never the image."""
+    """Write every image of the answer to the cache; a full or read-only disk costs the cache,
+    never the image."""
     try:
-        cache.put(request, image, service)
+        for index, one in enumerate(image.images):
+            cache.put(request, one, _slot(service, index))
     except OSError as exc:
         warnings.warn(
             f"Could not write the image cache at {cache.directory} ({exc.strerror or exc}); "
@@ -100,7 +120,7 @@ async def fetch_async(
     ledger = _spending(spend)
     service = service_of(client)
     if cache is not None and not refresh:
-        hit = await asyncio.to_thread(cache.get, request, service)
+        hit = await asyncio.to_thread(_cached, cache, request, service)
         if hit is not None:
             await asyncio.to_thread(ledger.hit, request)
             return hit

@@ -76,8 +76,14 @@ def add_request_options(
             action="append",
             default=[],
             metavar="SRC",
-            help="image to edit: a file path (in the magic also a variable holding a PIL image, bytes, "
-            "numpy array or GeneratedImage); repeatable",
+            help="image to edit: a file path or an https:// URL (in the magic also a variable holding a "
+            "PIL image, bytes, numpy array or GeneratedImage); repeatable",
+        )
+        parser.add_argument(
+            "--mask",
+            metavar="SRC",
+            help="mask for models that take one (inpainting), given like -i"
+            + ("" if spec.mask_input is not None or not spec.known else f"; {spec.id} takes none"),
         )
     if cache:
         parser.add_argument("--refresh", action="store_true", help="ignore the cache: new samples")

@@ -19,12 +19,14 @@ __all__ = ["Charge", "Ledgers", "Reservation"]
 
 @dataclass(frozen=True)
 class Charge:
-    """One image reserved in the ledger: the day it counts on, its model and estimated USD."""
+    """One request's images reserved in the ledger: the day they count on, the model, the
+    estimated USD and how many images (a model may answer several to one request)."""
 
     day: str
     model: str
     usd: float | None
     recorded: bool = True  # False when the ledger could not be written (and no budget needed it)
+    images: int = 1
 
 
 class Ledgers(Protocol):
@@ -37,6 +39,8 @@ class Ledgers(Protocol):
     def hits(self, models: Sequence[str]) -> None: ...
 
     def give_back(self, charges: Sequence[Charge], *, sent: bool, cached: bool = False) -> None: ...
+
+    def give_back_unused(self, charge: Charge, received: int) -> None: ...
 
 
 class Reservation:
@@ -97,6 +101,8 @@ class Reservation:
         """The service answered; an answer from the AI Gateway's cache is free."""
         if image.cached:
             self._meter.give_back([charge], sent=True, cached=True)
+        else:
+            self._meter.give_back_unused(charge, len(image.images))
 
     def failed(self, charge: Charge, error: BaseException | None = None) -> None:
         """The request brought no image; it counts as sent unless ``error`` says it never left

@@ -41,7 +41,12 @@ class RunOutcome(Generic[T]):
 
     @property
     def images(self) -> list[T]:
-        return [o for o in self.outcomes if o is not None and not isinstance(o, BaseException)]
+        """Every image made, in order; an answer with several images gives each of them."""
+        found: list[T] = []
+        for outcome in self.outcomes:
+            if outcome is not None and not isinstance(outcome, BaseException):
+                found.extend(getattr(outcome, "images", None) or [outcome])
+        return found
 
     @property
     def errors(self) -> list[BaseException]:

@@ -141,7 +141,8 @@ function controlFor(name, rule) {
       return { ...base, kind: "unsupported" };
   }
 }
-function controlsFor(parameters) {
+function controlsFor(parameters, required = []) {
+  const needed = new Set(required ?? []);
   const described = [];
   for (const [name, rule] of Object.entries(parameters ?? {})) {
     try {
@@ -149,7 +150,9 @@ function controlsFor(parameters) {
     } catch {
     }
   }
-  return described.filter((control) => control.kind !== "unsupported");
+  return described.filter((control) => control.kind !== "unsupported").map(
+    (control) => needed.has(control.name) ? { ...control, required: true, label: `${control.label} (required)` } : control
+  );
 }
 function shownValue(control, params) {
   const value = params?.[control.name];
@@ -541,7 +544,7 @@ function createForm({ model, list, send, setState, uid }) {
   function showControls() {
     const info = model.get("model_info") ?? {};
     const params = model.get("params") ?? {};
-    const rows = controlsFor(info.parameters).map((control) => {
+    const rows = controlsFor(info.parameters, info.required).map((control) => {
       try {
         return controlRow(control, params, uid, setParam2, compareFor(control.name, control.options, params[control.name]));
       } catch {
@@ -551,7 +554,7 @@ function createForm({ model, list, send, setState, uid }) {
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
     if (focused) document.getElementById(focused)?.focus();
-    inputsNote.textContent = info.edits ? `up to ${info.max_images} image(s) to edit` : "this model does not take input images";
+    inputsNote.textContent = !info.edits ? "this model does not take input images" : info.url_only ? "this model takes reference images as https:// URLs only: pass them from Python (images=[url])" : `up to ${info.max_images} image(s) to edit`;
   }
   fileInput.addEventListener("change", async () => {
     for (const file of [...fileInput.files]) {
