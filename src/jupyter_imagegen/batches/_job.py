@@ -1,10 +1,10 @@
 """One run of a batch: read the manifest, skip or adopt what is finished, then generate the rest
 under the rate limit and record each outcome.
 
-Every request waits for the :class:`RateLimiter` and at most ``concurrency`` run at once; the
-client's own retries are off so that retries go through the limiter too. A 429 pauses and slows
-the limiter and the item is tried again later (a bounded number of times); other retryable errors
-back off as the client would. Credentials, credit or daily-allocation errors stop the run, since
+Every request waits for the :class:`RateLimiter` and at most ``concurrency`` run at once. Retries
+run in the client's one retry loop, paced by the batch (a retry policy): every attempt waits for
+the limiter, a 429 pauses and slows it and the item is tried again later (a bounded number of
+times), other retryable errors back off as the client would. Credentials, credit or daily-allocation errors stop the run, since
 every other item would fail the same way.
 
 Each image is saved under a name fixed by its index and prompt, and only then recorded in the
@@ -219,43 +219,25 @@ class BatchJob(OutcomeRecorder):
         return record
 
     async def _one(self, item: BatchItem, client: Any) -> tuple[Callable[[], None], GeneratedImage | None]:
-        """Generate one item (retrying as the docstring of this module says); returns how to
-        record its outcome, to run on the writer thread, and the image when one was made."""
-        counters, limiter = self.counters, self.limiter
-        attempts = retries = refused = 0
-        started = 0.0
-        while True:
-            await limiter.acquire()
-            counters.rpm_limit = limiter.rpm
-            attempts += 1
-            counters.requests += 1
-            started = started or time.monotonic()
-            try:
-                image: GeneratedImage = await client.generate(item.request)
-            except _FATAL:
+        """Generate one item through the client's one retry loop, paced by this batch (see
+        :class:`_ItemRetries`); returns how to record its outcome, to run on the writer thread,
+        and the image when one was made."""
+        retries = _ItemRetries(self)
+        try:
+            image: GeneratedImage = await client.generate(item.request, retry_policy=retries)
+        except _FATAL:
+            raise
+        except RateLimitError as error:
+            if error.daily_limit:
                 raise
-            except RateLimitError as error:
-                if error.daily_limit:
-                    raise
-                counters.rate_limited += 1
-                limiter.slow_down(error.retry_after)
-                counters.rpm_limit = limiter.rpm
-                refused += 1
-                if refused <= MAX_RATE_LIMITED:
-                    continue
-                failure: ImageGenError = error
-            except ImageGenError as error:
-                delay = retry_delay(error, retries, self.max_retries)
-                if delay is not None:
-                    retries += 1
-                    await asyncio.sleep(delay)
-                    continue
-                failure = error
-            else:
-                elapsed = time.monotonic() - started
-                return functools.partial(self._save, item, image, attempts, elapsed), image
-            elapsed = time.monotonic() - started
-            return functools.partial(self._fail, item, failure, attempts, elapsed), None
+            failure: ImageGenError = error
+        except ImageGenError as error:
+            failure = error
+        else:
+            elapsed = time.monotonic() - retries.started
+            return functools.partial(self._save, item, image, retries.attempts, elapsed), image
+        elapsed = time.monotonic() - retries.started
+        return functools.partial(self._fail, item, failure, retries.attempts, elapsed), None
 
     def _result(self) -> BatchResult:
         counters = self.counters
@@ -283,3 +265,40 @@ def _retrieve(future: asyncio.Future[None]) -> None:
     """Collect the outcome of a write nobody awaits any more, so asyncio does not log it."""
     if not future.cancelled():
         future.exception()
+
+
+class _ItemRetries:
+    """One item's attempts, as a retry policy of the client's loop: each attempt waits for the
+    batch's rate limiter; a 429 slows the limiter down and is tried again (at most
+    MAX_RATE_LIMITED times, without counting as a retry); other transient errors are retried
+    ``max_retries`` times with the usual backoff; fatal ones stop at once."""
+
+    def __init__(self, job: BatchJob) -> None:
+        self._job = job
+        self.attempts = self.retries = self.refused = 0
+        self.started = 0.0
+
+    async def before_attempt(self) -> None:
+        counters, limiter = self._job.counters, self._job.limiter
+        await limiter.acquire()
+        counters.rpm_limit = limiter.rpm
+        self.attempts += 1
+        counters.requests += 1
+        self.started = self.started or time.monotonic()
+
+    def delay(self, error: ImageGenError, retries: int) -> float | None:
+        if isinstance(error, _FATAL):
+            return None
+        if isinstance(error, RateLimitError):
+            if error.daily_limit:
+                return None
+            counters, limiter = self._job.counters, self._job.limiter
+            counters.rate_limited += 1
+            limiter.slow_down(error.retry_after)
+            counters.rpm_limit = limiter.rpm
+            self.refused += 1
+            return 0.0 if self.refused <= MAX_RATE_LIMITED else None  # the limiter paces the next
+        delay = retry_delay(error, self.retries, self._job.max_retries)
+        if delay is not None:
+            self.retries += 1
+        return delay

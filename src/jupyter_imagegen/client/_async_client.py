@@ -27,6 +27,7 @@ from ._request_body import pick_seed
 from ._response import Answer
 from ._result import GeneratedImage
 from ._results import GenerationResults
+from ._retry import RetryPolicy
 
 __all__ = ["AsyncClient"]
 
@@ -91,19 +92,33 @@ class AsyncClient(BaseClient):
     ) -> None:
         await self.aclose()
 
-    async def generate(self, prompt: str | ImageRequest, **params: Any) -> GeneratedImage:
-        """One image for ``prompt``; cancelling the task cancels the HTTP request."""
+    async def generate(
+        self, prompt: str | ImageRequest, *, retry_policy: RetryPolicy | None = None, **params: Any
+    ) -> GeneratedImage:
+        """One image for ``prompt``; cancelling the task cancels the HTTP request.
+        ``retry_policy`` replaces the client's own retries for this call (a batch paces every
+        attempt through its rate limiter)."""
         request = prompt if isinstance(prompt, ImageRequest) else self.prepare(prompt, **params)
         started = time.monotonic()
-        return await self._retrying(lambda: self._attempt(request, started), self._retry_delay)
+        if retry_policy is None:
+            return await self._retrying(lambda: self._attempt(request, started), self._retry_delay)
+        return await self._retrying(
+            lambda: self._attempt(request, started), retry_policy.delay, retry_policy.before_attempt
+        )
 
     async def _retrying(
-        self, attempt: Callable[[], Awaitable[_T]], delay_for: Callable[[ImageGenError, int], float | None]
+        self,
+        attempt: Callable[[], Awaitable[_T]],
+        delay_for: Callable[[ImageGenError, int], float | None],
+        before: Callable[[], Awaitable[None]] | None = None,
     ) -> _T:
-        """The package's one retry loop: ``attempt`` until it succeeds or ``delay_for`` (given the
-        error and how many retries were made) says to give up, waiting what it says between."""
+        """The package's one retry loop: ``attempt`` (after ``before``, when given) until it
+        succeeds or ``delay_for`` (given the error and how many retries were made) says to give
+        up, waiting what it says between."""
         retries = 0
         while True:
+            if before is not None:
+                await before()
             try:
                 return await attempt()
             except ImageGenError as error:

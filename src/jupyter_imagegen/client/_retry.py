@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import random
+from typing import Protocol
 
 from .._exceptions import APIConnectionError, APIStatusError, APITimeoutError, ImageGenError, RateLimitError
 from ._cloudflare import FINAL_RATE_LIMIT_CODES
 
-__all__ = ["retry_delay"]
+__all__ = ["RetryPolicy", "retry_delay"]
 
 BASE_DELAY = 0.5
 MAX_DELAY = 20.0
+
+
+class RetryPolicy(Protocol):
+    """How a caller with pacing of its own (a batch's rate limiter) steers the client's one retry
+    loop: what to do before each attempt, and how long to wait after a failure (None: give up)."""
+
+    async def before_attempt(self) -> None: ...
+
+    def delay(self, error: ImageGenError, retries: int) -> float | None: ...
 
 
 def is_retryable(error: ImageGenError) -> bool:
