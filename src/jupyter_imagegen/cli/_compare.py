@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import traceback
 from typing import TYPE_CHECKING
 
 from .._exceptions import BudgetExceededError, ValidationError
+from ._output import check_writable
 
 if TYPE_CHECKING:
     from ..client import GeneratedImage
@@ -71,13 +71,11 @@ def _check_folder(out: str) -> None:
         )
     try:
         os.makedirs(out, exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=out, prefix=".imagegen-probe-")
     except OSError as exc:
         raise ValidationError(
             f"cannot write to {os.path.abspath(out)} ({exc.strerror or exc}); choose another folder with -o."
         ) from None
-    os.close(handle)
-    os.unlink(probe)
+    check_writable(out, "choose another folder with -o.")
 
 
 def _write_here(image: GeneratedImage, labels: str) -> str:

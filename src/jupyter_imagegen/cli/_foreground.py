@@ -18,6 +18,7 @@ from .._exceptions import ConfigurationError
 
 __all__ = [
     "CREDENTIALS",
+    "bind_error",
     "check_port_free",
     "emulator_unless_credentials",
     "port_in_use",
@@ -47,15 +48,23 @@ def port_in_use(host: str, port: int, reason: str) -> ConfigurationError:
     return ConfigurationError(f"cannot listen on {host}:{port}: {reason}; choose another port with --port.")
 
 
-def check_port_free(port: int, host: str = "127.0.0.1") -> None:
-    """Raise the one-line error now if ``port`` is taken, before a server starts and fails with a
-    log of its own (and before an emulator is started for it)."""
+def bind_error(port: int, host: str = "127.0.0.1") -> OSError | None:
+    """Why ``port`` cannot be listened on now, or None when it is free."""
     with socket.socket() as sock:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            reason = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
-            raise port_in_use(host, port, reason) from None
+            return exc
+    return None
+
+
+def check_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Raise the one-line error now if ``port`` is taken, before a server starts and fails with a
+    log of its own (and before an emulator is started for it)."""
+    exc = bind_error(port, host)
+    if exc is not None:
+        reason = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise port_in_use(host, port, reason)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from ..runtime import (
     get_runtime,
     plan_requests,
 )
+from ._output import check_writable
 
 if TYPE_CHECKING:
     from ..client import GeneratedImage
@@ -122,14 +122,7 @@ def _check_output(out: str | None, count: int, may_exist: bool) -> str | None:
     folder = (os.path.dirname(out) if out else "") or "."
     if not os.path.isdir(folder):
         raise ValidationError(f"-o {out}: the folder {folder} does not exist; create it first.")
-    try:
-        handle, probe = tempfile.mkstemp(dir=folder, prefix=".imagegen-probe-")
-    except OSError as exc:
-        raise ValidationError(
-            f"cannot write to {os.path.abspath(folder)} ({exc.strerror or exc}); choose another place with -o."
-        ) from None
-    os.close(handle)
-    os.unlink(probe)
+    check_writable(folder, "choose another place with -o.")
     if out is None or count > 1 or may_exist:
         return out
     stem, extension = os.path.splitext(out)

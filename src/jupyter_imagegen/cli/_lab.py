@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .._exceptions import ConfigurationError
-from ._foreground import check_port_free, emulator_unless_credentials, run_in_foreground
+from ._foreground import bind_error, check_port_free, emulator_unless_credentials, run_in_foreground
 
 __all__ = [
     "SHIPPED_NOTEBOOKS",
@@ -47,19 +47,10 @@ def notebook_url(port: int, notebook: Path, token: str) -> str:
     return f"http://127.0.0.1:{port}/{page}?token={quote(token)}"
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 def _pick_port() -> int:
     """8888 as Jupyter users expect, else the next free port (another server may hold 8888)."""
     for port in range(DEFAULT_PORT, DEFAULT_PORT + 50):
-        if _port_is_free(port):
+        if bind_error(port) is None:
             return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
