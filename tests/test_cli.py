@@ -87,13 +87,7 @@ def test_without_credentials_the_terminal_hears_about_environment_variables(tmp_
 
 def test_unknown_model_is_one_warning_line(tmp_path: Path) -> None:
     # The live catalog cannot be read (nothing listens there): the model is sent, with one warning.
-    env = {
-        **os.environ,
-        "CLOUDFLARE_ACCOUNT_ID": "acct",
-        "CLOUDFLARE_API_TOKEN": "a-test-token-123",
-        "CLOUDFLARE_BASE_URL": f"http://127.0.0.1:{_closed_port()}/client/v4",
-        "IMAGEGEN_MAX_RETRIES": "0",
-    }
+    env = _unreachable_service(tmp_path)
     done = imagegen("generate", "a fox", "-m", "someone/new-model", env=env, cwd=tmp_path)
     lines = done.stderr.strip().splitlines()
     warnings = [line for line in lines if line.startswith("warning:")]
@@ -173,6 +167,18 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _unreachable_service(tmp_path: Path) -> dict[str, str]:
+    """Credentials for a service on a loopback port nobody listens on, no retries."""
+    return {
+        **os.environ,
+        "CLOUDFLARE_ACCOUNT_ID": "acct",
+        "CLOUDFLARE_API_TOKEN": "a-test-token-123",
+        "CLOUDFLARE_BASE_URL": f"http://127.0.0.1:{_closed_port()}/client/v4",
+        "IMAGEGEN_MAX_RETRIES": "0",
+        "IMAGEGEN_CACHE_DIR": str(tmp_path / "cache"),
+    }
+
+
 def _error_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in done.stderr.splitlines() if line.strip()]
 
@@ -187,14 +193,7 @@ def test_a_service_error_is_one_line_and_exit_2(fault: str, emulator: Emulator, 
 
 
 def test_a_connection_failure_is_one_line_and_debug_adds_the_traceback(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "CLOUDFLARE_ACCOUNT_ID": "acct",
-        "CLOUDFLARE_API_TOKEN": "a-test-token-123",
-        "CLOUDFLARE_BASE_URL": f"http://127.0.0.1:{_closed_port()}/client/v4",
-        "IMAGEGEN_MAX_RETRIES": "0",
-        "IMAGEGEN_CACHE_DIR": str(tmp_path),
-    }
+    env = _unreachable_service(tmp_path)
     done = imagegen("generate", "a fox", "-q", "low", env=env, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert len(_error_lines(done)) == 1 and "Traceback" not in done.stderr, done.stderr
