@@ -16,7 +16,7 @@ class _AsyncStub:
     def __init__(self, stub: Any) -> None:
         self.settings, self._stub = stub.settings, stub
 
-    async def generate(self, request: Any) -> Any:
+    async def generate(self, request: Any, **options: Any) -> Any:  # retry_policy: a stub never retries
         return self._stub.generate(request)
 
 

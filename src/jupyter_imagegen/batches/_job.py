@@ -1,11 +1,12 @@
 """One run of a batch: read the manifest, skip or adopt what is finished, then generate the rest
 under the rate limit and record each outcome.
 
-Every request waits for the :class:`RateLimiter` and at most ``concurrency`` run at once. Retries
-run in the client's one retry loop, paced by the batch (a retry policy): every attempt waits for
-the limiter, a 429 pauses and slows it and the item is tried again later (a bounded number of
-times), other retryable errors back off as the client would. Credentials, credit or daily-allocation errors stop the run, since
-every other item would fail the same way.
+Every request goes through the runtime's one executor, at most ``concurrency`` at once, with
+what is the batch's own plugged in: its rate limiter as the retry policy of the client's one
+retry loop (every attempt waits for the limiter, a 429 pauses and slows it and the item is tried
+again later, a bounded number of times; other retryable errors back off as the client would),
+and its grouped ledger updates as the way each request is reserved. Credentials, credit or
+daily-allocation errors stop the run, since every other item would fail the same way.
 
 Each image is saved under a name fixed by its index and prompt, and only then recorded in the
 manifest, both from one writer thread, so files and lines land in one order off the event loop.
@@ -30,7 +31,8 @@ from .._exceptions import (
     RateLimitError,
     ValidationError,
 )
-from ..client import GeneratedImage, estimate_total, retry_delay
+from ..client import estimate_total, retry_delay
+from ..runtime import Executor
 from ._inputs import BatchItem
 from ._manifest import Manifest, ManifestEntry
 from ._outcomes import OutcomeRecorder
@@ -160,6 +162,7 @@ class BatchJob(OutcomeRecorder):
         client = get_runtime().own_async_client(
             self.client_options, connections=self.concurrency, max_retries=0
         )
+        executor = Executor(client, concurrency=self.concurrency, begin=self._reservations.begin)
 
         loop = asyncio.get_running_loop()
 
@@ -172,7 +175,7 @@ class BatchJob(OutcomeRecorder):
                 for item in queue:
                     if self.stopped is not None:  # an item taken after the budget stop stays pending
                         continue
-                    record = await self._metered(item, client)
+                    record = await self._one(item, executor)
                     if record is None:
                         continue
                     if saving is not None:
@@ -197,34 +200,17 @@ class BatchJob(OutcomeRecorder):
             writer.shutdown(wait=True)
             await client.aclose()
 
-    async def _metered(self, item: BatchItem, client: Any) -> Callable[[], None] | None:
-        """One item, reserved against the daily budget first; at the budget the run stops (requests
-        in flight finish, the rest stay pending for another day). Returns how to record the
-        item's outcome (see :meth:`_one`), or None when the budget stopped it."""
-        spend = self.spend
+    async def _one(self, item: BatchItem, executor: Executor) -> Callable[[], None] | None:
+        """Generate one item, reserved against the daily budget just before it is sent and
+        paced by this batch (see :class:`_ItemRetries`). Returns how to record its outcome, to
+        run on the writer thread, or None when the budget stopped the run (requests in flight
+        finish, the rest stay pending for another day)."""
+        retries = _ItemRetries(self)
         try:
-            charge = await self._reservations.begin(item.request)
+            image = await executor.fetch(item.request, spend=self.spend, retry_policy=retries)
         except BudgetExceededError as error:
             self.stopped = str(error)
             return None
-        try:
-            record, image = await self._one(item, client)
-        except BaseException as exc:
-            spend.failed(charge, exc)
-            raise
-        if image is None:
-            await asyncio.to_thread(spend.failed, charge)
-        elif image.cached or len(image.images) < charge.images:  # settling gives back what went unused
-            await asyncio.to_thread(spend.settle, charge, image)
-        return record
-
-    async def _one(self, item: BatchItem, client: Any) -> tuple[Callable[[], None], GeneratedImage | None]:
-        """Generate one item through the client's one retry loop, paced by this batch (see
-        :class:`_ItemRetries`); returns how to record its outcome, to run on the writer thread,
-        and the image when one was made."""
-        retries = _ItemRetries(self)
-        try:
-            image: GeneratedImage = await client.generate(item.request, retry_policy=retries)
         except _FATAL:
             raise
         except RateLimitError as error:
@@ -235,9 +221,9 @@ class BatchJob(OutcomeRecorder):
             failure = error
         else:
             elapsed = time.monotonic() - retries.started
-            return functools.partial(self._save, item, image, retries.attempts, elapsed), image
+            return functools.partial(self._save, item, image, retries.attempts, elapsed)
         elapsed = time.monotonic() - retries.started
-        return functools.partial(self._fail, item, failure, retries.attempts, elapsed), None
+        return functools.partial(self._fail, item, failure, retries.attempts, elapsed)
 
     def _result(self) -> BatchResult:
         counters = self.counters

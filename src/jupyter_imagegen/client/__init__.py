@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from ._request import NO_GATEWAY_OPTIONS, GatewayOptions, ImageRequest
     from ._result import GeneratedImage
     from ._results import GenerationResults
-    from ._retry import retry_delay
+    from ._retry import RetryPolicy, retry_delay
     from ._svg import SVG_MIME, is_svg
     from ._terminal import printable
     from ._validation import MAX_PROMPT_CHARS, check_prompt_length, coerce_param, schema_problems
@@ -98,6 +98,7 @@ _LAZY = {
     "ImageRequest": "._request",
     "GeneratedImage": "._result",
     "GenerationResults": "._results",
+    "RetryPolicy": "._retry",
     "retry_delay": "._retry",
     "SVG_MIME": "._svg",
     "is_svg": "._svg",
@@ -122,6 +123,7 @@ __all__ = [
     "ImageRequest",
     "ModelSpec",
     "PreviewStore",
+    "RetryPolicy",
     "Settings",
     "catalog_model",
     "check_prompt_length",

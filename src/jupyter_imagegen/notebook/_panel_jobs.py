@@ -2,10 +2,12 @@
 
 ipykernel runs its message handlers inside a running asyncio loop, so a task created from a
 widget message runs while the kernel is idle and between other cells' statements: generating
-never blocks the notebook. Every task is referenced until it finishes (a loop keeps only weak
-references), at most ``concurrency`` requests run at once and the rest wait as "queued", and
-cancelling a task cancels its HTTP request. No exception escapes a task: each ends as a job
-state (done / failed with the service's message / cancelled) that the panel shows.
+never blocks the notebook. Each job is submitted to the runtime's one executor (cache, budget,
+at most ``concurrency`` at once with the rest "queued", retries); this module keeps what is the
+panel's own: every task referenced until it finishes (a loop keeps only weak references), the
+jobs' states, and the gallery entries. Cancelling a task cancels its HTTP request. No exception
+escapes a task: each ends as a job state (done / failed with the service's message / cancelled)
+that the panel shows.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._exceptions import ImageGenError
-from ..runtime import fetch_async, get_runtime, service_of
+from ..runtime import Executor, get_runtime, service_of
 from ._panel_originals import keep_original
 from ._panel_state import Entry, new_id, thumbnail
 
@@ -105,7 +107,7 @@ class JobRunner:
         self._on_image = on_image
         self._given_client = client
         self._keep = keep
-        self._gate: asyncio.Semaphore | None = None
+        self._executor: Executor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -144,8 +146,8 @@ class JobRunner:
                 "The panel runs requests on the notebook's event loop and none is running here; "
                 "use it in Jupyter (or call generate() from inside a running asyncio loop)."
             ) from None
-        if loop is not self._loop:  # a semaphore belongs to one loop
-            self._loop, self._gate = loop, asyncio.Semaphore(get_runtime().concurrency)
+        if loop is not self._loop or self._executor is None:  # an executor's queue belongs to one loop
+            self._loop, self._executor = loop, Executor(self.client, concurrency=get_runtime().concurrency)
         jobs = [PanelJob(new_id(), request) for request in requests]
         if before_start is not None:
             before_start([job.id for job in jobs])
@@ -180,25 +182,29 @@ class JobRunner:
             get_runtime().release(self._loop)
 
     async def _run(self, job: PanelJob, cache: ImageCache | None, refresh: bool) -> None:
-        assert self._gate is not None
-        async with self._gate:
+        assert self._executor is not None
+        executor = self._executor
+
+        def started() -> None:
             job.state, job.started = "running", time.time()
             self._on_change()
-            try:
-                client = self.client()
-                spend = get_runtime().meter().reservation()
-                image = await fetch_async(client, job.request, cache, refresh=refresh, spend=spend)
-                cache_file = None if cache is None else cache.path_for(job.request, service_of(client))
-                entries = [await asyncio.to_thread(gallery_entry, job.request, image, cache_file)]
-                for other in image.others:  # a model's further images: each its own gallery entry
-                    entries.append(await asyncio.to_thread(gallery_entry, job.request, other, None))
-            except ImageGenError as exc:
-                self._fail(job, str(exc))
-                return
-            except Exception as exc:  # a bug must still show in the panel, not vanish in a task
-                _log.exception("jupyter-imagegen panel request failed")
-                self._fail(job, f"Unexpected {type(exc).__name__}: {exc}")
-                return
+
+        try:
+            spend = get_runtime().meter().reservation()
+            image = await executor.fetch(
+                job.request, cache=cache, refresh=refresh, spend=spend, on_start=started
+            )
+            cache_file = None if cache is None else cache.path_for(job.request, service_of(executor.client()))
+            entries = [await asyncio.to_thread(gallery_entry, job.request, image, cache_file)]
+            for other in image.others:  # a model's further images: each its own gallery entry
+                entries.append(await asyncio.to_thread(gallery_entry, job.request, other, None))
+        except ImageGenError as exc:
+            self._fail(job, str(exc))
+            return
+        except Exception as exc:  # a bug must still show in the panel, not vanish in a task
+            _log.exception("jupyter-imagegen panel request failed")
+            self._fail(job, f"Unexpected {type(exc).__name__}: {exc}")
+            return
         job.state, job.cached = "done", image.cached
         job.elapsed = round(time.time() - (job.started or time.time()), 3)
         for entry in entries:

@@ -15,10 +15,10 @@ if TYPE_CHECKING:
     from ._cache import ImageCache
     from ._cache_entry import service_of
     from ._compare import Matrix, compares, first_value, plan_requests, split_values
+    from ._executor import Executor, RunOutcome
     from ._fetch import expected_misses, fetch_async, reserve_misses
     from ._options import add_request_options, chosen_model, named_params, request_params
     from ._reservation import Charge, Reservation
-    from ._runner import RunOutcome
     from ._runtime import ImageGenConfig, Runtime, check_image_count, get_runtime
     from ._templating import Axis, GridCell, expand_grid, fill, rows_and_columns
     from ._usage import Usage
@@ -47,7 +47,8 @@ _LAZY = {
     "chosen_model": "._options",
     "request_params": "._options",
     "named_params": "._options",
-    "RunOutcome": "._runner",
+    "Executor": "._executor",
+    "RunOutcome": "._executor",
     "ImageGenConfig": "._runtime",
     "Runtime": "._runtime",
     "check_image_count": "._runtime",
@@ -64,6 +65,7 @@ __all__ = [
     "CATALOG_WAIT",
     "Axis",
     "Charge",
+    "Executor",
     "GridCell",
     "ImageCache",
     "ImageGenConfig",

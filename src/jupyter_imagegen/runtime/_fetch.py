@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .._exceptions import ImageGenWarning
@@ -16,7 +16,7 @@ from ._cache_entry import service_of
 from ._reservation import Charge
 
 if TYPE_CHECKING:
-    from ..client import AsyncClient, BaseClient, GeneratedImage, ImageRequest
+    from ..client import AsyncClient, BaseClient, GeneratedImage, ImageRequest, RetryPolicy
     from ._budget import Meter
     from ._cache import ImageCache
     from ._reservation import Reservation
@@ -108,6 +108,8 @@ async def fetch_async(
     *,
     refresh: bool = False,
     spend: Reservation | None = None,
+    retry_policy: RetryPolicy | None = None,
+    begin: Callable[[ImageRequest], Awaitable[Charge]] | None = None,
 ) -> GeneratedImage:
     """The cached image for ``request``, else a new one from ``client`` (then cached); the one
     fetch of the package, for every front end. File I/O runs in a worker thread.
@@ -115,7 +117,8 @@ async def fetch_async(
     ``refresh=True`` skips the lookup and replaces the entry with a new sample. With a
     reservation (``spend``, on the runtime's meter) a cache hit is counted in the usage ledger as
     free, and a request is reserved against the daily budgets before it is sent and given back if
-    it brings no image.
+    it brings no image. ``begin`` replaces how that reservation is made (a batch groups its
+    ledger updates), and ``retry_policy`` the client's own retries (a batch's rate limiter).
     """
     ledger = _spending(spend)
     service = service_of(client)
@@ -124,9 +127,9 @@ async def fetch_async(
         if hit is not None:
             await asyncio.to_thread(ledger.hit, request)
             return hit
-    charge = await asyncio.to_thread(ledger.begin, request)
+    charge = await (begin(request) if begin is not None else asyncio.to_thread(ledger.begin, request))
     try:
-        image = await client.generate(request)
+        image = await client.generate(request, retry_policy=retry_policy)
     except BaseException as exc:
         ledger.failed(charge, exc)  # at once: a cancelled task may not wait for a thread
         raise

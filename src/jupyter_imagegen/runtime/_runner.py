@@ -1,11 +1,11 @@
 """Running async work from a notebook cell, interruptibly.
 
 ipykernel already runs an asyncio loop in the main thread, so a cell cannot ``asyncio.run``.
-:class:`LoopThread` keeps one event loop in a daemon thread; a cell hands it a batch of coroutine
-factories and waits on the main thread in short slices, so a kernel interrupt (SIGINT, which Python
-delivers to the main thread) arrives within a slice. On interrupt the batch's unfinished tasks are
-cancelled (closing their HTTP requests), the cancellation is waited for, and the finished results
-are kept.
+:class:`LoopThread` keeps one event loop in a daemon thread; a cell hands it a coroutine (an
+executor's run, a batch) and waits on the main thread in short slices, so a kernel interrupt
+(SIGINT, which Python delivers to the main thread) arrives within a slice. On interrupt the
+coroutine is cancelled (closing its HTTP requests) and its cleanup waited for; what it finished
+is kept by whoever it reported to.
 """
 
 from __future__ import annotations
@@ -15,42 +15,14 @@ import concurrent.futures
 import contextlib
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
-__all__ = ["LoopThread", "RunOutcome"]
+__all__ = ["CANCEL_GRACE", "LoopThread"]
 
 T = TypeVar("T")
 
-_CANCEL_GRACE = 5.0  # seconds to wait for cancelled requests to close their connections
-
-
-@dataclass
-class RunOutcome(Generic[T]):
-    """The outcome of one run of requests: per item its result, its exception, or None if it
-    never finished (cancelled)."""
-
-    outcomes: list[T | BaseException | None]
-    interrupted: bool = False
-    elapsed: float = 0.0
-    finished: int = field(init=False, default=0)
-
-    def __post_init__(self) -> None:
-        self.finished = sum(outcome is not None for outcome in self.outcomes)
-
-    @property
-    def images(self) -> list[T]:
-        """Every image made, in order; an answer with several images gives each of them."""
-        found: list[T] = []
-        for outcome in self.outcomes:
-            if outcome is not None and not isinstance(outcome, BaseException):
-                found.extend(getattr(outcome, "images", None) or [outcome])
-        return found
-
-    @property
-    def errors(self) -> list[BaseException]:
-        return [o for o in self.outcomes if isinstance(o, BaseException)]
+CANCEL_GRACE = 5.0  # seconds to wait for cancelled requests to close their connections
 
 
 class LoopThread:
@@ -106,9 +78,9 @@ class LoopThread:
             await asyncio.gather(*tasks, return_exceptions=True)
 
         with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
-            asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(_CANCEL_GRACE)
+            asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(CANCEL_GRACE)
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(_CANCEL_GRACE)
+        thread.join(CANCEL_GRACE)
 
     def wait(
         self,
@@ -122,7 +94,7 @@ class LoopThread:
         ``tick`` seconds (calling ``on_tick`` after each), so a KeyboardInterrupt (Ctrl-C, a kernel
         interrupt) reaches this thread. On one, the coroutine is cancelled, its cleanup waited for
         (at most ``grace`` seconds; None: until it ends) and the KeyboardInterrupt raised again.
-        The one wait-and-interrupt loop of the package: :meth:`run` and ``batch()`` use it."""
+        The one wait-and-interrupt loop of the package: ``Runtime.run`` and ``batch()`` use it."""
         stop, settled = threading.Event(), threading.Event()
         running: list[asyncio.Task[Any]] = []
 
@@ -154,58 +126,3 @@ class LoopThread:
                     break
             raise
         return future.result()
-
-    def run(
-        self,
-        factories: Sequence[Callable[[], Awaitable[T]]],
-        *,
-        concurrency: int = 4,
-        on_progress: Callable[[int, int, float], None] | None = None,
-        on_outcomes: Callable[[list[T | BaseException | None]], None] | None = None,
-        tick: float = 0.2,
-    ) -> RunOutcome[T]:
-        """Run every factory's coroutine, at most ``concurrency`` at once, and wait for all.
-
-        ``on_progress(finished, total, elapsed)`` is called on the calling thread every ``tick``
-        seconds, and ``on_outcomes`` then gets a copy of the outcomes so far (None for those
-        still running), to show results as they come. A KeyboardInterrupt while waiting cancels
-        what is still running and returns the batch with ``interrupted=True``.
-        """
-        outcomes: list[T | BaseException | None] = [None] * len(factories)
-        started = time.monotonic()
-
-        async def one(index: int, gate: asyncio.Semaphore) -> None:
-            async with gate:
-                try:
-                    outcomes[index] = await factories[index]()
-                except asyncio.CancelledError:
-                    raise
-                except BaseException as exc:  # each item fails alone; the batch goes on
-                    outcomes[index] = exc
-
-        async def batch() -> None:
-            gate = asyncio.Semaphore(max(1, concurrency))
-            tasks = [asyncio.ensure_future(one(i, gate)) for i in range(len(factories))]
-            try:
-                await asyncio.gather(*tasks)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-
-        def progress() -> None:
-            if on_progress is not None:
-                on_progress(_count(outcomes), len(outcomes), time.monotonic() - started)
-            if on_outcomes is not None:
-                on_outcomes(list(outcomes))
-
-        interrupted = False
-        try:
-            self.wait(batch(), on_tick=progress, tick=tick, grace=_CANCEL_GRACE)
-        except KeyboardInterrupt:
-            interrupted = True
-        return RunOutcome(list(outcomes), interrupted, time.monotonic() - started)
-
-
-def _count(outcomes: Sequence[object]) -> int:
-    return sum(outcome is not None for outcome in outcomes)

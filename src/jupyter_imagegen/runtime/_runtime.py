@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     from ..client import AsyncClient, Client, GeneratedImage, ImageRequest
     from ._budget import Meter
     from ._cache import ImageCache
-    from ._runner import LoopThread, RunOutcome
+    from ._executor import RunOutcome
+    from ._runner import LoopThread
 
 __all__ = [
     "MAX_IMAGES",
@@ -240,29 +242,42 @@ class Runtime:
         concurrency: int | None = None,
         on_progress: Callable[[int, int, float], None] | None = None,
         on_outcomes: Callable[[list[GeneratedImage | BaseException | None]], None] | None = None,
+        tick: float = 0.2,
     ) -> RunOutcome[GeneratedImage]:
-        """Every request from the cache (see :meth:`cache`) or the service, on the background
-        loop, at most ``concurrency`` at once; interruptible (see :meth:`LoopThread.run`). What
-        will be sent is reserved against the daily budgets first, all or none (BudgetExceededError)."""
-        from ._fetch import fetch_async, reserve_misses
+        """Every request through the one executor on the background loop: from the cache (see
+        :meth:`cache`) or the service, at most ``concurrency`` at once. What will be sent is
+        reserved against the daily budgets first, all or none (BudgetExceededError).
 
-        loop = self.loop.loop()
-        client = self.async_client(loop)
+        The caller waits on its own thread: ``on_progress(finished, total, elapsed)`` is called
+        every ``tick`` seconds, and ``on_outcomes`` then gets a copy of the outcomes so far (None
+        for those still running), to show results as they come. A KeyboardInterrupt while
+        waiting cancels what is still running and returns the run with ``interrupted=True``."""
+        from ._executor import Executor, RunOutcome
+        from ._fetch import reserve_misses
+        from ._runner import CANCEL_GRACE
+
+        client = self.async_client(self.loop.loop())
         cache = self.cache(api=api)
         spend = reserve_misses(self.meter(), client, requests, cache, refresh=refresh)
+        executor = Executor(client, concurrency=concurrency or self.concurrency)
+        outcomes: list[GeneratedImage | BaseException | None] = [None] * len(requests)
+        started = time.monotonic()
 
-        def factory(request: ImageRequest) -> Callable[[], Any]:
-            return lambda: fetch_async(client, request, cache, refresh=refresh, spend=spend)
+        def progress() -> None:
+            if on_progress is not None:
+                on_progress(sum(o is not None for o in outcomes), len(outcomes), time.monotonic() - started)
+            if on_outcomes is not None:
+                on_outcomes(list(outcomes))
 
+        interrupted = False
         try:
-            return self.loop.run(
-                [factory(r) for r in requests],
-                concurrency=concurrency or self.concurrency,
-                on_progress=on_progress,
-                on_outcomes=on_outcomes,
-            )
+            work = executor.run(requests, outcomes, cache=cache, refresh=refresh, spend=spend)
+            self.loop.wait(work, on_tick=progress, tick=tick, grace=CANCEL_GRACE)
+        except KeyboardInterrupt:
+            interrupted = True
         finally:
             spend.close()  # what cache hits and cancelled requests did not use goes back
+        return RunOutcome(list(outcomes), interrupted, time.monotonic() - started)
 
     def close(self) -> None:
         """Close every client and stop the background loop; both are made again on next use."""
