@@ -20,7 +20,8 @@ from PIL import Image
 
 from catalog_support import NEW_MODEL, NEW_MODEL_FILE, catalog_reads, model_calls, write_model_dir
 from jupyter_imagegen import Client, ImageGenPanel, ImageGenWarning, ValidationError, get_model, list_models
-from jupyter_imagegen.client._catalog import catalog_model, forget, models
+from jupyter_imagegen.client._catalog import catalog_model, forget
+from jupyter_imagegen.client._model_list import models
 from jupyter_imagegen.emulator import Emulator
 from magic_support import ipython_shell, run
 from panel_support import FrontEnd, fresh_history, until  # noqa: F401 (fresh_history: a fixture)
@@ -210,7 +211,7 @@ def test_the_magic_helps_checks_and_generates_with_the_new_model(emulator: Emula
 def test_the_panel_offers_the_new_model_with_controls_from_its_schema(emulator: Emulator) -> None:
     async def scenario() -> None:
         panel = ImageGenPanel()
-        assert NEW_MODEL in panel.models
+        await until(lambda: NEW_MODEL in panel.models)  # the live list follows the panel
         front = FrontEnd(panel)
         front.set(model=NEW_MODEL)  # the observer does not wait for the catalog: controls follow
         await until(lambda: panel.model_info["known"])

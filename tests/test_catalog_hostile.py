@@ -18,7 +18,8 @@ import pytest
 
 from jupyter_imagegen import Client, ImageGenWarning, ValidationError
 from jupyter_imagegen.cli import main
-from jupyter_imagegen.client._catalog import catalog_model, forget, models
+from jupyter_imagegen.client._catalog import catalog_model, forget
+from jupyter_imagegen.client._model_list import models
 from test_hostile_answers import raw_server, response
 
 GOOD = "@cf/acme/good"

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from jupyter_imagegen import Client, ImageGenWarning
-from jupyter_imagegen.client._catalog import catalog_model, forget, search_models
+from jupyter_imagegen.client._catalog import catalog_model, forget
+from jupyter_imagegen.client._model_list import search_models
 from jupyter_imagegen.client._model_schema import output_kind_of, spec_from_schema
 
 MODEL = "@cf/acme/odd-one"
@@ -65,8 +66,8 @@ def test_pages_without_result_info_are_read_until_a_short_page() -> None:
 
     seen: list[httpx.Request] = []
     with _client(answer, seen) as client:
-        found = search_models(client, "Text-to-Image")
-    assert len(found) == 207 and [r.url.params["page"] for r in seen] == ["1", "2", "3"]
+        found, refused = search_models(client, "Text-to-Image")
+    assert len(found) == 207 and refused == 0 and [r.url.params["page"] for r in seen] == ["1", "2", "3"]
 
 
 def test_an_id_that_is_not_a_model_id_is_never_sent() -> None:

@@ -14,7 +14,7 @@ from jupyter_imagegen import ImageGenPanel
 from jupyter_imagegen.client import get_model
 from jupyter_imagegen.client._catalog import forget
 from jupyter_imagegen.emulator import Emulator
-from panel_support import FrontEnd, fresh_history, run
+from panel_support import FrontEnd, fresh_history, run, until
 
 pytestmark = pytest.mark.usefixtures(fresh_history.__name__)
 
@@ -39,7 +39,8 @@ def test_a_catalog_model_is_read_at_generate_not_while_the_form_changes(emulator
     async def scenario() -> None:
         panel = ImageGenPanel(model=FLUX, params={"steps": 2})
         front = FrontEnd(panel)
-        assert NEW_MODEL in panel.models and get_model(NEW_MODEL).origin == "unknown"
+        await until(lambda: NEW_MODEL in panel.models)  # the live list follows the panel
+        assert get_model(NEW_MODEL).origin == "unknown"
         front.set(prompt="a fox", compare={"model": [FLUX, NEW_MODEL]})
         assert panel.validity == {
             "valid": True,

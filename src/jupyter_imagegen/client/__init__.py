@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._async_client import AsyncClient
     from ._base_client import BaseClient
-    from ._catalog import catalog_model, is_model_id, models
+    from ._catalog import catalog_model, is_model_id
     from ._client import Client
     from ._cloudflare import MAX_IMAGES, MAX_VARIATIONS
     from ._config import Settings, environment_fingerprint
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     )
     from ._image_inputs import is_url_source
     from ._imagebytes import image_source_bytes, sniff_mime
+    from ._model_list import ModelList, models, read_models
     from ._model_schema import describe_parameter, spec_from_schema
     from ._models import DEFAULT_MODEL, ModelSpec, get_model, list_models, shipped_model
     from ._offline import emulator_banner, is_loopback_host, uses_local_service
@@ -53,7 +54,9 @@ if TYPE_CHECKING:
 _LAZY = {
     "AsyncClient": "._async_client",
     "BaseClient": "._base_client",
-    "models": "._catalog",
+    "models": "._model_list",
+    "read_models": "._model_list",
+    "ModelList": "._model_list",
     "catalog_model": "._catalog",
     "is_model_id": "._catalog",
     "redact": "._redact",
@@ -121,6 +124,7 @@ __all__ = [
     "GeneratedImage",
     "GenerationResults",
     "ImageRequest",
+    "ModelList",
     "ModelSpec",
     "PreviewStore",
     "RetryPolicy",
@@ -148,6 +152,7 @@ __all__ = [
     "output_bundle",
     "printable",
     "provenance_bytes",
+    "read_models",
     "read_provenance",
     "redact",
     "retry_delay",

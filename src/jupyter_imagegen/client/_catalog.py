@@ -28,11 +28,23 @@ from ._catalog_store import CatalogStore
 from ._config import BearerToken, Settings
 from ._loop import run_blocking
 from ._model_schema import spec_from_schema
-from ._models import ModelSpec, OutputKind, forget_learned, learn_model, list_models
+from ._models import ModelSpec, OutputKind, forget_learned, learn_model
 from ._network import Network
 from ._redact import redact
 
-__all__ = ["CatalogUnavailable", "catalog_model", "forget", "learn_shape", "models"]
+__all__ = [
+    "CatalogConnection",
+    "CatalogUnavailable",
+    "HasSettings",
+    "NotListed",
+    "catalog_get",
+    "catalog_model",
+    "catalog_service",
+    "catalog_store",
+    "forget",
+    "is_model_id",
+    "learn_shape",
+]
 
 DEFAULT_TASK = "Text-to-Image"
 PER_PAGE = 100
@@ -76,7 +88,7 @@ class CatalogUnavailable(Exception):
     """The catalog could not be read; ``str()`` says why in words for the user."""
 
 
-class _NotListed(Exception):
+class NotListed(Exception):
     """The catalog answered, and has no such model."""
 
 
@@ -107,7 +119,7 @@ class _OwnConnection:
 
 
 @contextlib.contextmanager
-def _service(client: HasSettings | None) -> Iterator[CatalogConnection | None]:
+def catalog_service(client: HasSettings | None) -> Iterator[CatalogConnection | None]:
     """The catalog's service: ``client`` itself if it is a blocking client, else a connection
     with its settings (or the environment's); None when there are no credentials to ask with."""
     try:
@@ -126,11 +138,11 @@ def _service(client: HasSettings | None) -> Iterator[CatalogConnection | None]:
         own.close()
 
 
-def _store(client: CatalogConnection) -> CatalogStore:
+def catalog_store(client: CatalogConnection) -> CatalogStore:
     return CatalogStore(client.settings.base_url, client.settings.account_id or "")
 
 
-def _get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[str, Any]:
+def catalog_get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[str, Any]:
     settings = client.settings
     assert settings.api_token is not None
     url = f"{settings.base_url}/accounts/{settings.account_id}/ai/models/{route}"
@@ -150,7 +162,7 @@ def _get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[
     if status in (401, 403):
         raise CatalogUnavailable(_TOKEN_ADVICE)
     if status in (400, 404):
-        raise _NotListed
+        raise NotListed
     if status != 200:
         raise CatalogUnavailable(f"the live model catalog answered HTTP {status}")
     limit = MAX_ANSWER_BYTES[route]
@@ -169,35 +181,6 @@ def _get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[
     return payload
 
 
-def search_models(client: CatalogConnection, task: str) -> list[str]:
-    """Every model id the catalog lists for ``task``, all pages read, through a blocking client."""
-    found: list[str] = []
-    refused = 0
-    for page in range(1, MAX_PAGES + 1):
-        payload = _get(client, "search", {"task": task, "page": page, "per_page": PER_PAGE})
-        result = payload.get("result")
-        if not isinstance(result, list):
-            raise CatalogUnavailable("the live model catalog's search answer holds no list of models")
-        names = [m["name"] for m in result if isinstance(m, dict) and isinstance(m.get("name"), str)]
-        found += [name for name in names if is_model_id(name)]
-        refused += len(names) - len([name for name in names if is_model_id(name)])
-        info = payload.get("result_info")
-        info = info if isinstance(info, dict) else {}
-        per_page = info.get("per_page")
-        per_page = per_page if isinstance(per_page, int) and per_page > 0 else PER_PAGE
-        total = info.get("total_count")
-        if not result or len(result) < per_page or (isinstance(total, int) and page * per_page >= total):
-            break
-    if refused:
-        warnings.warn(
-            f"Left out {refused} name(s) in the live model catalog that are not model ids "
-            "(control characters, spaces or other symbols).",
-            ImageGenWarning,
-            stacklevel=3,
-        )
-    return list(dict.fromkeys(found))
-
-
 def is_model_id(text: str) -> bool:
     """A model id the package sends and prints: no control characters, spaces, ``..`` or ``?``."""
     return bool(_MODEL_ID.fullmatch(text)) and "/../" not in f"/{text}/" and "/./" not in f"/{text}/"
@@ -211,7 +194,7 @@ def _resolve(model_id: str, client: HasSettings | None) -> tuple[ModelSpec, floa
     """The spec for a model that is not shipped, how long to keep it, and whose catalog said so."""
     if not is_model_id(model_id):
         return ModelSpec.unknown(model_id), float("inf"), None  # never sent with the token in a URL
-    with _service(client) as service:
+    with catalog_service(client) as service:
         if service is None:
             return ModelSpec.unknown(model_id), RETRY_AFTER, None
         spec, keep = _read_schema(model_id, service)
@@ -219,14 +202,14 @@ def _resolve(model_id: str, client: HasSettings | None) -> tuple[ModelSpec, floa
 
 
 def _read_schema(model_id: str, service: CatalogConnection) -> tuple[ModelSpec, float]:
-    store = _store(service)
+    store = catalog_store(service)
     saved = store.read("schema", model_id, stale_before=_stale_before)
     if saved is not None and saved[1]:
         with contextlib.suppress(ValueError):
             return _with_seen_shape(spec_from_schema(model_id, saved[0]), store), _keep(store)
     try:
-        schema = _get(service, "schema", {"model": model_id}).get("result")
-    except _NotListed:
+        schema = catalog_get(service, "schema", {"model": model_id}).get("result")
+    except NotListed:
         # The catalog was read and has no such model: a typo, refused before sending.
         unlisted = ModelSpec.unknown(model_id, "the live catalog does not list it")
         return dataclasses.replace(unlisted, origin="unlisted"), RETRY_AFTER
@@ -291,39 +274,3 @@ def catalog_model(model_id: str, client: HasSettings | None = None) -> ModelSpec
         _memo[model_id] = (spec, now + keep, key)
         learn_model(spec)
     return spec
-
-
-def models(
-    task: str = DEFAULT_TASK, *, refresh: bool = False, client: HasSettings | None = None
-) -> list[str]:
-    """Model ids for ``task``: the shipped ones (default first), then those the account's live
-    catalog lists (every page) or gave a schema for, read at most once a day unless ``refresh``.
-    Without credentials, only the shipped ones; when the catalog cannot be read, the shipped ones
-    and whatever was saved earlier, with one warning line."""
-    shipped = list_models()
-    if refresh:
-        forget(refresh=True)  # schemas too are read again, each on its next use
-    with _service(client) as service:
-        if service is None:
-            if refresh:  # asked for, and not done: say so rather than print the same list
-                warnings.warn(
-                    "Listing shipped models only: the live catalog was not read, as it needs "
-                    "CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN.",
-                    ImageGenWarning,
-                    stacklevel=2,
-                )
-            return shipped
-        store = _store(service)
-        saved = store.read("list", task)
-        if saved is not None and saved[1] and not refresh:
-            live = list(saved[0])
-        else:
-            try:
-                live = search_models(service, task)
-                store.write("list", task, live)
-            except (CatalogUnavailable, _NotListed) as exc:
-                reason = str(exc) or "the live model catalog does not know that task"
-                warnings.warn(f"Listing shipped models only: {reason}.", ImageGenWarning, stacklevel=2)
-                live = list(saved[0]) if saved is not None else []
-        live += store.saved_models()  # and models first used by id, whether listed or not
-    return shipped + sorted({m for m in live if is_model_id(m)} - set(shipped))

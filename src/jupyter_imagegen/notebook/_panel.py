@@ -27,18 +27,17 @@ import anywidget
 import traitlets
 
 from .._exceptions import ImageGenError, ImageGenWarning
-from ..client import DEFAULT_MODEL, models, redact
+from ..client import DEFAULT_MODEL, ModelList, redact
 from ..runtime import (
     build_requests,
     check_image_count,
     expected_misses,
     get_runtime,
-    model_spec,
     spend_today,
 )
 from ._panel_actions import PanelActions
 from ._panel_api import PanelApi
-from ._panel_catalog import follow_catalog
+from ._panel_catalog import follow_catalog, follow_models, known_models
 from ._panel_changes import SentLists
 from ._panel_compare import checked_compare
 from ._panel_comparisons import PanelComparisons
@@ -106,7 +105,7 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
         client: AsyncClient | None = None,
         **kwargs: Any,
     ) -> None:
-        show_warnings_on_one_line()  # the catalog's, read below, included
+        show_warnings_on_one_line()
         self._runner = JobRunner(self._on_jobs, self._image_made, client=client)
         self._inputs: list[InputImage] = []
         self._params_by_model: dict[str, dict[str, Any]] = {}
@@ -116,14 +115,12 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
         self._comparisons = []  # newest first
         self._snapshot = Snapshot(f"jig-snapshot-{new_id()}")
         chosen = model or self._default_model()
-        model_spec(get_runtime(), chosen)  # the catalog step: a new model's schema is read (and saved) here
-        chosen_info = model_info(chosen)
-        offered = models()  # shipped ones and the live catalog's (read at most once a day)
+        offered = known_models()  # the live catalog's list and a new model's schema follow below
         super().__init__(
             prompt=prompt,
             model=chosen,
             models=offered if chosen in offered else [*offered, chosen],
-            model_info=chosen_info,
+            model_info=model_info(chosen),
             params=get_runtime().model_defaults(chosen, dict(params or {})),
             variations=variations,
             limits={"max_variations": self._max_variations(), "max_images": get_runtime().max_images},
@@ -138,6 +135,8 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
         self.observe(self._on_selection, names=["selected_ids"])
         HISTORY.subscribe(self._on_history)
         self._validate()
+        follow_models(get_runtime(), self._models_listed)
+        follow_catalog(get_runtime(), chosen, self._model_learned)
         with self._reporting("Reading today's usage"):
             self.spend = spend_today(get_runtime().meter())
 
@@ -220,6 +219,12 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
         self._params_by_model[old] = dict(self.params)
         self._show_model(new, {**self._params_by_model.get(new, {}), **self.params})
         follow_catalog(get_runtime(), new, self._model_learned)
+
+    def _models_listed(self, listed: ModelList) -> None:
+        """The live catalog's list arrived: offer it, and say what went wrong reading it."""
+        self.models = listed.ids if self.model in listed.ids else [*listed.ids, self.model]
+        if listed.notes and not self.error:
+            self.error = " ".join(listed.notes)
 
     def _model_learned(self, model: str) -> None:
         if model == self.model:  # still the chosen one

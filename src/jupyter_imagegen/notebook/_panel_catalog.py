@@ -1,33 +1,71 @@
-"""The panel's catalog step: a model the package does not ship is read from the live catalog in
-the background, so a trait observer never waits on the network."""
+"""The panel's catalog steps: the list of models, and the schema of a model the package does not
+ship, are read from the live catalog in the background, so neither making a panel nor a trait
+observer ever waits on the network."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from .._exceptions import ImageGenError
+from ..client import ModelList, read_models
 from ..runtime import learn_model_soon
 
 if TYPE_CHECKING:
     from ..client import ModelSpec
     from ..runtime import Runtime
 
-__all__ = ["follow_catalog"]
+__all__ = ["follow_catalog", "follow_models", "known_models"]
+
+T = TypeVar("T")
 
 
-def follow_catalog(runtime: Runtime, model: str, arrived: Callable[[str], None]) -> None:
-    """Read ``model`` from the live catalog without waiting; ``arrived(model)`` runs once it is
-    read, on the caller's running loop (the kernel's, where widgets are updated) if there is one."""
+def _on_callers_loop(arrived: Callable[[T], None]) -> Callable[[T], None]:
+    """``arrived`` made callable from any thread: it runs on the caller's running loop (the
+    kernel's, where widgets are updated) if there is one, else where it is called."""
     try:
         loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
 
-    def read(spec: ModelSpec) -> None:
+    def deliver(value: T) -> None:
         if loop is None:
-            arrived(spec.id)
+            arrived(value)
         elif not loop.is_closed():
-            loop.call_soon_threadsafe(arrived, spec.id)
+            loop.call_soon_threadsafe(arrived, value)
+
+    return deliver
+
+
+def follow_catalog(runtime: Runtime, model: str, arrived: Callable[[str], None]) -> None:
+    """Read ``model`` from the live catalog without waiting; ``arrived(model)`` runs once it is
+    read (see :func:`_on_callers_loop`)."""
+    deliver = _on_callers_loop(arrived)
+
+    def read(spec: ModelSpec) -> None:
+        deliver(spec.id)
 
     learn_model_soon(runtime, model, read)
+
+
+def known_models() -> list[str]:
+    """The models known without the network: shipped, and what an earlier read saved."""
+    return read_models(network=False).ids
+
+
+def follow_models(runtime: Runtime, arrived: Callable[[ModelList], None]) -> None:
+    """Read the live catalog's list of models in a worker thread and hand it to ``arrived`` (see
+    :func:`_on_callers_loop`), its problems as notes rather than warnings from another thread.
+    Nothing is read when the settings are malformed (the form says why)."""
+    deliver = _on_callers_loop(arrived)
+    try:
+        client = runtime.client()  # its settings: the credentials, service and network to read with
+    except ImageGenError:
+        return
+    done = asyncio.run_coroutine_threadsafe(
+        asyncio.to_thread(read_models, client=client), runtime.loop.loop()
+    )
+    done.add_done_callback(
+        lambda read: None if read.cancelled() or read.exception() else deliver(read.result())
+    )
