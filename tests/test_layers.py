@@ -41,3 +41,25 @@ def test_the_layers_hold() -> None:
         ["lint-imports", "--no-logo", "--no-cache"], cwd=root, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("package", ["", ".client", ".runtime", ".notebook", ".batches"])
+def test_every_name_a_package_exports_loads_and_only_those(package: str) -> None:
+    """Each ``__all__`` and the table of where its names load from agree (in a new process, so
+    every name is loaded on first use, as a user's import does)."""
+    name = f"jupyter_imagegen{package}"
+    probe = (
+        "import importlib\n"
+        f"package = importlib.import_module({name!r})\n"
+        "missing = [n for n in package.__all__ if getattr(package, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "assert set(package.__all__) <= set(dir(package))\n"
+        "try:\n"
+        "    package.no_such_name\n"
+        "except AttributeError as error:\n"
+        "    assert 'no_such_name' in str(error)\n"
+        "else:\n"
+        "    raise AssertionError('an unknown name loaded')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

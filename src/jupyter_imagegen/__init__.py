@@ -7,7 +7,6 @@ Names are imported on first use so ``import jupyter_imagegen`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
@@ -30,6 +29,7 @@ from ._exceptions import (
     ServerError,
     ValidationError,
 )
+from ._lazy import lazy_exports
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -92,36 +92,28 @@ __all__ = [
     "usage",
 ]
 
-_LAZY = {
-    "AsyncClient": ".client._async_client",
-    "BatchResult": ".batches._result",
-    "Client": ".client._client",
-    "Comparison": ".notebook._comparison",
-    "GatewayOptions": ".client._request",
-    "GeneratedImage": ".client._result",
-    "GenerationResults": ".client._results",
-    "ImageGenPanel": ".notebook._panel",
-    "ImageRequest": ".client._request",
-    "ModelSpec": ".client._models",
-    "Usage": ".runtime._usage",
-    "abatch": ".batches._batch",
-    "batch": ".batches._batch",
-    "get_model": ".client._models",
-    "list_models": ".client._models",
-    "models": ".client._catalog",
-}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'jupyter_imagegen' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".batches": ["BatchResult", "abatch", "batch"],
+        ".client": [
+            "AsyncClient",
+            "Client",
+            "GatewayOptions",
+            "GeneratedImage",
+            "GenerationResults",
+            "ImageRequest",
+            "ModelSpec",
+            "get_model",
+            "list_models",
+            "models",
+        ],
+        ".notebook": ["Comparison", "ImageGenPanel"],
+        ".runtime": ["Usage"],
+    },
+    __all__,
+)
 
 
 def generate(prompt: str | ImageRequest, *, refresh: bool = False, **params: Any) -> GeneratedImage:

@@ -5,21 +5,14 @@ Names load on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._batch import abatch, batch
     from ._cli import add_parser, run
     from ._result import BatchResult
-
-_LAZY = {
-    "BatchResult": "._result",
-    "abatch": "._batch",
-    "batch": "._batch",
-    "add_parser": "._cli",
-    "run": "._cli",
-}
 
 __all__ = [
     "BatchResult",
@@ -30,7 +23,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:  # each name's module is imported on first use
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "._batch": ["abatch", "batch"],
+        "._cli": ["add_parser", "run"],
+        "._result": ["BatchResult"],
+    },
+    __all__,
+)

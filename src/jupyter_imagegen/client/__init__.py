@@ -8,8 +8,9 @@ one light name (a loopback check at ``%load_ext``) does not pull in httpx or Pil
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._async_client import AsyncClient
@@ -50,64 +51,6 @@ if TYPE_CHECKING:
     from ._svg import SVG_MIME, is_svg
     from ._terminal import printable
     from ._validation import MAX_PROMPT_CHARS, check_prompt_length, coerce_param, schema_problems
-
-_LAZY = {
-    "AsyncClient": "._async_client",
-    "BaseClient": "._base_client",
-    "models": "._model_list",
-    "read_models": "._model_list",
-    "ModelList": "._model_list",
-    "catalog_model": "._catalog",
-    "is_model_id": "._catalog",
-    "redact": "._redact",
-    "printable": "._terminal",
-    "MAX_PROMPT_CHARS": "._validation",
-    "check_prompt_length": "._validation",
-    "Client": "._client",
-    "MAX_IMAGES": "._cloudflare",
-    "MAX_VARIATIONS": "._cloudflare",
-    "Settings": "._config",
-    "environment_fingerprint": "._config",
-    "DISPLAY_FORMATS": "._display",
-    "PreviewStore": "._display",
-    "encode_preview": "._display",
-    "has_transparency": "._display",
-    "image_bundle": "._display",
-    "image_info": "._display",
-    "output_bundle": "._display",
-    "provenance_bytes": "._files",
-    "read_provenance": "._files",
-    "safe_filename": "._files",
-    "unique_path": "._files",
-    "write_atomic": "._files",
-    "write_new_file": "._files",
-    "is_url_source": "._image_inputs",
-    "image_source_bytes": "._imagebytes",
-    "sniff_mime": "._imagebytes",
-    "describe_parameter": "._model_schema",
-    "spec_from_schema": "._model_schema",
-    "DEFAULT_MODEL": "._models",
-    "ModelSpec": "._models",
-    "get_model": "._models",
-    "list_models": "._models",
-    "shipped_model": "._models",
-    "emulator_banner": "._offline",
-    "is_loopback_host": "._offline",
-    "uses_local_service": "._offline",
-    "estimate_cost": "._pricing",
-    "estimate_total": "._pricing",
-    "GatewayOptions": "._request",
-    "NO_GATEWAY_OPTIONS": "._request",
-    "ImageRequest": "._request",
-    "GeneratedImage": "._result",
-    "GenerationResults": "._results",
-    "RetryPolicy": "._retry",
-    "retry_delay": "._retry",
-    "SVG_MIME": "._svg",
-    "is_svg": "._svg",
-    "coerce_param": "._validation",
-    "schema_problems": "._validation",
-}
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -168,7 +111,47 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:  # each name's module is imported on first use
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "._async_client": ["AsyncClient"],
+        "._base_client": ["BaseClient"],
+        "._catalog": ["catalog_model", "is_model_id"],
+        "._client": ["Client"],
+        "._cloudflare": ["MAX_IMAGES", "MAX_VARIATIONS"],
+        "._config": ["Settings", "environment_fingerprint"],
+        "._display": [
+            "DISPLAY_FORMATS",
+            "PreviewStore",
+            "encode_preview",
+            "has_transparency",
+            "image_bundle",
+            "image_info",
+            "output_bundle",
+        ],
+        "._files": [
+            "provenance_bytes",
+            "read_provenance",
+            "safe_filename",
+            "unique_path",
+            "write_atomic",
+            "write_new_file",
+        ],
+        "._image_inputs": ["is_url_source"],
+        "._imagebytes": ["image_source_bytes", "sniff_mime"],
+        "._model_list": ["ModelList", "models", "read_models"],
+        "._model_schema": ["describe_parameter", "spec_from_schema"],
+        "._models": ["DEFAULT_MODEL", "ModelSpec", "get_model", "list_models", "shipped_model"],
+        "._offline": ["emulator_banner", "is_loopback_host", "uses_local_service"],
+        "._pricing": ["estimate_cost", "estimate_total"],
+        "._redact": ["redact"],
+        "._request": ["GatewayOptions", "ImageRequest", "NO_GATEWAY_OPTIONS"],
+        "._result": ["GeneratedImage"],
+        "._results": ["GenerationResults"],
+        "._retry": ["RetryPolicy", "retry_delay"],
+        "._svg": ["SVG_MIME", "is_svg"],
+        "._terminal": ["printable"],
+        "._validation": ["MAX_PROMPT_CHARS", "check_prompt_length", "coerce_param", "schema_problems"],
+    },
+    __all__,
+)

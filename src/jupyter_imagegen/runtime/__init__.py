@@ -6,8 +6,9 @@ The front ends import from here, never a private module; names load on first use
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._budget import Meter, spend_today
@@ -22,44 +23,6 @@ if TYPE_CHECKING:
     from ._runtime import ImageGenConfig, Runtime, check_image_count, get_runtime
     from ._templating import Axis, GridCell, expand_grid, fill, rows_and_columns
     from ._usage import Usage
-
-_LAZY = {
-    "Matrix": "._compare",
-    "compares": "._compare",
-    "first_value": "._compare",
-    "plan_requests": "._compare",
-    "split_values": "._compare",
-    "CATALOG_WAIT": "._builder",
-    "build_call": "._builder",
-    "build_requests": "._builder",
-    "learn_model_soon": "._builder",
-    "model_spec": "._builder",
-    "Charge": "._reservation",
-    "Meter": "._budget",
-    "Reservation": "._reservation",
-    "spend_today": "._budget",
-    "ImageCache": "._cache",
-    "service_of": "._cache_entry",
-    "expected_misses": "._fetch",
-    "fetch_async": "._fetch",
-    "reserve_misses": "._fetch",
-    "add_request_options": "._options",
-    "chosen_model": "._options",
-    "request_params": "._options",
-    "named_params": "._options",
-    "Executor": "._executor",
-    "RunOutcome": "._executor",
-    "ImageGenConfig": "._runtime",
-    "Runtime": "._runtime",
-    "check_image_count": "._runtime",
-    "get_runtime": "._runtime",
-    "Axis": "._templating",
-    "GridCell": "._templating",
-    "expand_grid": "._templating",
-    "fill": "._templating",
-    "rows_and_columns": "._templating",
-    "Usage": "._usage",
-}
 
 __all__ = [
     "CATALOG_WAIT",
@@ -100,7 +63,21 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:  # each name's module is imported on first use
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name], __name__), name)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "._budget": ["Meter", "spend_today"],
+        "._builder": ["CATALOG_WAIT", "build_call", "build_requests", "learn_model_soon", "model_spec"],
+        "._cache": ["ImageCache"],
+        "._cache_entry": ["service_of"],
+        "._compare": ["Matrix", "compares", "first_value", "plan_requests", "split_values"],
+        "._executor": ["Executor", "RunOutcome"],
+        "._fetch": ["expected_misses", "fetch_async", "reserve_misses"],
+        "._options": ["add_request_options", "chosen_model", "named_params", "request_params"],
+        "._reservation": ["Charge", "Reservation"],
+        "._runtime": ["ImageGenConfig", "Runtime", "check_image_count", "get_runtime"],
+        "._templating": ["Axis", "GridCell", "expand_grid", "fill", "rows_and_columns"],
+        "._usage": ["Usage"],
+    },
+    __all__,
+)
