@@ -61,6 +61,7 @@ def _job(
         retry_failed=retry_failed,
         max_retries=max_retries,
         client_options=options,
+        settings=planner.settings,
         meter=meter,
     )
 

@@ -43,6 +43,7 @@ from ._reserve import GroupedReservations
 from ._result import BatchResult
 
 if TYPE_CHECKING:
+    from ..client import Settings
     from ..runtime import Meter
 
 __all__ = ["BatchJob"]
@@ -66,6 +67,7 @@ class BatchJob(OutcomeRecorder):
         retry_failed: bool,
         max_retries: int,
         client_options: Mapping[str, Any],
+        settings: Settings,
         meter: Meter,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
@@ -77,6 +79,7 @@ class BatchJob(OutcomeRecorder):
         self.concurrency, self.max_retries = concurrency, max_retries
         self.resume, self.retry_failed = resume, retry_failed
         self.client_options = dict(client_options)
+        self.settings = settings  # what the client_options resolve to: credentials, service
         self.counters = BatchCounters(total=len(items), rpm_limit=float(rpm), rpm_nominal=float(rpm))
         self.manifest = Manifest(out_dir)
         self._final: dict[int, ManifestEntry] = {}
@@ -90,10 +93,7 @@ class BatchJob(OutcomeRecorder):
 
     def require_credentials(self) -> None:
         """The one-line ConfigurationError now, when the account id or token is missing."""
-        from ..client import BaseClient
-
-        options = {k: v for k, v in self.client_options.items() if k != "transport"}
-        BaseClient(**options).settings.require_credentials()
+        self.settings.require_credentials()
 
     async def run(self) -> BatchResult:
         """The whole run; cancelling its task stops it, and what is finished stays recorded."""
