@@ -83,3 +83,31 @@ def test_a_clean_manifest_gives_no_warning(emulator_env: Emulator, tmp_path: Pat
     with warnings.catch_warnings():
         warnings.simplefilter("error", ImageGenWarning)
         assert batch(PROMPTS, tmp_path, **FAST).skipped == 2
+
+
+SEVERAL = {"rpm": 60_000, "progress": False, "model": "bytedance/seedream-4.5", "max_images": 2}
+
+
+def test_a_several_image_answer_is_recorded_whole_and_never_written_over_a_users_file(
+    emulator_env: Emulator, tmp_path: Path
+) -> None:
+    mine = tmp_path / "00000-a-fox-2.png"  # the user's, at the name the fox's second image would take
+    mine.write_bytes(RETOUCHED)
+    result = batch(["a fox"], tmp_path, **SEVERAL)
+    assert result.ok and mine.read_bytes() == RETOUCHED
+    (entry,) = result.entries
+    assert entry.file == "00000-a-fox.png" and list(entry.others) == ["00000-a-fox-2-2.png"]
+    second = tmp_path / "00000-a-fox-2-2.png"
+    assert entry.others[second.name] == second.stat().st_size and second.read_bytes() != RETOUCHED
+    lines = [json.loads(line) for line in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    assert lines[-1]["others"] == {second.name: second.stat().st_size}
+
+
+def test_a_fresh_run_replaces_the_several_images_it_wrote_and_nothing_else(
+    emulator_env: Emulator, tmp_path: Path
+) -> None:
+    batch(["a fox"], tmp_path, **SEVERAL)
+    before = sorted(p.name for p in tmp_path.glob("*.png"))
+    again = batch(["a fox"], tmp_path, resume=False, **SEVERAL)
+    assert again.generated == 1
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == before == ["00000-a-fox-2.png", "00000-a-fox.png"]

@@ -49,6 +49,8 @@ class ManifestEntry:
     variation: int = 0
     file: str | None = None
     bytes: int | None = None
+    # The answer's further images (a model that answers several to one request): name -> bytes.
+    others: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     error_type: str | None = None
     log_id: str | None = None

@@ -40,22 +40,17 @@ class OutcomeRecorder:
                     os.unlink(os.path.join(self.out_dir, name))
 
     def _save(self, item: BatchItem, image: GeneratedImage, attempts: int, elapsed: float) -> None:
-        name = item.stem + image.extension
-        path = os.path.join(self.out_dir, name)
-        if name in self._replaceable:
-            image.save(path, overwrite=True)
-        else:
-            name, path = self._save_new(item, image)
-        for other in image.others:  # a model's further images for this request: name-2.png, ...
-            other.save(
-                os.path.join(self.out_dir, f"{item.stem}-{other.answer_index + 1}{other.extension}"),
-                overwrite=True,
-            )
+        name, path = self._place(item.stem, image, item)
+        others = {}
+        for other in image.others:  # a model's further images for this request: NAME-2.png, ...
+            other_name, other_path = self._place(f"{item.stem}-{other.answer_index + 1}", other, item)
+            others[other_name] = os.path.getsize(other_path)
         entry = entry_for(
             item,
             "done",
             file=name,
             bytes=os.path.getsize(path),
+            others=others,
             log_id=image.log_id,
             elapsed=round(elapsed, 3),
             cached=image.cached,
@@ -68,12 +63,17 @@ class OutcomeRecorder:
         if not image.cached:
             self._made.append(item.index)
 
-    def _save_new(self, item: BatchItem, image: GeneratedImage) -> tuple[str, str]:
-        """Save under the item's name, or the first free ``NAME-2``, ``NAME-3``...: a file there
+    def _place(self, stem: str, image: GeneratedImage, item: BatchItem) -> tuple[str, str]:
+        """Save ``image`` as ``stem`` plus its extension, replacing only an image this batch wrote
+        there (unchanged since); else under the first free ``STEM-2``, ``STEM-3``...: a file there
         that this batch did not write (or that changed since) is the user's, never replaced."""
         for number in range(1, 10_000):
-            name = item.stem + (f"-{number}" if number > 1 else "") + image.extension
+            name = stem + (f"-{number}" if number > 1 else "") + image.extension
             path = os.path.join(self.out_dir, name)
+            if name in self._replaceable:
+                self._replaceable.discard(name)  # replaced once: this run's own file from now on
+                image.save(path, overwrite=True)
+                return name, path
             try:
                 image.save(path)
             except FileExistsError:
