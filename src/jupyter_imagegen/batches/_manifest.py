@@ -50,7 +50,8 @@ class ManifestEntry:
     file: str | None = None
     bytes: int | None = None
     # The answer's further images (a model that answers several to one request): name -> bytes.
-    others: dict[str, int] = field(default_factory=dict)
+    # None, not an empty dict, for the usual one-image answer: a run holds every entry.
+    others: dict[str, int] | None = None
     error: str | None = None
     error_type: str | None = None
     log_id: str | None = None
@@ -68,6 +69,8 @@ class ManifestEntry:
     def to_json(self) -> str:
         # The fields as they are (asdict would deep-copy params and extra first, for nothing).
         values = {name: getattr(self, name) for name in _FIELD_NAMES}
+        if values["others"] is None:
+            del values["others"]  # the line of a one-image answer, as before there were others
         return json.dumps(values, ensure_ascii=False, default=str, separators=(",", ":"))
 
     @classmethod

@@ -41,7 +41,7 @@ class OutcomeRecorder:
 
     def _save(self, item: BatchItem, image: GeneratedImage, attempts: int, elapsed: float) -> None:
         name, path = self._place(item.stem, image, item)
-        others = {}
+        others: dict[str, int] = {}
         for other in image.others:  # a model's further images for this request: NAME-2.png, ...
             other_name, other_path = self._place(f"{item.stem}-{other.answer_index + 1}", other, item)
             others[other_name] = os.path.getsize(other_path)
@@ -50,7 +50,7 @@ class OutcomeRecorder:
             "done",
             file=name,
             bytes=os.path.getsize(path),
-            others=others,
+            others=others or None,
             log_id=image.log_id,
             elapsed=round(elapsed, 3),
             cached=image.cached,
