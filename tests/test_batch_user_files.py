@@ -110,4 +110,6 @@ def test_a_fresh_run_replaces_the_several_images_it_wrote_and_nothing_else(
     before = sorted(p.name for p in tmp_path.glob("*.png"))
     again = batch(["a fox"], tmp_path, resume=False, **SEVERAL)
     assert again.generated == 1
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == before == ["00000-a-fox-2.png", "00000-a-fox.png"]
+    assert (
+        sorted(p.name for p in tmp_path.glob("*.png")) == before == ["00000-a-fox-2.png", "00000-a-fox.png"]
+    )

@@ -1,5 +1,5 @@
 """A warning in a notebook is one line, without the file, line number and source line Python adds:
-a catalog warning in the panel's cell and in a magic cell, run by a real kernel and saved."""
+a catalog warning in a magic cell, run by a real kernel and saved."""
 
 from __future__ import annotations
 
@@ -52,12 +52,12 @@ def test_a_warning_in_a_panel_or_magic_cell_is_one_line(unreadable_catalog: Emul
     saved = nbformat.read(tmp_path / "saved.ipynb", as_version=4)
     panel_cell, _, magic_cell, own_cell = stderr_by_cell(saved)
 
-    assert panel_cell.startswith("ImageGenWarning: Listing shipped models only:")
-    assert panel_cell.count("\n") == 1 and "Workers AI Read" in panel_cell
+    # The panel reads the catalog in the background and says what went wrong in its own banner
+    # (tests/test_panel_opens_offline.py), never in whichever cell runs when the answer comes.
+    assert panel_cell == ""
     assert magic_cell.startswith(f"ImageGenWarning: '{NEW_MODEL}' is not a model")
     assert magic_cell.count("\n") == 1 and "sent unchecked" in magic_cell
-    for text in (panel_cell, magic_cell):
-        assert ".py:" not in text and "warnings.warn" not in text
+    assert ".py:" not in magic_cell and "warnings.warn" not in magic_cell
     # Other warnings look as Python shows them: the hook leaves them alone.
     assert "UserWarning: a warning of the notebook itself" in own_cell
     assert any(output.get("output_type") == "display_data" for output in saved.cells[2].outputs)

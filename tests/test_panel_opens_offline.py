@@ -94,14 +94,23 @@ def test_a_panel_opens_before_the_catalog_answers_and_follows_it(catalog: HeldCa
     assert sorted(path.split("?")[0].rsplit("/", 1)[-1] for path in catalog.paths) == ["schema", "search"]
 
 
-def test_a_catalog_that_fails_says_so_in_the_panel_and_keeps_what_is_known(catalog: HeldCatalog) -> None:
-    catalog.status = 500
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (500, "the live model catalog answered HTTP 500"),
+        (403, "the API token may not read the live model catalog: give it the Workers AI Read permission"),
+    ],
+)
+def test_a_catalog_that_fails_says_so_in_the_panel_and_keeps_what_is_known(
+    catalog: HeldCatalog, status: int, reason: str
+) -> None:
+    catalog.status = status
 
     async def scenario() -> None:
         panel = ImageGenPanel()
         catalog.gate.set()
         await until(lambda: panel.error != "")
-        assert panel.error == "Listing shipped models only: the live model catalog answered HTTP 500."
+        assert panel.error == f"Listing shipped models only: {reason}."
         assert panel.models == list_models() and "token-for-the-held-catalog" not in panel.error
         panel.close()
 

@@ -93,27 +93,29 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        ".batches": ["BatchResult", "abatch", "batch"],
-        ".client": [
-            "AsyncClient",
-            "Client",
-            "GatewayOptions",
-            "GeneratedImage",
-            "GenerationResults",
-            "ImageRequest",
-            "ModelSpec",
-            "get_model",
-            "list_models",
-            "models",
-        ],
-        ".notebook": ["Comparison", "ImageGenPanel"],
-        ".runtime": ["Usage"],
-    },
-    __all__,
-)
+# Type checkers read the imports above instead, so a name missing there is an error, not Any.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            ".batches": ["BatchResult", "abatch", "batch"],
+            ".client": [
+                "AsyncClient",
+                "Client",
+                "GatewayOptions",
+                "GeneratedImage",
+                "GenerationResults",
+                "ImageRequest",
+                "ModelSpec",
+                "get_model",
+                "list_models",
+                "models",
+            ],
+            ".notebook": ["Comparison", "ImageGenPanel"],
+            ".runtime": ["Usage"],
+        },
+        __all__,
+    )
 
 
 def generate(prompt: str | ImageRequest, *, refresh: bool = False, **params: Any) -> GeneratedImage:

@@ -23,12 +23,14 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "._batch": ["abatch", "batch"],
-        "._cli": ["add_parser", "run"],
-        "._result": ["BatchResult"],
-    },
-    __all__,
-)
+# Type checkers read the imports above instead, so a name missing there is an error, not Any.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._batch": ["abatch", "batch"],
+            "._cli": ["add_parser", "run"],
+            "._result": ["BatchResult"],
+        },
+        __all__,
+    )

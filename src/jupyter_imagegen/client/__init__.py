@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ._model_list import ModelList, models, read_models
     from ._model_schema import describe_parameter, spec_from_schema
     from ._models import DEFAULT_MODEL, ModelSpec, get_model, list_models, shipped_model
+    from ._network import Network
     from ._offline import emulator_banner, is_loopback_host, uses_local_service
     from ._pricing import estimate_cost, estimate_total
     from ._redact import redact
@@ -69,6 +70,7 @@ __all__ = [
     "ImageRequest",
     "ModelList",
     "ModelSpec",
+    "Network",
     "PreviewStore",
     "RetryPolicy",
     "Settings",
@@ -111,47 +113,50 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "._async_client": ["AsyncClient"],
-        "._base_client": ["BaseClient"],
-        "._catalog": ["catalog_model", "is_model_id"],
-        "._client": ["Client"],
-        "._cloudflare": ["MAX_IMAGES", "MAX_VARIATIONS"],
-        "._config": ["Settings", "environment_fingerprint"],
-        "._display": [
-            "DISPLAY_FORMATS",
-            "PreviewStore",
-            "encode_preview",
-            "has_transparency",
-            "image_bundle",
-            "image_info",
-            "output_bundle",
-        ],
-        "._files": [
-            "provenance_bytes",
-            "read_provenance",
-            "safe_filename",
-            "unique_path",
-            "write_atomic",
-            "write_new_file",
-        ],
-        "._image_inputs": ["is_url_source"],
-        "._imagebytes": ["image_source_bytes", "sniff_mime"],
-        "._model_list": ["ModelList", "models", "read_models"],
-        "._model_schema": ["describe_parameter", "spec_from_schema"],
-        "._models": ["DEFAULT_MODEL", "ModelSpec", "get_model", "list_models", "shipped_model"],
-        "._offline": ["emulator_banner", "is_loopback_host", "uses_local_service"],
-        "._pricing": ["estimate_cost", "estimate_total"],
-        "._redact": ["redact"],
-        "._request": ["GatewayOptions", "ImageRequest", "NO_GATEWAY_OPTIONS"],
-        "._result": ["GeneratedImage"],
-        "._results": ["GenerationResults"],
-        "._retry": ["RetryPolicy", "retry_delay"],
-        "._svg": ["SVG_MIME", "is_svg"],
-        "._terminal": ["printable"],
-        "._validation": ["MAX_PROMPT_CHARS", "check_prompt_length", "coerce_param", "schema_problems"],
-    },
-    __all__,
-)
+# Type checkers read the imports above instead, so a name missing there is an error, not Any.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._async_client": ["AsyncClient"],
+            "._base_client": ["BaseClient"],
+            "._catalog": ["catalog_model", "is_model_id"],
+            "._client": ["Client"],
+            "._cloudflare": ["MAX_IMAGES", "MAX_VARIATIONS"],
+            "._config": ["Settings", "environment_fingerprint"],
+            "._display": [
+                "DISPLAY_FORMATS",
+                "PreviewStore",
+                "encode_preview",
+                "has_transparency",
+                "image_bundle",
+                "image_info",
+                "output_bundle",
+            ],
+            "._files": [
+                "provenance_bytes",
+                "read_provenance",
+                "safe_filename",
+                "unique_path",
+                "write_atomic",
+                "write_new_file",
+            ],
+            "._image_inputs": ["is_url_source"],
+            "._imagebytes": ["image_source_bytes", "sniff_mime"],
+            "._model_list": ["ModelList", "models", "read_models"],
+            "._model_schema": ["describe_parameter", "spec_from_schema"],
+            "._network": ["Network"],
+            "._models": ["DEFAULT_MODEL", "ModelSpec", "get_model", "list_models", "shipped_model"],
+            "._offline": ["emulator_banner", "is_loopback_host", "uses_local_service"],
+            "._pricing": ["estimate_cost", "estimate_total"],
+            "._redact": ["redact"],
+            "._request": ["GatewayOptions", "ImageRequest", "NO_GATEWAY_OPTIONS"],
+            "._result": ["GeneratedImage"],
+            "._results": ["GenerationResults"],
+            "._retry": ["RetryPolicy", "retry_delay"],
+            "._svg": ["SVG_MIME", "is_svg"],
+            "._terminal": ["printable"],
+            "._validation": ["MAX_PROMPT_CHARS", "check_prompt_length", "coerce_param", "schema_problems"],
+        },
+        __all__,
+    )

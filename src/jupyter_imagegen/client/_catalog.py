@@ -35,6 +35,7 @@ from ._redact import redact
 __all__ = [
     "CatalogConnection",
     "CatalogUnavailable",
+    "HasNetwork",
     "HasSettings",
     "NotListed",
     "catalog_get",
@@ -103,13 +104,22 @@ def forget(*, refresh: bool = False) -> None:
             _stale_before = time.time()
 
 
-class _OwnConnection:
-    """The catalog's connection when no blocking client is given: the environment's network
-    (proxies, CA bundle) on the loop thread blocking clients use, with a deadline on each read."""
+@runtime_checkable
+class HasNetwork(Protocol):
+    """A client's network settings (proxies, CA bundle), as far as the catalog needs them."""
 
-    def __init__(self, settings: Settings) -> None:
+    @property
+    def network(self) -> Network: ...
+
+
+class _OwnConnection:
+    """The catalog's connection when no blocking client is given: the given network (proxies,
+    CA bundle), else the environment's, on the loop thread blocking clients use, with a deadline
+    on each read; closed once read, so a read leaves no connection open."""
+
+    def __init__(self, settings: Settings, network: Network | None = None) -> None:
         self.settings = settings
-        self._http = Network.resolve().async_client(TIMEOUT, 1)
+        self._http = (network or Network.resolve()).async_client(TIMEOUT, 1)
 
     def get(self, url: str, **options: Any) -> httpx.Response:
         return run_blocking(asyncio.wait_for(self._http.get(url, **options), TOTAL_SECONDS))
@@ -121,7 +131,8 @@ class _OwnConnection:
 @contextlib.contextmanager
 def catalog_service(client: HasSettings | None) -> Iterator[CatalogConnection | None]:
     """The catalog's service: ``client`` itself if it is a blocking client, else a connection
-    with its settings (or the environment's); None when there are no credentials to ask with."""
+    of its own with its settings and network (or the environment's); None when there are no
+    credentials to ask with."""
     try:
         settings = client.settings if client is not None else Settings.resolve()
         settings.require_credentials()
@@ -131,7 +142,7 @@ def catalog_service(client: HasSettings | None) -> Iterator[CatalogConnection | 
     if isinstance(client, CatalogConnection):
         yield client
         return
-    own = _OwnConnection(settings)
+    own = _OwnConnection(settings, client.network if isinstance(client, HasNetwork) else None)
     try:
         yield own
     finally:

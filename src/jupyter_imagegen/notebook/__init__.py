@@ -22,12 +22,14 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "._comparison": ["Comparison"],
-        "._magic": ["load_ipython_extension", "unload_ipython_extension"],
-        "._panel": ["ImageGenPanel"],
-    },
-    __all__,
-)
+# Type checkers read the imports above instead, so a name missing there is an error, not Any.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._comparison": ["Comparison"],
+            "._magic": ["load_ipython_extension", "unload_ipython_extension"],
+            "._panel": ["ImageGenPanel"],
+        },
+        __all__,
+    )

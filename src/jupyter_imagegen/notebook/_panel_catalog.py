@@ -5,7 +5,10 @@ observer ever waits on the network."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from .._exceptions import ImageGenError
@@ -13,12 +16,13 @@ from ..client import ModelList, read_models
 from ..runtime import learn_model_soon
 
 if TYPE_CHECKING:
-    from ..client import ModelSpec
+    from ..client import ModelSpec, Network, Settings
     from ..runtime import Runtime
 
 __all__ = ["follow_catalog", "follow_models", "known_models"]
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 def _on_callers_loop(arrived: Callable[[T], None]) -> Callable[[T], None]:
@@ -54,18 +58,33 @@ def known_models() -> list[str]:
     return read_models(network=False).ids
 
 
+@dataclass(frozen=True)
+class _Service:
+    """The settings and network to read the catalog with, without the client's own connections:
+    the read opens its own and closes it, so a panel leaves no connection behind."""
+
+    settings: Settings
+    network: Network
+
+
 def follow_models(runtime: Runtime, arrived: Callable[[ModelList], None]) -> None:
-    """Read the live catalog's list of models in a worker thread and hand it to ``arrived`` (see
-    :func:`_on_callers_loop`), its problems as notes rather than warnings from another thread.
-    Nothing is read when the settings are malformed (the form says why)."""
+    """Read the live catalog's list of models in a thread of its own (it ends with the read) and
+    hand it to ``arrived`` (see :func:`_on_callers_loop`), its problems as notes rather than
+    warnings from another thread. Nothing is read when the settings are malformed (the form
+    says why)."""
     deliver = _on_callers_loop(arrived)
     try:
         client = runtime.client()  # its settings: the credentials, service and network to read with
     except ImageGenError:
         return
-    done = asyncio.run_coroutine_threadsafe(
-        asyncio.to_thread(read_models, client=client), runtime.loop.loop()
-    )
-    done.add_done_callback(
-        lambda read: None if read.cancelled() or read.exception() else deliver(read.result())
-    )
+    service = _Service(client.settings, client.network)
+
+    def read() -> None:
+        try:
+            listed = read_models(client=service)
+        except Exception:  # a bug must not end in a thread's traceback; the known list stays
+            _log.exception("jupyter-imagegen could not list the live catalog's models")
+            return
+        deliver(listed)
+
+    threading.Thread(target=read, name="imagegen-catalog-list", daemon=True).start()

@@ -63,21 +63,23 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "._budget": ["Meter", "spend_today"],
-        "._builder": ["CATALOG_WAIT", "build_call", "build_requests", "learn_model_soon", "model_spec"],
-        "._cache": ["ImageCache"],
-        "._cache_entry": ["service_of"],
-        "._compare": ["Matrix", "compares", "first_value", "plan_requests", "split_values"],
-        "._executor": ["Executor", "RunOutcome"],
-        "._fetch": ["expected_misses", "fetch_async", "reserve_misses"],
-        "._options": ["add_request_options", "chosen_model", "named_params", "request_params"],
-        "._reservation": ["Charge", "Reservation"],
-        "._runtime": ["ImageGenConfig", "Runtime", "check_image_count", "get_runtime"],
-        "._templating": ["Axis", "GridCell", "expand_grid", "fill", "rows_and_columns"],
-        "._usage": ["Usage"],
-    },
-    __all__,
-)
+# Type checkers read the imports above instead, so a name missing there is an error, not Any.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "._budget": ["Meter", "spend_today"],
+            "._builder": ["CATALOG_WAIT", "build_call", "build_requests", "learn_model_soon", "model_spec"],
+            "._cache": ["ImageCache"],
+            "._cache_entry": ["service_of"],
+            "._compare": ["Matrix", "compares", "first_value", "plan_requests", "split_values"],
+            "._executor": ["Executor", "RunOutcome"],
+            "._fetch": ["expected_misses", "fetch_async", "reserve_misses"],
+            "._options": ["add_request_options", "chosen_model", "named_params", "request_params"],
+            "._reservation": ["Charge", "Reservation"],
+            "._runtime": ["ImageGenConfig", "Runtime", "check_image_count", "get_runtime"],
+            "._templating": ["Axis", "GridCell", "expand_grid", "fill", "rows_and_columns"],
+            "._usage": ["Usage"],
+        },
+        __all__,
+    )
