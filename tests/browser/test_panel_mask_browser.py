@@ -1,7 +1,7 @@
 """The panel's mask in real JupyterLab, in Debian's Chromium, on the emulator: choosing the
 inpainting model shows a labelled "Mask" chooser, an input image and a mask go in through the
-page's file inputs, Generate makes a gallery card, and the emulator received the mask; a model
-that takes no mask hides the chooser again."""
+page's file inputs (axe-core finds nothing serious), Generate makes a gallery card, and the
+emulator received the mask; a model that takes no mask hides the chooser again."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_support import axe_violations, describe
 from browser_support import LOCAL, Servers
 from PIL import Image
 from test_panel_browser import expect, open_notebook, panel_errors, run_cell, shot
@@ -65,6 +66,8 @@ def test_an_inpainting_mask_goes_from_the_page_to_the_service(
     expect(panel.locator(".jig-card")).to_have_count(1)
     expect(panel.locator(".jig-job").first).to_have_attribute("data-state", "done")
     shot(page, "lab-inpainting-mask")
+    found = axe_violations(page)  # the chooser, its note and the preview with its remove button
+    assert found == [], f"axe-core, with a mask set:\n{describe(found)}"
     (sent,) = [r for r in emulator_requests(servers) if INPAINTING in r["path"]]
     assert sent["status"] == 200 and {"prompt", "image_b64", "mask"} <= set(sent["inputs"])
 
