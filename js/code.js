@@ -97,6 +97,7 @@ export function magicParts(item) {
   if (item.inputs) {
     notes.push(`# editing: add --image PATH (or a variable name) for each of the ${item.inputs} input image(s)`);
   }
+  if (item.mask) notes.push("# inpainting: add --mask PATH (or a variable name) for the mask this image was made with");
   const body = String(item.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
   return { cell: [words.join(" "), body].join("\n"), notes };
 }
@@ -118,11 +119,15 @@ export function pythonCode(item) {
     const paths = Array.from({ length: item.inputs }, (_, i) => `input-${i + 1}.png`);
     args.push(`images=${pyLiteral(paths)}`);
   }
+  if (item.mask) args.push(`mask=${pyLiteral("mask.png")}`);
   if (item.variation) args.push(`variation=${item.variation}`);
   for (const [name, value] of gatewayEntries(item.gateway)) args.push(`${name}=${pyLiteral(value)}`);
   if (Object.keys(extra).length) args.push(`**${pyLiteral(extra)}`);
   const lines = ["from jupyter_imagegen import generate", ""];
-  if (item.inputs) lines.push("# save the input image(s) under these names first");
+  if (item.inputs || item.mask) {
+    const files = [item.inputs ? "the input image(s)" : "", item.mask ? "the mask" : ""].filter(Boolean);
+    lines.push(`# save ${files.join(" and ")} under these names first`);
+  }
   lines.push(`image = generate(\n    ${args.join(",\n    ")},\n)`);
   lines.push("image");
   return lines.join("\n");

@@ -104,6 +104,10 @@ export function comparisonCode(code) {
   for (const name of code.left_out ?? []) {
     notes.push(`# ${named(name)} is left out: not every compared model takes the panel's value`);
   }
+  if (code.inputs) {
+    notes.push(`# editing: add --image PATH (or a variable name) for each of the ${code.inputs} input image(s)`);
+  }
+  if (code.mask) notes.push("# inpainting: add --mask PATH (or a variable name) for the mask these images were made with");
   const body = String(code.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
   return { cell: [words.join(" "), body].join("\n"), notes: notes.join("\n") };
 }

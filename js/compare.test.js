@@ -85,6 +85,15 @@ describe("copy a comparison as code", () => {
     assert.match(notes, /# tags is set in the panel only/);
   });
 
+  test("input images and a mask the cell cannot name are said in notes, not dropped", () => {
+    const { cell, notes } = Compare.comparisonCode({ ...base, compare: {}, params: {}, inputs: 1, mask: true });
+    assert.equal(cell, "%%imagegen -m openai/gpt-image-1.5,openai/gpt-image-2\na {{kite}}");
+    assert.deepEqual(notes.split("\n"), [
+      "# editing: add --image PATH (or a variable name) for each of the 1 input image(s)",
+      "# inpainting: add --mask PATH (or a variable name) for the mask these images were made with",
+    ]);
+  });
+
   test("list items", () => {
     assert.equal(Compare.listItem("low"), "low");
     assert.equal(Compare.listItem(4), "4");

@@ -141,3 +141,28 @@ export function validityView(validity) {
   if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
   return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
 }
+
+/** The note beside "Input images" for a model (``model_info``). */
+export function inputsNote(info) {
+  if (!info?.edits) return "this model does not take input images";
+  if (info.url_only) return "this model takes reference images as https:// URLs only: pass them from Python (images=[url])";
+  return `up to ${info.max_images} image(s) to edit`;
+}
+
+/**
+ * The "Mask" control for a model (``model_info.mask``: "upload", "url" or null): hidden for a
+ * model that takes none (the kernel drops the mask then), disabled for one that takes URLs only.
+ */
+export function maskView(info) {
+  const mask = info?.mask;
+  if (mask !== "upload" && mask !== "url") return { hidden: true, disabled: true, note: "" };
+  if (mask === "url") {
+    return { hidden: false, disabled: true, note: "this model takes a mask as an https:// URL only: pass it from Python (mask=url)" };
+  }
+  return { hidden: false, disabled: false, note: "marks what to repaint in the input image" };
+}
+
+/** Why a chosen file is not sent (over the size one message may carry), or null. */
+export function uploadProblem(file, maxBytes, pythonHint) {
+  return file.size > maxBytes ? `${file.name} is over ${Math.floor(maxBytes / 2 ** 20)} MB; pass it from Python instead: ${pythonHint}.` : null;
+}

@@ -1,13 +1,12 @@
 // The form half of the panel: prompt, model picker, controls built from the model's schema,
-// input images, the collapsed Advanced section, and Generate / Cancel with the reason Generate
+// input images and mask (./inputs.js), the collapsed Advanced section, and Generate / Cancel with the reason Generate
 // is disabled. Every user action becomes a trait change or a message; the kernel validates.
 import { clampVariations, controlsFor, setParam as withParam, validityView, variationsNote } from "./controls.js";
 import { canTick, setCompared, toggleCompared } from "./compare.js";
 import { h } from "./dom.js";
+import { createInputs } from "./inputs.js";
 import { summarizeJobs } from "./jobs.js";
 import { compareBox, compareChoices, controlRow, numberOrNull } from "./widgets.js";
-
-const MAX_UPLOAD_BYTES = 9 * 1024 * 1024; // the server caps a websocket message at 10 MB
 
 const GATEWAY_FIELDS = [
   ["gateway_id", "Gateway id", "text"],
@@ -34,9 +33,7 @@ export function createForm({ model, list, send, setState, uid }) {
     "aria-label": "Variations",
   });
   const controls = h("div", { class: "jig-controls" });
-  const fileInput = h("input", { type: "file", accept: "image/*", multiple: true, class: "jig-file" });
-  const inputsList = h("div", { class: "jig-inputs-list" });
-  const inputsNote = h("span", { class: "jig-note" });
+  const inputs = createInputs({ model, send, setState, uid });
   const advanced = h("details", { class: "jig-advanced" }, h("summary", { text: "Advanced" }));
   const generate = h("button", { class: "jig-generate jig-primary", text: "Generate" });
   const cancel = h("button", { class: "jig-cancel", text: "Cancel", disabled: true });
@@ -96,44 +93,6 @@ export function createForm({ model, list, send, setState, uid }) {
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
     if (focused) document.getElementById(focused)?.focus();
-    inputsNote.textContent = !info.edits
-      ? "this model does not take input images"
-      : info.url_only
-        ? "this model takes reference images as https:// URLs only: pass them from Python (images=[url])"
-        : `up to ${info.max_images} image(s) to edit`;
-  }
-
-  // --- input images ----------------------------------------------------------------------
-  fileInput.addEventListener("change", async () => {
-    for (const file of [...fileInput.files]) {
-      if (file.size > MAX_UPLOAD_BYTES) {
-        setState({ error: `${file.name} is over 9 MB; pass it from Python instead: images=[path].` });
-        continue;
-      }
-      send({ type: "add_input", name: file.name }, [await file.arrayBuffer()]);
-    }
-    fileInput.value = "";
-  });
-
-  function showInputs() {
-    const items = model.get("inputs") ?? [];
-    inputsList.replaceChildren(
-      ...items.map((item, index) => {
-        const url = URL.createObjectURL(new Blob([item.thumb], { type: item.thumb_mime }));
-        return h(
-          "span",
-          { class: "jig-input" },
-          h("img", { src: url, alt: item.name, title: item.name, onload: () => URL.revokeObjectURL(url) }),
-          h("button", {
-            class: "jig-icon",
-            title: "Remove",
-            "aria-label": `Remove ${item.name}`,
-            text: "×",
-            onclick: () => send({ type: "remove_input", index }),
-          }),
-        );
-      }),
-    );
   }
 
   // --- Advanced: gateway options and the local cache -------------------------------------
@@ -220,7 +179,7 @@ export function createForm({ model, list, send, setState, uid }) {
       variationsSaid,
     ),
     controls,
-    h("div", { class: "jig-inputs" }, h("label", { class: "jig-upload" }, "Input images ", fileInput), inputsNote, inputsList),
+    ...inputs.nodes,
     advanced,
     h("div", { class: "jig-actions" }, generate, cancel, reason),
   ];
@@ -230,13 +189,17 @@ export function createForm({ model, list, send, setState, uid }) {
     model: showModels,
     variations: () => (variations.value = String(model.get("variations") ?? 1)),
     limits: () => (variations.max = String(maxVariations(model))),
-    model_info: showControls,
+    model_info: () => {
+      showControls();
+      inputs.views.model_info();
+    },
     params: showControls,
     compare: () => {
       showModels();
       showControls();
     },
-    inputs: showInputs,
+    inputs: inputs.views.inputs,
+    mask: inputs.views.mask,
     gateway: showAdvanced,
     use_cache: showAdvanced,
     validity: showValidity,

@@ -1,7 +1,8 @@
 // The control panel's front end, an anywidget ES module: it turns the model's state into DOM
 // and user actions into state changes and messages. Requests, validation and files are the
-// kernel's business. The views are ./form.js (with ./widgets.js) and ./gallery.js; their pure logic,
-// tested by node --test, is ./code.js, ./controls.js, ./jobs.js, ./lists.js and ./text.js.
+// kernel's business. The views are ./form.js (with ./widgets.js and ./inputs.js) and ./gallery.js;
+// their pure logic, tested by node --test, is ./code.js, ./controls.js, ./jobs.js, ./lists.js and
+// ./text.js.
 // The job list and the gallery are not traits: the kernel sends what changed as messages (see
 // mergeById), and this view asks for the whole lists once when it starts.
 import { h } from "./dom.js";

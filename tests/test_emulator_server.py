@@ -187,6 +187,18 @@ def test_control_endpoints_need_the_token_and_send_no_cors(http: httpx.Client, e
     assert answer.status_code == 200 and "access-control-allow-origin" not in answer.headers
 
 
+def test_the_requests_endpoint_names_each_request_s_inputs_without_their_values(
+    http: httpx.Client, emulator: Emulator
+) -> None:
+    assert still_serves(http, emulator)
+    control = f"http://127.0.0.1:{emulator.port}/__emulator__/requests"
+    assert http.get(control).status_code == 401
+    answer = http.get(control, headers={"authorization": f"Bearer {emulator.token}"})
+    assert answer.status_code == 200 and "access-control-allow-origin" not in answer.headers
+    (summary,) = answer.json()["requests"]
+    assert summary == {"path": api_path(emulator), "status": 200, "inputs": ["prompt", "size"]}
+
+
 @pytest.mark.parametrize("seconds", [1e300, 1e6, -1, "1e300", None, True])
 def test_absurd_latency_is_refused(http: httpx.Client, emulator: Emulator, seconds: object) -> None:
     auth = {"authorization": f"Bearer {emulator.token}"}

@@ -153,3 +153,14 @@ def test_valid_requests_do_not_warn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         make(quality="low", size="256x256", style="natural")
+
+
+@pytest.mark.parametrize("model", ["@cf/runwayml/stable-diffusion-v1-5-inpainting", "bria/fibo-edit-1.5"])
+def test_a_mask_without_the_image_it_marks_is_refused(model: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        make("make it snow", model=model, mask_image=png_bytes())
+    assert str(caught.value) == (
+        f"A mask marks what to repaint in an input image, and {model} was given none: add the image "
+        "(-i SRC, images=... in Python) or leave out the mask."
+    )
+    make("make it snow", model=model, images=[png_bytes()], mask_image=png_bytes())  # with it: fine

@@ -136,7 +136,7 @@ class ImageRequest:
                 else f"Pass input images with images=..., not as the {name!r} parameter."
             )
         image_sources = collect_images(images, spec)
-        mask_source = collect_mask(mask_image, spec)
+        mask_source = collect_mask(mask_image, spec, image_sources)
         validate_params(spec, with_placeholders(spec, prompt, clean, image_sources, mask_source))
         _warn_unlisted_params(spec, clean)
         gateway = gateway or NO_GATEWAY_OPTIONS

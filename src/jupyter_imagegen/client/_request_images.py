@@ -52,12 +52,18 @@ def collect_images(images: Any, spec: ModelSpec) -> tuple[bytes | str, ...]:
     return tuple(_source(spec, found, source, "input images") for source in sources)
 
 
-def collect_mask(mask: Any, spec: ModelSpec) -> bytes | str | None:
+def collect_mask(mask: Any, spec: ModelSpec, images: tuple[bytes | str, ...]) -> bytes | str | None:
+    """The mask, for a model that takes one and with the input image it marks the parts of."""
     if mask is None:
         return None
     found = spec.mask_input
     if spec.known and found is None:
         raise ValidationError(f"{spec.id} takes no mask: leave out --mask (mask=...).")
+    if spec.known and not images:
+        raise ValidationError(
+            f"A mask marks what to repaint in an input image, and {spec.id} was given none: add "
+            "the image (-i SRC, images=... in Python) or leave out the mask."
+        )
     return _source(spec, found, mask, "a mask")
 
 

@@ -1,6 +1,7 @@
 """The control endpoints under ``/__emulator__/``, for tests that run the emulator in another process:
 ``POST faults`` (``{"kind": ..., "times": n, ...options}``), ``POST latency`` (``{"seconds": s}``),
-``POST reset`` and ``GET stats``.
+``POST reset``, ``GET stats`` and ``GET requests`` (each API request's path, status and the names of
+the model inputs it carried, for a test in another process to check what went on the wire).
 
 They take the emulator's token (``Authorization: Bearer <token>``) and send no CORS header, so a web
 page cannot drive them.
@@ -14,8 +15,19 @@ from ._reply import Reply
 
 if TYPE_CHECKING:
     from ._parts import EmulatorParts
+    from ._state import RecordedRequest
 
-__all__ = ["control_reply"]
+__all__ = ["control_reply", "request_summary"]
+
+
+def request_summary(request: RecordedRequest) -> dict[str, Any]:
+    """An API request without its values: a JSON body's inputs (top level for ``@cf`` models,
+    under ``input`` for the others) or a multipart body's part names."""
+    body: dict[str, Any] = request.json if isinstance(request.json, dict) else {}
+    nested = body.get("input")
+    inputs = nested if isinstance(nested, dict) else body
+    names = sorted(request.form if request.form is not None else inputs)
+    return {"path": request.path, "status": request.status, "inputs": names}
 
 
 def control_reply(
@@ -31,6 +43,8 @@ def control_reply(
     try:
         if action == ("GET", "stats"):
             return Reply.json(200, emulator.stats())
+        if action == ("GET", "requests"):
+            return Reply.json(200, {"requests": [request_summary(r) for r in emulator._requests.snapshot()]})
         if action == ("POST", "faults"):
             kind, times = options.pop("kind", None), options.pop("times", 1)
             emulator.inject(str(kind), times=times, **options)

@@ -20,11 +20,11 @@ import logging
 import os
 import pathlib
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-import anywidget
 import traitlets
+from anywidget import AnyWidget
 
 from .._exceptions import ImageGenError, ImageGenWarning
 from ..client import DEFAULT_MODEL, ModelList, redact
@@ -41,6 +41,7 @@ from ._panel_catalog import follow_catalog, follow_models, known_models
 from ._panel_changes import SentLists
 from ._panel_compare import checked_compare
 from ._panel_comparisons import PanelComparisons
+from ._panel_inputs import PanelInputs
 from ._panel_jobs import JobRunner, PanelJob
 from ._panel_snapshot import Snapshot, SnapshotDisplay
 from ._panel_state import (
@@ -48,7 +49,6 @@ from ._panel_state import (
     HISTORY,
     MAX_VARIATIONS,
     Entry,
-    InputImage,
     form_params,
     gateway_kwargs,
     keep_params,
@@ -67,7 +67,7 @@ _FORM = ["prompt", "params", "variations", "gateway", "use_cache", "compare"]
 _log = logging.getLogger(__name__)
 
 
-class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, anywidget.AnyWidget):
+class ImageGenPanel(PanelActions, PanelInputs, PanelApi, PanelComparisons, SnapshotDisplay, AnyWidget):
     """A panel to write prompts, pick a model and its settings, and browse what was generated.
 
     ``panel.images`` lists the gallery's images (newest first), ``panel.selected`` those marked
@@ -88,7 +88,8 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
     limits = traitlets.Dict().tag(sync=True)  # the browser's limits come from here, not a copy
     gateway = traitlets.Dict().tag(sync=True)
     use_cache = traitlets.Bool(True).tag(sync=True)
-    inputs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    inputs = traitlets.List(traitlets.Dict()).tag(sync=True)  # name and thumbnail: bytes stay here
+    mask = traitlets.Dict().tag(sync=True)  # likewise, {} when none is set
     validity = traitlets.Dict().tag(sync=True)
     selected_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
@@ -107,7 +108,7 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
     ) -> None:
         show_warnings_on_one_line()
         self._runner = JobRunner(self._on_jobs, self._image_made, client=client)
-        self._inputs: list[InputImage] = []
+        self._inputs, self._mask, self._masks_by_model = [], None, {}  # see PanelInputs
         self._params_by_model: dict[str, dict[str, Any]] = {}
         self._last_error: BaseException | None = None
         self._sent = SentLists([entry.id for entry in HISTORY.entries])  # a new view asks for these
@@ -188,6 +189,7 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
                 model=self.model,
                 params=params,
                 images=images,
+                mask=self._mask_bytes(),
                 gateway=gateway_kwargs(self.gateway),
                 defaults=False,  # the form shows them already, filled in when it opened
                 wait=0,
@@ -217,6 +219,7 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
         catalog without waiting: its controls follow when it arrives."""
         old, new = change["old"], change["new"]
         self._params_by_model[old] = dict(self.params)
+        self._carry_mask(old, new)
         self._show_model(new, {**self._params_by_model.get(new, {}), **self.params})
         follow_catalog(get_runtime(), new, self._model_learned)
 
@@ -240,12 +243,6 @@ class ImageGenPanel(PanelActions, PanelApi, PanelComparisons, SnapshotDisplay, a
 
     def _on_form(self, change: Mapping[str, Any]) -> None:
         with self._reporting("Checking the form"):
-            self._validate()
-
-    def _set_inputs(self, inputs: Sequence[InputImage]) -> None:
-        self._inputs = list(inputs)
-        with self.hold_sync():
-            self.inputs = [item.item() for item in self._inputs]
             self._validate()
 
     # Updates from the jobs and the history -------------------------------------------------------

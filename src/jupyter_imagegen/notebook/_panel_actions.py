@@ -1,7 +1,7 @@
 """What the panel does with each message its front end sends: one ``_msg_<type>`` method per
-action (sync, generate, cancel, add_input, remove_input, use_as_input, reuse, original). A mixin of
-:class:`ImageGenPanel`; every action runs under the panel's error reporting, so a failure shows
-in the panel."""
+action (sync, generate, cancel, reuse, original; the input images and mask: :mod:`._panel_inputs`).
+A mixin of :class:`ImageGenPanel`; every action runs under the panel's error reporting, so a
+failure shows in the panel."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class PanelActions:
         def send(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None: ...
         def hold_sync(self) -> AbstractContextManager[None]: ...
         def _set_inputs(self, inputs: Sequence[InputImage]) -> None: ...
+        def _set_mask(self, mask: InputImage | None) -> None: ...
         def _reporting(self, action: str) -> AbstractContextManager[None]: ...
         def _send_changes(self, *, reset: bool) -> None: ...
         @staticmethod
@@ -64,27 +65,6 @@ class PanelActions:
         job = content.get("job")
         self.cancel(job if isinstance(job, str) else None)
 
-    def _msg_add_input(self, content: dict[str, Any], buffers: list[Any]) -> None:
-        from ..client import image_source_bytes
-
-        name = str(content.get("name") or "upload")
-        if not buffers:
-            raise ValidationError(f"{name}: the upload arrived without its bytes; try again.")
-        try:
-            data = image_source_bytes(bytes(buffers[0]))
-        except ValidationError as exc:
-            raise ValidationError(f"{name}: {exc}") from None
-        self._set_inputs([*self._inputs, InputImage.create(name, data)])
-
-    def _msg_remove_input(self, content: dict[str, Any], buffers: list[Any]) -> None:
-        index = content.get("index")
-        if isinstance(index, int) and 0 <= index < len(self._inputs):
-            self._set_inputs(self._inputs[:index] + self._inputs[index + 1 :])
-
-    def _msg_use_as_input(self, content: dict[str, Any], buffers: list[Any]) -> None:
-        entry = self._entry(content)
-        self._set_inputs([*self._inputs, InputImage.create(entry.filename, entry.image.data)])
-
     def _msg_reuse(self, content: dict[str, Any], buffers: list[Any]) -> None:
         entry = self._entry(content)
         request = entry.request
@@ -97,6 +77,10 @@ class PanelActions:
             self.prompt = request.prompt
             self.gateway = gateway_fields(request.gateway)
             self._set_inputs(inputs)
+            # Like the input images: a mask given as a URL (from Python) is not an upload.
+            self._set_mask(
+                InputImage.create("mask", request.mask) if isinstance(request.mask, bytes) else None
+            )
 
     def _msg_original(self, content: dict[str, Any], buffers: list[Any]) -> None:
         from ..client import provenance_bytes

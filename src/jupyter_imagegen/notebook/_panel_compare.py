@@ -113,6 +113,7 @@ def plan_comparison(
     prompt: str,
     variations: int,
     images: list[bytes] | None,
+    mask: bytes | None = None,
     gateway: Mapping[str, Any],
 ) -> Matrix:
     """The form with its compared values as the magic's matrix (ValidationError when it is not)."""
@@ -123,7 +124,13 @@ def plan_comparison(
     args.param = [f"{n}={_values_text(n, v)}" for n, v in compare.items() if n not in ("model", *_FLAGS)]
     form = {m: keep_params(m, params) for m in models}
     return plan_requests(
-        get_runtime(), args, [GridCell(prompt, ())], images=images, gateway=gateway, form_params=form
+        get_runtime(),
+        args,
+        [GridCell(prompt, ())],
+        images=images,
+        mask=mask,
+        gateway=gateway,
+        form_params=form,
     )
 
 
@@ -143,6 +150,7 @@ def code_settings(
         if n not in compare and all(n in keep_params(m, {n: v}) for m in models)
     }
     left_out = sorted(n for n in params if n not in compare and n not in common)
+    first = matrix.requests[0] if matrix.requests else None
     return {
         "models": models,
         "compare": {n: list(v) for n, v in compare.items() if n != "model"},
@@ -150,6 +158,9 @@ def code_settings(
         "left_out": left_out,
         "prompt": prompt,
         "variations": variations,
+        # Files the cell cannot name: its notes say to add them, as a gallery image's code does.
+        "inputs": len(first.images) if first else 0,
+        "mask": first is not None and first.mask is not None,
     }
 
 

@@ -40,6 +40,7 @@ class PanelComparisons:
         _inputs: list[InputImage]
 
         def send(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None: ...
+        def _mask_bytes(self) -> bytes | None: ...
 
     _comparisons: list[PanelComparison]
 
@@ -61,6 +62,7 @@ class PanelComparisons:
             prompt=self.prompt,
             variations=self.variations,
             images=[item.data for item in self._inputs] or None,
+            mask=self._mask_bytes(),
             gateway=gateway_kwargs(self.gateway),
         )
 

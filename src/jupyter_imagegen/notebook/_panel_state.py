@@ -41,7 +41,9 @@ __all__ = [
     "gateway_fields",
     "gateway_kwargs",
     "keep_params",
+    "mask_upload_problem",
     "model_info",
+    "takes_mask_upload",
     "thumbnail",
 ]
 
@@ -63,6 +65,7 @@ def model_info(model_id: str) -> dict[str, Any]:
     """What the front end needs to build a model's controls: its parameter schema and whether
     (and how many) input images it takes."""
     spec = get_model(model_id)
+    mask = spec.mask_input
     return {
         "id": spec.id,
         "parameters": spec.parameters,
@@ -70,9 +73,25 @@ def model_info(model_id: str) -> dict[str, Any]:
         "max_images": spec.max_images,
         "required": spec.required,
         "url_only": spec.image_input is not None and spec.image_input.url_only,
+        # "upload": the form offers a mask file; "url": only Python can give one; None: no mask.
+        "mask": None if mask is None else "url" if mask.url_only else "upload",
         "prompt": spec.prompt_field is not None or not spec.known,
         "known": spec.known,
     }
+
+
+def mask_upload_problem(model_id: str) -> str | None:
+    """Why the panel cannot send ``model_id`` a mask file, or None when it can."""
+    mask = get_model(model_id).mask_input
+    if mask is None:
+        return f"{model_id} takes no mask; choose a model that does (inpainting)."
+    if mask.url_only:
+        return f"{model_id} takes a mask as an https:// URL only: pass it from Python (mask=url)."
+    return None
+
+
+def takes_mask_upload(model_id: str) -> bool:
+    return mask_upload_problem(model_id) is None
 
 
 def form_params(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,6 +217,7 @@ class Entry:
             "elapsed": image.elapsed,
             "cached": image.cached,
             "inputs": len(image.input_images),
+            "mask": self.request.mask is not None,  # "copy as code" says how to give it again
             "gateway": gateway_fields(self.request.gateway),
             "thumb": self.thumb,
             "thumb_mime": self.thumb_mime,

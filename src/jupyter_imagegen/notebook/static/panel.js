@@ -185,6 +185,22 @@ function validityView(validity) {
   if (!valid && validity?.blank) return { disabled: false, text: "", invalid: false };
   return { disabled: !valid, text: String(validity?.reason ?? ""), invalid: !valid };
 }
+function inputsNote(info) {
+  if (!info?.edits) return "this model does not take input images";
+  if (info.url_only) return "this model takes reference images as https:// URLs only: pass them from Python (images=[url])";
+  return `up to ${info.max_images} image(s) to edit`;
+}
+function maskView(info) {
+  const mask = info?.mask;
+  if (mask !== "upload" && mask !== "url") return { hidden: true, disabled: true, note: "" };
+  if (mask === "url") {
+    return { hidden: false, disabled: true, note: "this model takes a mask as an https:// URL only: pass it from Python (mask=url)" };
+  }
+  return { hidden: false, disabled: false, note: "marks what to repaint in the input image" };
+}
+function uploadProblem(file, maxBytes, pythonHint) {
+  return file.size > maxBytes ? `${file.name} is over ${Math.floor(maxBytes / 2 ** 20)} MB; pass it from Python instead: ${pythonHint}.` : null;
+}
 
 // compare.js
 var MAX_COMPARED = 4;
@@ -262,8 +278,74 @@ function comparisonCode(code) {
   for (const name of code.left_out ?? []) {
     notes.push(`# ${named(name)} is left out: not every compared model takes the panel's value`);
   }
+  if (code.inputs) {
+    notes.push(`# editing: add --image PATH (or a variable name) for each of the ${code.inputs} input image(s)`);
+  }
+  if (code.mask) notes.push("# inpainting: add --mask PATH (or a variable name) for the mask these images were made with");
   const body = String(code.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
   return { cell: [words.join(" "), body].join("\n"), notes: notes.join("\n") };
+}
+
+// inputs.js
+var MAX_UPLOAD_BYTES = 9 * 1024 * 1024;
+function preview(item, label, onRemove) {
+  const url = URL.createObjectURL(new Blob([item.thumb], { type: item.thumb_mime }));
+  return h(
+    "span",
+    { class: "jig-input" },
+    h("img", { src: url, alt: `${label}${item.name}`, title: item.name, onload: () => URL.revokeObjectURL(url) }),
+    h("button", {
+      class: "jig-icon",
+      title: "Remove",
+      "aria-label": `Remove ${label}${item.name}`,
+      text: "×",
+      onclick: onRemove
+    })
+  );
+}
+function createInputs({ model, send, setState, uid }) {
+  const fileInput = h("input", { type: "file", accept: "image/*", multiple: true, class: "jig-file" });
+  const inputsList = h("div", { class: "jig-inputs-list" });
+  const note = h("span", { class: "jig-note" });
+  const maskInput = h("input", {
+    type: "file",
+    accept: "image/*",
+    class: "jig-mask-file",
+    "aria-describedby": `${uid}-mask-note`
+  });
+  const maskNote = h("span", { class: "jig-mask-note", id: `${uid}-mask-note` });
+  const maskShown = h("div", { class: "jig-inputs-list jig-mask-list" });
+  const maskBox = h("div", { class: "jig-mask" }, h("label", { class: "jig-upload" }, "Mask ", maskInput), maskNote, maskShown);
+  const upload = async (input, type, pythonHint) => {
+    for (const file of [...input.files]) {
+      const problem = uploadProblem(file, MAX_UPLOAD_BYTES, pythonHint);
+      if (problem) setState({ error: problem });
+      else send({ type, name: file.name }, [await file.arrayBuffer()]);
+    }
+    input.value = "";
+  };
+  fileInput.addEventListener("change", () => upload(fileInput, "add_input", "images=[path]"));
+  maskInput.addEventListener("change", () => upload(maskInput, "set_mask", "mask=path"));
+  function showModel() {
+    const info = model.get("model_info") ?? {};
+    note.textContent = inputsNote(info);
+    const view = maskView(info);
+    maskBox.hidden = view.hidden;
+    maskInput.disabled = view.disabled;
+    maskNote.textContent = view.note;
+  }
+  function showInputs() {
+    const items = model.get("inputs") ?? [];
+    inputsList.replaceChildren(...items.map((item, index) => preview(item, "", () => send({ type: "remove_input", index }))));
+  }
+  function showMask() {
+    const mask = model.get("mask") ?? {};
+    maskShown.replaceChildren(...mask.name ? [preview(mask, "the mask ", () => send({ type: "remove_mask" }))] : []);
+  }
+  const nodes = [
+    h("div", { class: "jig-inputs" }, h("label", { class: "jig-upload" }, "Input images ", fileInput), note, inputsList, maskBox)
+  ];
+  return { nodes, views: { model_info: showModel, inputs: showInputs, mask: showMask } };
 }
 
 // jobs.js
@@ -476,7 +558,6 @@ function controlWidget(control, value, isSet, id, setParam2) {
 }
 
 // form.js
-var MAX_UPLOAD_BYTES = 9 * 1024 * 1024;
 var GATEWAY_FIELDS = [
   ["gateway_id", "Gateway id", "text"],
   ["skip_cache", "Skip the gateway cache", "checkbox"],
@@ -501,9 +582,7 @@ function createForm({ model, list, send, setState, uid }) {
     "aria-label": "Variations"
   });
   const controls = h("div", { class: "jig-controls" });
-  const fileInput = h("input", { type: "file", accept: "image/*", multiple: true, class: "jig-file" });
-  const inputsList = h("div", { class: "jig-inputs-list" });
-  const inputsNote = h("span", { class: "jig-note" });
+  const inputs = createInputs({ model, send, setState, uid });
   const advanced = h("details", { class: "jig-advanced" }, h("summary", { text: "Advanced" }));
   const generate = h("button", { class: "jig-generate jig-primary", text: "Generate" });
   const cancel = h("button", { class: "jig-cancel", text: "Cancel", disabled: true });
@@ -554,37 +633,6 @@ function createForm({ model, list, send, setState, uid }) {
     const focused = controls.contains(document.activeElement) ? document.activeElement.id : null;
     controls.replaceChildren(...rows);
     if (focused) document.getElementById(focused)?.focus();
-    inputsNote.textContent = !info.edits ? "this model does not take input images" : info.url_only ? "this model takes reference images as https:// URLs only: pass them from Python (images=[url])" : `up to ${info.max_images} image(s) to edit`;
-  }
-  fileInput.addEventListener("change", async () => {
-    for (const file of [...fileInput.files]) {
-      if (file.size > MAX_UPLOAD_BYTES) {
-        setState({ error: `${file.name} is over 9 MB; pass it from Python instead: images=[path].` });
-        continue;
-      }
-      send({ type: "add_input", name: file.name }, [await file.arrayBuffer()]);
-    }
-    fileInput.value = "";
-  });
-  function showInputs() {
-    const items = model.get("inputs") ?? [];
-    inputsList.replaceChildren(
-      ...items.map((item, index) => {
-        const url = URL.createObjectURL(new Blob([item.thumb], { type: item.thumb_mime }));
-        return h(
-          "span",
-          { class: "jig-input" },
-          h("img", { src: url, alt: item.name, title: item.name, onload: () => URL.revokeObjectURL(url) }),
-          h("button", {
-            class: "jig-icon",
-            title: "Remove",
-            "aria-label": `Remove ${item.name}`,
-            text: "×",
-            onclick: () => send({ type: "remove_input", index })
-          })
-        );
-      })
-    );
   }
   const gatewayInputs = /* @__PURE__ */ new Map();
   for (const [name, label, kind] of GATEWAY_FIELDS) {
@@ -659,7 +707,7 @@ function createForm({ model, list, send, setState, uid }) {
       variationsSaid
     ),
     controls,
-    h("div", { class: "jig-inputs" }, h("label", { class: "jig-upload" }, "Input images ", fileInput), inputsNote, inputsList),
+    ...inputs.nodes,
     advanced,
     h("div", { class: "jig-actions" }, generate, cancel, reason)
   ];
@@ -669,13 +717,17 @@ function createForm({ model, list, send, setState, uid }) {
     model: showModels,
     variations: () => variations.value = String(model.get("variations") ?? 1),
     limits: () => variations.max = String(maxVariations(model)),
-    model_info: showControls,
+    model_info: () => {
+      showControls();
+      inputs.views.model_info();
+    },
     params: showControls,
     compare: () => {
       showModels();
       showControls();
     },
-    inputs: showInputs,
+    inputs: inputs.views.inputs,
+    mask: inputs.views.mask,
     gateway: showAdvanced,
     use_cache: showAdvanced,
     validity: showValidity,
@@ -758,6 +810,7 @@ function magicParts(item) {
   if (item.inputs) {
     notes.push(`# editing: add --image PATH (or a variable name) for each of the ${item.inputs} input image(s)`);
   }
+  if (item.mask) notes.push("# inpainting: add --mask PATH (or a variable name) for the mask this image was made with");
   const body = String(item.prompt ?? "").replace(/[{}]/g, (brace) => brace + brace);
   return { cell: [words.join(" "), body].join("\n"), notes };
 }
@@ -772,11 +825,15 @@ function pythonCode(item) {
     const paths = Array.from({ length: item.inputs }, (_, i) => `input-${i + 1}.png`);
     args.push(`images=${pyLiteral(paths)}`);
   }
+  if (item.mask) args.push(`mask=${pyLiteral("mask.png")}`);
   if (item.variation) args.push(`variation=${item.variation}`);
   for (const [name, value] of gatewayEntries(item.gateway)) args.push(`${name}=${pyLiteral(value)}`);
   if (Object.keys(extra).length) args.push(`**${pyLiteral(extra)}`);
   const lines = ["from jupyter_imagegen import generate", ""];
-  if (item.inputs) lines.push("# save the input image(s) under these names first");
+  if (item.inputs || item.mask) {
+    const files = [item.inputs ? "the input image(s)" : "", item.mask ? "the mask" : ""].filter(Boolean);
+    lines.push(`# save ${files.join(" and ")} under these names first`);
+  }
   lines.push(`image = generate(
     ${args.join(",\n    ")},
 )`);
