@@ -75,6 +75,21 @@ def test_the_magic_sends_each_shape_and_shows_every_image(
         assert f"seed {got.seed}" in ran.status
 
 
+def test_a_grid_of_several_image_answers_counts_the_images_each_cell_holds(emulator_env: Emulator) -> None:
+    with ipython_shell() as shell:
+        ran = run(
+            shell,
+            "%imagegen -m alibaba/qwen-image-3.0-pro --param size=256x256 --param n=3 -n 2 -o got a fox",
+        )
+        assert ran.error is None, ran.error
+        got = shell.user_ns["got"]
+    assert len(model_calls(emulator_env)) == 2 and len(got) == 6  # every image is in the result
+    (grid,) = ran.images  # one grid, a cell per request, each showing its answer's first image
+    captions = grid.metadata["jupyter_imagegen"]["captions"]
+    assert [c.split(" · ")[0] for c in captions] == ["#1", "#2"]
+    assert all(c.endswith(" s · +2 more") for c in captions), captions
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_command_sends_each_shape_and_writes_every_image(
     emulator_env: Emulator,

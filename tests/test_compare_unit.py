@@ -5,6 +5,7 @@ beyond its address), and the Comparison result's indexing and table."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 import pytest
@@ -80,6 +81,8 @@ def test_captions_and_footer_say_time_cost_and_cached() -> None:
     assert cell_caption(_image(cached=True, usd=0.0)) == "cached"
     assert cell_caption(_image(usd=None)) == "1.2 s · cost unknown"
     assert cell_caption(None, running=True) == "…" and cell_caption(ValueError()) == "failed"
+    several = dataclasses.replace(_image(cached=True), others=(_image(), _image()))
+    assert cell_caption(several) == "cached · +2 more"  # the cell shows the answer's first image
     footer = footer_text([_image(), _image(cached=True, usd=0.0), ValueError()])
     assert (
         footer

@@ -18,15 +18,21 @@ from ..runtime import Axis, rows_and_columns
 if TYPE_CHECKING:
     from PIL import Image
 
-__all__ = ["LiveGrid", "caption"]
+__all__ = ["LiveGrid", "caption", "more_images"]
 
 Outcomes = Sequence[GeneratedImage | BaseException | None]
+
+
+def more_images(image: GeneratedImage) -> str:
+    """A grid cell shows an answer's first image; the caption counts the rest (all of them are
+    in the cell's result, ``-o VAR``, and ``--save``)."""
+    return f" · +{len(image.others)} more" if image.others else ""
 
 
 def caption(result: GeneratedImage | BaseException | None, *, running: bool = False) -> str:
     """What an image's cell says under it; None is an image still coming (or, at the end, cancelled)."""
     if isinstance(result, GeneratedImage):
-        return "cached" if result.cached else f"{result.elapsed:.1f} s"
+        return ("cached" if result.cached else f"{result.elapsed:.1f} s") + more_images(result)
     if isinstance(result, BaseException):
         return "failed"
     return "…" if running else "cancelled"

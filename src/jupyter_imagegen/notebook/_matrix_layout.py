@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..client import GeneratedImage
+from ._live_grid import more_images
 
 if TYPE_CHECKING:
     from ..runtime import Axis
@@ -62,7 +63,8 @@ def money(usd: float | None) -> str:
 def cell_caption(result: Outcome, *, running: bool = False) -> str:
     """A cell's time and estimated cost, "cached" when it was free; its state otherwise."""
     if isinstance(result, GeneratedImage):
-        return "cached" if result.cached else f"{result.elapsed:.1f} s · {money(result.estimated_cost_usd)}"
+        shown = "cached" if result.cached else f"{result.elapsed:.1f} s · {money(result.estimated_cost_usd)}"
+        return shown + more_images(result)
     if isinstance(result, BaseException):
         return "failed"
     return "…" if running else "cancelled"
