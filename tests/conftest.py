@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
 from jupyter_imagegen import Client
 from jupyter_imagegen.client import _request
@@ -53,3 +54,17 @@ def client(emulator: Emulator) -> Iterator[Client]:
         base_url=emulator.base_url,
     ) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    """A test CA, as on a network that inspects TLS with its own (tests/test_tls.py, test_http2.py)."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def ca_file(authority: trustme.CA, tmp_path: Path) -> str:
+    """The test CA's certificate as a PEM file, for the CA bundle settings."""
+    path = tmp_path / "test-ca.pem"
+    authority.cert_pem.write_to_path(str(path))
+    return str(path)

@@ -19,18 +19,6 @@ from proxy_support import ForwardingProxy, TlsFront
 FLUX = {"model": "@cf/black-forest-labs/flux-1-schnell"}  # base64 in the answer: no download
 
 
-@pytest.fixture(scope="module")
-def authority() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def ca_file(authority: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "test-ca.pem"
-    authority.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
 @pytest.fixture
 def https_base(emulator: Emulator, authority: trustme.CA) -> Iterator[str]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
