@@ -1,6 +1,6 @@
 """HTTP/2 on request, against a real HTTP/2 server (Hypercorn over TLS on loopback, offering h2 by
 ALPN): the server's own record of each request's HTTP version shows what was negotiated, for
-the blocking and async clients and the runtime that every front end shares; with HTTP/2 off
+the blocking and async clients, the runtime that every front end shares and a magic cell; with HTTP/2 off
 the same server sees HTTP/1.1, and image downloads stay on HTTP/1.1 either way."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import jupyter_imagegen as ig
 from http2_support import FLUX, GPT_IMAGE, IMAGE_PATH, JPEG, PNG, Http2Server
 from jupyter_imagegen import AsyncClient, Client
 from jupyter_imagegen.runtime import get_runtime
+from magic_support import ipython_shell, run
 
 
 @pytest.fixture
@@ -63,22 +64,41 @@ def test_concurrent_requests_share_one_http2_connection(
     assert len({r.client_port for r in seen}) == connections
 
 
-def test_the_environment_turns_http2_on_for_the_runtime(
-    server: Http2Server, ca_file: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _environment(server: Http2Server, ca_file: str, http2: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
         "CLOUDFLARE_ACCOUNT_ID": server.account_id,
         "CLOUDFLARE_API_TOKEN": server.api_token,
         "CLOUDFLARE_BASE_URL": server.base_url,
         "IMAGEGEN_CA_BUNDLE": ca_file,
-        "IMAGEGEN_HTTP2": "1",
+        "IMAGEGEN_HTTP2": http2,
     }.items():
         monkeypatch.setenv(name, value)
+
+
+def test_the_environment_turns_http2_on_for_the_runtime(
+    server: Http2Server, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _environment(server, ca_file, "1", monkeypatch)
     try:
         image = ig.generate("a fox", model=FLUX)
     finally:
         get_runtime().close()  # before the server stops: it waits for open connections
     assert image.data == JPEG
+    assert [(r.path, r.http_version) for r in server.requests] == [(server.run_path(FLUX), "2")]
+
+
+def test_config_turns_http2_on_for_a_magic_cell_over_the_environment(
+    server: Http2Server, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _environment(server, ca_file, "0", monkeypatch)
+    with ipython_shell() as shell:
+        try:
+            run(shell, "%config ImageGenMagics.http2 = True")
+            ran = run(shell, f"%%imagegen -m {FLUX}\na fox")
+        finally:
+            get_runtime().close()
+    assert ran.error is None, ran.error
+    assert len(ran.images) == 1
     assert [(r.path, r.http_version) for r in server.requests] == [(server.run_path(FLUX), "2")]
 
 
