@@ -57,8 +57,9 @@ def test_a_file_the_batch_did_not_write_keeps_its_name(emulator_env: Emulator, t
     assert batch(PROMPTS[:1], tmp_path, **FAST).skipped == 1
 
 
+@pytest.mark.parametrize("field", ["file", "others"])
 def test_a_manifest_line_pointing_outside_the_folder_is_ignored_with_a_warning(
-    emulator_env: Emulator, tmp_path: Path
+    emulator_env: Emulator, tmp_path: Path, field: str
 ) -> None:
     out = tmp_path / "out"
     first = batch(PROMPTS, out, **FAST)
@@ -66,7 +67,10 @@ def test_a_manifest_line_pointing_outside_the_folder_is_ignored_with_a_warning(
     elsewhere.write_bytes(b"somebody else's file")
     manifest = out / "manifest.jsonl"
     lines = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
-    lines[0]["file"], lines[0]["bytes"] = "../elsewhere.png", elsewhere.stat().st_size
+    if field == "file":
+        lines[0]["file"], lines[0]["bytes"] = "../elsewhere.png", elsewhere.stat().st_size
+    else:  # a further image of the answer, as a model answering several would have
+        lines[0]["others"] = {"../elsewhere.png": elsewhere.stat().st_size}
     manifest.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     with pytest.warns(
         ImageGenWarning, match=r"1 line\(s\) of .*manifest.jsonl that name a file outside its folder"

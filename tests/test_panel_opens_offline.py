@@ -6,6 +6,7 @@ its gate, so a panel that waited for the catalog could not be made before the ga
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -115,3 +116,16 @@ def test_a_catalog_that_fails_says_so_in_the_panel_and_keeps_what_is_known(
         panel.close()
 
     run(scenario())
+
+
+def test_a_panel_closed_before_the_catalog_answers_takes_the_answer_quietly(catalog: HeldCatalog) -> None:
+    async def scenario() -> None:
+        panel = ImageGenPanel()
+        await until(lambda: len(catalog.paths) == 1)  # the list read is under way
+        panel.close()
+        catalog.gate.set()
+        await until(lambda: not any(t.name == "imagegen-catalog-list" for t in threading.enumerate()))
+        await asyncio.sleep(0)  # the answer, handed to the loop before the thread ended, is taken
+        assert LISTED in panel.models and panel.comm is None
+
+    run(scenario())  # fails on anything the loop reports (an exception in the callback)

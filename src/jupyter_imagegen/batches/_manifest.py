@@ -91,19 +91,27 @@ class ManifestEntry:
 
     @property
     def confined(self) -> bool:
-        """Whether ``file`` names a file directly in the output folder (or nothing): an edited
-        line must never make a run read, replace or delete a file elsewhere."""
-        name = self.file
-        if name is None:
-            return True
-        return (
-            isinstance(name, str)
-            and name not in ("", ".", "..")
-            and "/" not in name
-            and "\\" not in name
-            and ":" not in name  # a Windows drive (C:x.png) or stream (x.png:y)
-            and "\x00" not in name
-        )
+        """Whether ``file`` and the further images' names (``others``) each name a file directly
+        in the output folder (or nothing): an edited line must never make a run read, replace or
+        delete a file elsewhere."""
+        others = self.others
+        if others is not None and not (
+            isinstance(others, dict)
+            and all(_in_folder(name) and type(size) is int for name, size in others.items())
+        ):
+            return False
+        return self.file is None or _in_folder(self.file)
+
+
+def _in_folder(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and "\\" not in name
+        and ":" not in name  # a Windows drive (C:x.png) or stream (x.png:y)
+        and "\x00" not in name
+    )
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(ManifestEntry))

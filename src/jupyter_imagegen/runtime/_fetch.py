@@ -130,8 +130,13 @@ async def fetch_async(
     charge = await (begin(request) if begin is not None else asyncio.to_thread(ledger.begin, request))
     try:
         image = await client.generate(request, retry_policy=retry_policy)
+    except Exception as exc:
+        # In a worker thread, as every other ledger update: a batch meeting many failures must
+        # not hold its event loop for each write.
+        await asyncio.to_thread(ledger.failed, charge, exc)
+        raise
     except BaseException as exc:
-        ledger.failed(charge, exc)  # at once: a cancelled task may not wait for a thread
+        ledger.failed(charge, exc)  # cancelled: at once, as a cancelled task may not wait for a thread
         raise
     await asyncio.to_thread(ledger.settle, charge, image)
     if cache is not None:
