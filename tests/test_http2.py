@@ -1,7 +1,7 @@
 """HTTP/2 on request, against a real HTTP/2 server (Hypercorn over TLS on loopback, offering h2 by
-ALPN): the server's own record of each request's HTTP version shows what was negotiated, for
-the blocking and async clients, the runtime that every front end shares and a magic cell; with HTTP/2 off
-the same server sees HTTP/1.1, and image downloads stay on HTTP/1.1 either way."""
+ALPN): the server's own record of each request's HTTP version shows what was negotiated, for the
+blocking and async clients, the runtime that every front end shares and a magic cell; with
+HTTP/2 off the same server sees HTTP/1.1, and image downloads stay on HTTP/1.1 either way."""
 
 from __future__ import annotations
 
