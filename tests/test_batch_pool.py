@@ -4,8 +4,10 @@ instead of closing and reopening them. Counted as TCP connections the emulator a
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +76,32 @@ def test_the_shared_client_keeps_its_connections_between_runs(
         assert not outcome.interrupted and outcome.finished == len(requests)
         assert all(not isinstance(r, BaseException) for r in outcome.outcomes)
     assert len(accepted) <= MOST_CONNECTIONS, f"{len(accepted)} connections for {6 * CONCURRENCY} requests"
+
+
+def test_an_image_received_while_the_batch_stops_is_still_written() -> None:
+    """A batch holds at most ``limit`` received images for its writer; one that arrives when the
+    batch is cancelled while waiting for room is written anyway: it was paid for."""
+    from jupyter_imagegen.batches._job import _Writes
+
+    written: list[str] = []
+    disk_free = threading.Event()
+
+    def slow_write() -> None:
+        disk_free.wait(30)  # only keeps a broken test from hanging
+        written.append("first")
+
+    async def scenario() -> None:
+        writer = ThreadPoolExecutor(max_workers=1)
+        writes = _Writes(writer, limit=1)
+        await writes.submit(slow_write)  # takes the only room
+        waiting = asyncio.ensure_future(writes.submit(lambda: written.append("second")))
+        await asyncio.sleep(0)  # it is waiting for room
+        waiting.cancel()  # the batch stops (Ctrl-C)
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        disk_free.set()
+        await writes.finished()
+        writer.shutdown(wait=True)
+
+    asyncio.run(scenario())
+    assert written == ["first", "second"]

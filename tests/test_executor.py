@@ -125,3 +125,32 @@ def test_the_retry_policy_reaches_the_client_and_the_client_is_read_at_each_requ
         assert clients[1].policies == [policy] and clients[0].policies == [None]
 
     asyncio.run(scenario())
+
+
+def test_each_takes_the_next_item_only_as_a_handler_finishes_and_stops_at_the_first_error() -> None:
+    async def scenario() -> None:
+        executor = Executor(HeldClient(), concurrency=2)  # type: ignore[arg-type]
+        taken: list[int] = []
+        release = {i: asyncio.Event() for i in range(5)}
+        cancelled: list[int] = []
+
+        async def handle(item: int) -> None:
+            taken.append(item)
+            try:
+                await release[item].wait()
+            except asyncio.CancelledError:
+                cancelled.append(item)
+                raise
+            if item == 2:
+                raise ValueError("item 2 failed")
+
+        run = asyncio.ensure_future(executor.each(range(5), handle))
+        await until(lambda: taken == [0, 1])  # two at once; the rest are not taken yet
+        release[0].set()
+        await until(lambda: taken == [0, 1, 2])
+        release[2].set()  # fails: the one still running is cancelled, nothing more is taken
+        with pytest.raises(ValueError, match="item 2 failed"):
+            await run
+        assert taken == [0, 1, 2] and cancelled == [1]
+
+    asyncio.run(scenario())

@@ -155,47 +155,28 @@ class BatchJob(OutcomeRecorder):
     async def _generate(self, todo: list[BatchItem]) -> None:
         from ..runtime import get_runtime
 
-        queue = iter(todo)  # shared by the workers: each item is taken once
         # One writer thread: files and manifest lines land in one order, off the event loop.
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagegen-batch-writer")
         # Retries go through the limiter (see _one); a pool as large as the concurrency.
         client = get_runtime().own_async_client(
             self.client_options, connections=self.concurrency, max_retries=0
         )
-        executor = Executor(client, concurrency=self.concurrency, begin=self._reservations.begin)
+        executor = Executor(
+            client, concurrency=min(self.concurrency, len(todo)), begin=self._reservations.begin
+        )
+        writes = _Writes(writer, self.concurrency)
 
-        loop = asyncio.get_running_loop()
+        async def generate(item: BatchItem) -> None:
+            if self.stopped is not None:  # an item taken after the budget stop stays pending
+                return
+            record = await self._one(item, executor)
+            if record is not None:
+                await writes.submit(record)
 
-        async def worker() -> None:
-            # A worker sends its next request while its last image is being written; it waits
-            # for that write before handing over another, so at most one image per worker is
-            # held in memory for the disk.
-            saving: asyncio.Future[None] | None = None
-            try:
-                for item in queue:
-                    if self.stopped is not None:  # an item taken after the budget stop stays pending
-                        continue
-                    record = await self._one(item, executor)
-                    if record is None:
-                        continue
-                    if saving is not None:
-                        await saving
-                    saving = loop.run_in_executor(writer, record)
-                if saving is not None:
-                    await saving
-            finally:
-                if saving is not None and not saving.done():  # cancelled: the writer still finishes it
-                    saving.add_done_callback(_retrieve)
-
-        workers = [asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, len(todo)))]
         try:
-            done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()  # the first fatal error, if any, stops the batch
+            await executor.each(todo, generate)
+            await writes.finished()
         finally:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
             # Images already received are still written and recorded before returning.
             writer.shutdown(wait=True)
             await client.aclose()
@@ -247,10 +228,47 @@ class BatchJob(OutcomeRecorder):
         )
 
 
-def _retrieve(future: asyncio.Future[None]) -> None:
-    """Collect the outcome of a write nobody awaits any more, so asyncio does not log it."""
-    if not future.cancelled():
-        future.exception()
+class _Writes:
+    """The images received and waiting for the writer thread: at most ``limit`` are held in memory
+    (a request that brings one more waits), and the first failed write (a full disk) is raised
+    at the next submit, stopping the batch, or at :meth:`finished`."""
+
+    def __init__(self, writer: ThreadPoolExecutor, limit: int) -> None:
+        self._writer, self._room = writer, asyncio.Semaphore(limit)
+        self._pending: set[asyncio.Future[None]] = set()
+        self._failed: BaseException | None = None
+
+    async def submit(self, record: Callable[[], None]) -> None:
+        self._raise_failure()
+        try:
+            await self._room.acquire()
+        except asyncio.CancelledError:
+            # The batch is stopping: an image received (and paid for) is still written and
+            # recorded, so a rerun never asks for it again.
+            self._start(record, holds_room=False)
+            raise
+        self._start(record, holds_room=True)
+
+    def _start(self, record: Callable[[], None], *, holds_room: bool) -> None:
+        future = asyncio.get_running_loop().run_in_executor(self._writer, record)
+        self._pending.add(future)
+        future.add_done_callback(functools.partial(self._done, holds_room))
+
+    async def finished(self) -> None:
+        """Until every write submitted so far is done; raises the first that failed."""
+        await asyncio.gather(*self._pending, return_exceptions=True)
+        self._raise_failure()
+
+    def _done(self, holds_room: bool, future: asyncio.Future[None]) -> None:
+        self._pending.discard(future)
+        if holds_room:
+            self._room.release()
+        if not future.cancelled() and future.exception() is not None and self._failed is None:
+            self._failed = future.exception()
+
+    def _raise_failure(self) -> None:
+        if self._failed is not None:
+            raise self._failed
 
 
 class _ItemRetries:

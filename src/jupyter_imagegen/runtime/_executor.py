@@ -10,14 +10,16 @@ not written again:
   reserved all or none beforehand, and poll the outcomes list it fills (``Runtime.run``);
 - the panel submits each job as its own task on the kernel's loop, and learns when it starts
   (``on_start``) to show "running" rather than "queued";
-- a batch brings its own rate-limiting retry policy and its grouped ledger updates (``begin``),
-  and keeps its manifest and resume logic to itself.
+- a batch hands :meth:`Executor.each` its queue of items, which takes the next item only as one
+  finishes (ten thousand rows are never ten thousand tasks), with its own rate-limiting retry
+  policy and grouped ledger updates (``begin``) plugged in; its manifest, resume and writer
+  thread stay its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["Executor", "RunOutcome"]
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 Begin = Callable[["ImageRequest"], Awaitable["Charge"]]
 
 
@@ -143,3 +146,23 @@ class Executor:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def each(self, items: Iterable[Item], handle: Callable[[Item], Awaitable[None]]) -> None:
+        """``await handle(item)`` for every item, at most ``concurrency`` at once; the next item is
+        taken only when a handler finishes. The first exception a handler raises cancels the
+        others and is raised; so does cancelling this coroutine."""
+        source = iter(items)  # shared by the workers: each item is taken once
+
+        async def worker() -> None:
+            for item in source:
+                await handle(item)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(self.concurrency)]
+        try:
+            done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
