@@ -16,6 +16,7 @@ from http2_support import FLUX, GPT_IMAGE, IMAGE_PATH, JPEG, PNG, Http2Server
 from jupyter_imagegen import AsyncClient, Client
 from jupyter_imagegen.runtime import get_runtime
 from magic_support import ipython_shell, run
+from proxy_support import ForwardingProxy
 
 
 @pytest.fixture
@@ -112,3 +113,16 @@ def test_an_image_url_is_downloaded_over_http11_while_the_api_call_is_http2(
         ("POST", server.run_path(), "2"),
         ("GET", IMAGE_PATH, "1.1"),
     ]
+
+
+def test_http2_goes_through_a_proxys_tunnel(server: Http2Server, ca_file: str) -> None:
+    """On a company network: the proxy carries a CONNECT tunnel, and TLS inside it still
+    negotiates HTTP/2 with the service (the proxy sees the host and port, never the request)."""
+    with ForwardingProxy() as proxy:
+        with Client(**_settings(server, ca_file, True), proxy=proxy.url) as client:  # type: ignore[arg-type]
+            image = client.generate("a fox", model=FLUX)
+        tunnels = [entry.line for entry in proxy.requests("CONNECT")]
+    assert image.data == JPEG
+    assert [(r.path, r.http_version) for r in server.requests] == [(server.run_path(FLUX), "2")]
+    port = server.base_url.split(":")[2].split("/")[0]
+    assert tunnels == [f"CONNECT 127.0.0.1:{port} HTTP/1.1"]
