@@ -166,19 +166,12 @@ export function createResults({ model, list, send, setState }) {
 
   function showCode(item) {
     const code = codeFor(item);
-    const block = (title, text, notes = "") => {
-      const copy = h("button", { text: "Copy" });
-      copy.addEventListener("click", async () => flash(copy, (await copyText(text)) ? "Copied" : "Copy failed"));
-      return h(
-        "div",
-        { class: "jig-code" },
-        h("div", { class: "jig-code-head" }, h("b", { text: title }), copy),
-        ...(notes ? [h("pre", { class: "jig-code-notes", text: notes })] : []),
-        h("pre", { text }),
-      );
-    };
     shown = null;
-    openOverlay("Copy as code", block("Notebook cell", code.magic, code.notes), block("Python", code.python));
+    openOverlay(
+      "Copy as code",
+      codeBlock("Notebook cell", code.magic, code.notes),
+      codeBlock("Python", code.python),
+    );
     overlay.firstChild.classList.add("jig-code-dialog");
     copyText(`${code.magic}\n\n${code.python}`);
   }
