@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from jupyter_imagegen.emulator import Emulator
 
@@ -55,3 +59,13 @@ def catalog_reads(emulator: Emulator, route: str) -> int:
 
 def model_calls(emulator: Emulator) -> int:
     return sum(1 for r in emulator.requests if "/ai/run" in r.path)
+
+
+@contextmanager
+def new_model_emulator(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    """An emulator that knows one more model than the package (its file in ``folder``), with the
+    environment on it."""
+    with Emulator(models_dir=write_model_dir(folder)) as server:
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value)
+        yield server

@@ -18,7 +18,14 @@ import pytest
 from IPython.core.error import UsageError
 from PIL import Image
 
-from catalog_support import NEW_MODEL, NEW_MODEL_FILE, catalog_reads, model_calls, write_model_dir
+from catalog_support import (
+    NEW_MODEL,
+    NEW_MODEL_FILE,
+    catalog_reads,
+    model_calls,
+    new_model_emulator,
+    write_model_dir,
+)
 from jupyter_imagegen import Client, ImageGenPanel, ImageGenWarning, ValidationError, get_model, list_models
 from jupyter_imagegen.client._catalog import catalog_model, forget
 from jupyter_imagegen.client._model_list import models
@@ -40,9 +47,7 @@ def _fresh_catalog_memory() -> Iterator[None]:
 @pytest.fixture
 def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     """An emulator that knows one more model than the package, with the environment on it."""
-    with Emulator(models_dir=write_model_dir(tmp_path / "models")) as server:
-        for name, value in server.env.items():
-            monkeypatch.setenv(name, value)
+    with new_model_emulator(tmp_path / "models", monkeypatch) as server:
         yield server
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from IPython.core.error import UsageError
 
-from catalog_support import NEW_MODEL, model_calls, write_model_dir
+from catalog_support import NEW_MODEL, model_calls, new_model_emulator
 from jupyter_imagegen.client._catalog import forget
 from jupyter_imagegen.emulator import Emulator
 from magic_support import ipython_shell, run
@@ -19,9 +19,7 @@ from magic_support import ipython_shell, run
 @pytest.fixture
 def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     forget()
-    with Emulator(models_dir=write_model_dir(tmp_path / "models")) as server:
-        for name, value in server.env.items():
-            monkeypatch.setenv(name, value)
+    with new_model_emulator(tmp_path / "models", monkeypatch) as server:
         yield server
     forget()
 

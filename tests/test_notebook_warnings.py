@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from catalog_support import NEW_MODEL, write_model_dir
+from catalog_support import NEW_MODEL, new_model_emulator
 from jupyter_imagegen import ImageGenWarning
 from jupyter_imagegen.emulator import Emulator
 from jupyter_imagegen.notebook._warnings import show_warnings_on_one_line
@@ -28,10 +28,8 @@ CELLS = [
 def unreadable_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     """An emulator that serves a model no release ships, with a token that cannot read the
     catalog (as one without Workers AI Read): the package warns, and still generates."""
-    with Emulator(models_dir=write_model_dir(tmp_path / "models")) as emulator:
+    with new_model_emulator(tmp_path / "models", monkeypatch) as emulator:
         emulator.catalog_readable = False
-        for name, value in emulator.env.items():
-            monkeypatch.setenv(name, value)
         yield emulator
 
 

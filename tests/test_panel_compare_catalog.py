@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_support import NEW_MODEL, model_calls, write_model_dir
+from catalog_support import NEW_MODEL, model_calls, new_model_emulator
 from jupyter_imagegen import ImageGenPanel
 from jupyter_imagegen.client import get_model
 from jupyter_imagegen.client._catalog import forget
@@ -24,9 +24,7 @@ FLUX = "@cf/black-forest-labs/flux-1-schnell"
 @pytest.fixture
 def emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     forget()
-    with Emulator(models_dir=write_model_dir(tmp_path / "models")) as server:
-        for name, value in server.env.items():
-            monkeypatch.setenv(name, value)
+    with new_model_emulator(tmp_path / "models", monkeypatch) as server:
         yield server
     forget()
 
