@@ -120,7 +120,7 @@ class ImageGenPanel(PanelActions, PanelInputs, PanelApi, PanelComparisons, Snaps
         super().__init__(
             prompt=prompt,
             model=chosen,
-            models=offered if chosen in offered else [*offered, chosen],
+            models=_offered(offered, chosen),
             model_info=model_info(chosen),
             params=get_runtime().model_defaults(chosen, dict(params or {})),
             variations=variations,
@@ -225,7 +225,7 @@ class ImageGenPanel(PanelActions, PanelInputs, PanelApi, PanelComparisons, Snaps
 
     def _models_listed(self, listed: ModelList) -> None:
         """The live catalog's list arrived: offer it, and say what went wrong reading it."""
-        self.models = listed.ids if self.model in listed.ids else [*listed.ids, self.model]
+        self.models = _offered(listed.ids, self.model)
         if listed.notes and not self.error:
             self.error = " ".join(listed.notes)
 
@@ -298,3 +298,9 @@ class ImageGenPanel(PanelActions, PanelInputs, PanelApi, PanelComparisons, Snaps
         """Belt and braces: the core already keeps the token out of its messages."""
         token = os.environ.get("CLOUDFLARE_API_TOKEN", "").strip()
         return redact(text, token) if len(token) >= 8 else text
+
+
+def _offered(ids: list[str], model: str) -> list[str]:
+    """The models the picker offers: ``ids``, and the chosen ``model`` after them if they lack it
+    (a model chosen by id that no list names)."""
+    return ids if model in ids else [*ids, model]
