@@ -41,6 +41,7 @@ __all__ = [
     "catalog_get",
     "catalog_model",
     "catalog_service",
+    "catalog_settings",
     "catalog_store",
     "forget",
     "is_model_id",
@@ -128,15 +129,24 @@ class _OwnConnection:
         run_blocking(self._http.aclose())
 
 
+def catalog_settings(client: HasSettings | None) -> Settings | None:
+    """The settings to ask the catalog with: ``client``'s, else the environment's; None when
+    there are no credentials to ask with (or the settings are malformed)."""
+    try:
+        settings = client.settings if client is not None else Settings.resolve()
+        settings.require_credentials()
+    except ImageGenError:
+        return None
+    return settings
+
+
 @contextlib.contextmanager
 def catalog_service(client: HasSettings | None) -> Iterator[CatalogConnection | None]:
     """The catalog's service: ``client`` itself if it is a blocking client, else a connection
     of its own with its settings and network (or the environment's); None when there are no
     credentials to ask with."""
-    try:
-        settings = client.settings if client is not None else Settings.resolve()
-        settings.require_credentials()
-    except ImageGenError:
+    settings = catalog_settings(client)
+    if settings is None:
         yield None
         return
     if isinstance(client, CatalogConnection):
@@ -149,8 +159,9 @@ def catalog_service(client: HasSettings | None) -> Iterator[CatalogConnection | 
         own.close()
 
 
-def catalog_store(client: CatalogConnection) -> CatalogStore:
-    return CatalogStore(client.settings.base_url, client.settings.account_id or "")
+def catalog_store(settings: Settings) -> CatalogStore:
+    """Where what the catalog of ``settings``' service and account said is kept on disk."""
+    return CatalogStore(settings.base_url, settings.account_id or "")
 
 
 def catalog_get(client: CatalogConnection, route: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -213,7 +224,7 @@ def _resolve(model_id: str, client: HasSettings | None) -> tuple[ModelSpec, floa
 
 
 def _read_schema(model_id: str, service: CatalogConnection) -> tuple[ModelSpec, float]:
-    store = catalog_store(service)
+    store = catalog_store(service.settings)
     saved = store.read("schema", model_id, stale_before=_stale_before)
     if saved is not None and saved[1]:
         with contextlib.suppress(ValueError):

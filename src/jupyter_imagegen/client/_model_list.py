@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import NamedTuple
 
-from .._exceptions import ImageGenError, ImageGenWarning
+from .._exceptions import ImageGenWarning
 from ._catalog import (
     DEFAULT_TASK,
     MAX_PAGES,
@@ -22,12 +22,11 @@ from ._catalog import (
     NotListed,
     catalog_get,
     catalog_service,
+    catalog_settings,
     catalog_store,
     forget,
     is_model_id,
 )
-from ._catalog_store import CatalogStore
-from ._config import Settings
 from ._models import list_models
 
 __all__ = ["ModelList", "models", "read_models", "search_models"]
@@ -71,10 +70,13 @@ def read_models(
     these at once and reads the catalog in the background)."""
     shipped = list_models()
     if not network:
-        store = _saved_store(client)
-        saved = store.read("list", task) if store is not None else None
+        settings = catalog_settings(client)
+        if settings is None:
+            return ModelList(shipped, [])
+        store = catalog_store(settings)
+        saved = store.read("list", task)
         live = list(saved[0]) if saved is not None else []
-        return ModelList(_merged(shipped, live + (store.saved_models() if store else [])), [])
+        return ModelList(_merged(shipped, live + store.saved_models()), [])
     if refresh:
         forget(refresh=True)  # schemas too are read again, each on its next use
     notes: list[str] = []
@@ -82,7 +84,7 @@ def read_models(
         if service is None:
             # Asked for, and not done: say so rather than print the same list.
             return ModelList(shipped, [_NO_CREDENTIALS] if refresh else [])
-        store = catalog_store(service)
+        store = catalog_store(service.settings)
         saved = store.read("list", task)
         if saved is not None and saved[1] and not refresh:
             live = list(saved[0])
@@ -124,16 +126,6 @@ def search_models(client: CatalogConnection, task: str) -> tuple[list[str], int]
         if not result or len(result) < per_page or (isinstance(total, int) and page * per_page >= total):
             break
     return list(dict.fromkeys(found)), refused
-
-
-def _saved_store(client: HasSettings | None) -> CatalogStore | None:
-    """Where the service's catalog is kept on disk, without opening any connection."""
-    try:
-        settings = client.settings if client is not None else Settings.resolve()
-        settings.require_credentials()
-    except ImageGenError:
-        return None
-    return CatalogStore(settings.base_url, settings.account_id or "")
 
 
 def _merged(shipped: list[str], live: list[str]) -> list[str]:
