@@ -103,11 +103,12 @@ def recorded_files(known: Mapping[int, ManifestEntry], folder: str) -> set[str]:
     the only existing files a run may replace."""
     names = set()
     for entry in known.values():
-        written = dict(entry.others) if entry.done and isinstance(entry.others, dict) else {}
+        # The manifest keeps only confined entries: names in the folder, sizes as integers.
+        written = dict(entry.others or {}) if entry.done else {}
         if entry.done and entry.file and entry.bytes is not None:
             written[entry.file] = entry.bytes
         for name, size in written.items():
-            with contextlib.suppress(OSError, TypeError, ValueError):
+            with contextlib.suppress(OSError):
                 if os.path.getsize(os.path.join(folder, name)) == size:
                     names.add(name)
     return names
