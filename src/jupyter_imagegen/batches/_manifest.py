@@ -90,17 +90,20 @@ class ManifestEntry:
         return entry
 
     @property
-    def confined(self) -> bool:
-        """Whether ``file`` and the further images' names (``others``) each name a file directly
-        in the output folder (or nothing): an edited line must never make a run read, replace or
-        delete a file elsewhere."""
+    def stray(self) -> object | None:
+        """What of the line names a file outside the output folder: ``file``, or ``others``
+        when one of the further images' names is (or it is not a table of names and sizes);
+        None when every name is directly in the folder. An edited line must never make a run
+        read, replace or delete a file elsewhere."""
+        if self.file is not None and not _in_folder(self.file):
+            return self.file
         others = self.others
         if others is not None and not (
             isinstance(others, dict)
             and all(_in_folder(name) and type(size) is int for name, size in others.items())
         ):
-            return False
-        return self.file is None or _in_folder(self.file)
+            return others
+        return None
 
 
 def _in_folder(name: object) -> bool:
@@ -135,8 +138,9 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[int, ManifestEntry]:
                 entry = ManifestEntry.from_json(line)
                 if entry is None:
                     continue
-                if not entry.confined:
-                    outside.append(repr(entry.file)[:80])
+                stray = entry.stray
+                if stray is not None:
+                    outside.append(repr(stray)[:80])
                     continue
                 entries[entry.index] = entry
     except FileNotFoundError:

@@ -103,7 +103,7 @@ def recorded_files(known: Mapping[int, ManifestEntry], folder: str) -> set[str]:
     the only existing files a run may replace."""
     names = set()
     for entry in known.values():
-        # The manifest keeps only confined entries: names in the folder, sizes as integers.
+        # The manifest reader drops lines with a stray name: names here are in the folder, sizes integers.
         written = dict(entry.others or {}) if entry.done else {}
         if entry.done and entry.file and entry.bytes is not None:
             written[entry.file] = entry.bytes
