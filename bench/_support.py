@@ -1,8 +1,10 @@
 """Shared by the benchmarks: an emulator in its own process (so its CPU is not the client's),
-and recording a figure section in bench/RESULTS.md."""
+the bare HTTP a client benchmark compares the package with, and recording a figure section in
+bench/RESULTS.md."""
 
 from __future__ import annotations
 
+import base64
 import os
 import platform
 import re
@@ -84,3 +86,23 @@ def record(section: str, body: str) -> None:
     )
     RESULTS.write_text(text, encoding="utf-8")
     print(block)
+
+
+def bare_api(env: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The run URL and the Authorization header of the service ``env`` names, for bare requests."""
+    base = f"{env['CLOUDFLARE_BASE_URL']}/accounts/{env['CLOUDFLARE_ACCOUNT_ID']}/ai/run"
+    return base, {"Authorization": f"Bearer {env['CLOUDFLARE_API_TOKEN']}"}
+
+
+async def bare_async_image(
+    client: httpx.AsyncClient, base: str, auth: dict[str, str], model_id: str, params: dict[str, str], i: int
+) -> bytes:
+    """One image the bare way, nothing checked: a flux-1-schnell answer's base64 decoded, or
+    another model's image URL downloaded (the baseline of P2's floor and of P7d)."""
+    if model_id == "@cf/black-forest-labs/flux-1-schnell":
+        answer = await client.post(f"{base}/{model_id}", headers=auth, json={"prompt": f"fox {i}"})
+        return base64.b64decode(answer.json()["result"]["image"])
+    answer = await client.post(
+        base, headers=auth, json={"model": model_id, "input": {"prompt": f"fox {i}", **params}}
+    )
+    return (await client.get(answer.json()["result"]["result"]["image"])).content

@@ -34,7 +34,7 @@ from jupyter_imagegen.client._imagehost import check_image_url, pin
 from jupyter_imagegen.client._loop import run_blocking
 from jupyter_imagegen.client._result import GeneratedImage
 
-from _support import emulator_process, machine, record
+from _support import bare_api, bare_async_image, emulator_process, machine, record
 
 ROUNDS = 40  # images per process
 REPEATS = 5  # processes per side, model and allocator setting
@@ -47,14 +47,9 @@ MODELS = {
 KEEP_FREED = {"MALLOC_MMAP_THRESHOLD_": "8388608", "MALLOC_TRIM_THRESHOLD_": "134217728"}
 
 
-def _api(env: dict[str, str]) -> tuple[str, dict[str, str]]:
-    base = f"{env['CLOUDFLARE_BASE_URL']}/accounts/{env['CLOUDFLARE_ACCOUNT_ID']}/ai/run"
-    return base, {"Authorization": f"Bearer {env['CLOUDFLARE_API_TOKEN']}"}
-
-
 def _bare(model: str, bare: httpx.Client) -> Callable[[int], bytes]:
     """The baseline: the same HTTP with nothing checked."""
-    base, auth = _api(dict(os.environ))
+    base, auth = bare_api(dict(os.environ))
     model_id, params, _ = MODELS[model]
     if model == "flux":
         return lambda i: base64.b64decode(
@@ -76,22 +71,15 @@ def _bare_async(model: str) -> Callable[[int], object]:
     """The floor of a blocking client on async I/O: the same bare requests through an
     ``httpx.AsyncClient`` on an event loop in another thread, each image handed over and waited
     for (what `Client` does with the package's async code)."""
-    base, auth = _api(dict(os.environ))
+    base, auth = bare_api(dict(os.environ))
     model_id, params, _ = MODELS[model]
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
     bare = httpx.AsyncClient(timeout=60)
 
-    async def one(i: int) -> bytes:
-        if model == "flux":
-            answer = await bare.post(f"{base}/{model_id}", headers=auth, json={"prompt": f"fox {i}"})
-            return base64.b64decode(answer.json()["result"]["image"])
-        answer = await bare.post(
-            base, headers=auth, json={"model": model_id, "input": {"prompt": f"fox {i}", **params}}
-        )
-        return (await bare.get(answer.json()["result"]["result"]["image"])).content
-
-    return lambda i: asyncio.run_coroutine_threadsafe(one(i), loop).result()
+    return lambda i: asyncio.run_coroutine_threadsafe(
+        bare_async_image(bare, base, auth, model_id, params, i), loop
+    ).result()
 
 
 def _ours(model: str, client: Client) -> Callable[[int], object]:

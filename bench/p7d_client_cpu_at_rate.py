@@ -12,7 +12,7 @@ Run: python bench/p7d_client_cpu_at_rate.py
 from __future__ import annotations
 
 import asyncio
-import base64
+import functools
 import json
 import os
 import statistics
@@ -27,7 +27,7 @@ import httpx
 
 from jupyter_imagegen import AsyncClient, Client
 
-from _support import emulator_process, machine, record
+from _support import bare_api, bare_async_image, emulator_process, machine, record
 
 RPM = 720.0
 LATENCY = 1.0
@@ -59,19 +59,9 @@ async def paced(count: int, one: Callable[[int], Awaitable[object]]) -> None:
 
 async def bare_side(model: str) -> float:
     model_id, params, _ = MODELS[model]
-    env = os.environ
-    base = f"{env['CLOUDFLARE_BASE_URL']}/accounts/{env['CLOUDFLARE_ACCOUNT_ID']}/ai/run"
-    auth = {"Authorization": f"Bearer {env['CLOUDFLARE_API_TOKEN']}"}
+    base, auth = bare_api(dict(os.environ))
     async with httpx.AsyncClient(timeout=60) as client:
-
-        async def one(i: int) -> bytes:
-            if model == "flux":
-                answer = await client.post(f"{base}/{model_id}", headers=auth, json={"prompt": f"fox {i}"})
-                return base64.b64decode(answer.json()["result"]["image"])
-            answer = await client.post(
-                base, headers=auth, json={"model": model_id, "input": {"prompt": f"fox {i}", **params}}
-            )
-            return (await client.get(answer.json()["result"]["result"]["image"])).content
+        one = functools.partial(bare_async_image, client, base, auth, model_id, params)
 
         await paced(WARM_UP, one)
         started = time.process_time()
