@@ -102,13 +102,14 @@ def control_emulator(url: str, token: str, action: str, payload: dict[str, Any])
         assert answer.status == 200
 
 
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (a server then shuts its kernels down), SIGKILL of the group if that hangs."""
+def stop_process(process: subprocess.Popen[bytes], grace: float = 20) -> None:
+    """SIGTERM (a server then shuts its kernels down), SIGKILL of the group if that hangs for
+    ``grace`` seconds."""
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)

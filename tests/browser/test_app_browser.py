@@ -5,14 +5,11 @@ free of the API token; the page is usable 400 px wide."""
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ from typing import Any
 import pytest
 import test_panel_browser as ui
 from axe_support import axe_violations, contrast_failures, describe
-from browser_support import ARTIFACTS, STARTUP_TIMEOUT
+from browser_support import ARTIFACTS, stop_process, wait_for_start
 
 from jupyter_imagegen.emulator import Emulator
 
@@ -69,24 +66,15 @@ def app(chromium: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterat
         )
     url = f"http://127.0.0.1:{port}/?token={APP_TOKEN}"
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"imagegen app exited with {process.returncode}:\n{log.read_text()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"imagegen app did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+        wait_for_start("imagegen app", lambda: _answers(port), process, log)
         yield url, log
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_process(process, grace=30)
+
+
+def _answers(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        return True
 
 
 @pytest.mark.parametrize("app", ["light", "dark"], indirect=True)
