@@ -108,6 +108,21 @@ def raw_server(handler: Handler) -> Iterator[str]:
         listener.close()
 
 
+def trickled_head(stop: threading.Event) -> Handler:
+    """A handler that sends a status line, then one header byte every 20 ms: every read is quick,
+    so only a deadline on the whole attempt ends it. It gives up after 1,500 bytes (30 s), or
+    when ``stop`` is set."""
+
+    def handler(connection: socket.socket, line: str) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(1500):
+            if stop.wait(0.02):
+                return
+            connection.sendall(b"x")
+
+    return handler
+
+
 def options(base: str, **extra: Any) -> dict[str, Any]:
     return dict(account_id="acc", api_token="tok-hostile", base_url=f"{base}/client/v4", **extra)
 
@@ -242,15 +257,7 @@ def test_headers_trickled_a_byte_at_a_time_meet_the_attempts_deadline(run_async:
     the attempt's own deadline (here 4 x 0.25 s) must end it. The server gives up by itself
     after 1,500 bytes (30 s), so a client without that deadline gets another error."""
     stop = threading.Event()
-
-    def handler(connection: socket.socket, line: str) -> None:
-        connection.sendall(b"HTTP/1.1 200 OK\r\n")
-        for _ in range(1500):
-            if stop.wait(0.02):
-                return
-            connection.sendall(b"x")
-
-    with raw_server(handler) as base:
+    with raw_server(trickled_head(stop)) as base:
         try:
             with pytest.raises(APITimeoutError) as info:
                 generate(options(base, timeout=0.25), BINARY_MODEL, run_async)

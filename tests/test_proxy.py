@@ -36,7 +36,7 @@ from magic_support import ipython_shell
 from magic_support import run as run_cell
 from panel_support import FrontEnd, run
 from proxy_support import ForwardingProxy
-from test_hostile_answers import BINARY_MODEL, raw_server, response
+from test_hostile_answers import BINARY_MODEL, raw_server, response, trickled_head
 from test_hostile_answers import generate as hostile_generate
 from test_hostile_answers import options as hostile_options
 
@@ -217,15 +217,7 @@ def test_trickled_headers_and_compressed_answers_through_the_proxy(
     passes the headers on as they are)."""
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
     stop = threading.Event()
-
-    def trickle(connection: socket.socket, line: str) -> None:
-        connection.sendall(b"HTTP/1.1 200 OK\r\n")
-        for _ in range(1500):
-            if stop.wait(0.02):
-                return
-            connection.sendall(b"x")
-
-    with raw_server(trickle) as base:
+    with raw_server(trickled_head(stop)) as base:
         try:
             with pytest.raises(APITimeoutError) as info:
                 hostile_generate(hostile_options(base, timeout=0.25), BINARY_MODEL, False)
